@@ -32,9 +32,7 @@ export type ScorerSetting = keyof typeof SCORER_ENV;
 export const SCORER_PORT = 8080;
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
-const booleanString = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const scorerConfigSchema = z.object({
   modelUri: z
@@ -102,7 +100,8 @@ export function loadScorerConfig(env: NodeJS.ProcessEnv, argv: readonly string[]
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (flags look like --model ./model.onnx)`);
+    if (!arg.startsWith('--'))
+      throw new ConfigError(`unexpected argument "${arg}" (flags look like --model ./model.onnx)`);
     const eq = arg.indexOf('=');
     const flag = arg.slice(2, eq === -1 ? undefined : eq);
     const setting = byFlag.get(flag);

@@ -1,0 +1,75 @@
+/** The seed tutorial's protocol: `POST /score {"X": row | rows}` -> `{"score": [...]}`. */
+import { RequestError } from '../errors.js';
+import type { Model, Tensor } from '../model.js';
+import { allocate, checkShape, describe, nestedValues, store } from './tensor.js';
+
+const USAGE = 'expected a JSON object {"X": [x1, ..., xn]} (one row) or {"X": [[...], ...]} (rows)';
+
+/** Turns a /score body into the model's one input tensor. */
+export function scoreInputs(body: unknown, model: Model, maxRows: number): Tensor[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('X' in body)) {
+    throw new RequestError(400, `missing "X": ${USAGE}`);
+  }
+  const X = (body as { X: unknown }).X;
+  if (!Array.isArray(X)) throw new RequestError(400, `"X" is ${describe(X)}: ${USAGE}`);
+  if (X.length === 0) throw new RequestError(400, `"X" is empty: ${USAGE}`);
+  if (model.inputs.length !== 1) {
+    const names = model.inputs.map((i) => `"${i.name}"`).join(', ');
+    throw new RequestError(
+      400,
+      `model "${model.name}" has ${model.inputs.length} inputs (${names}); send them by name to POST /v2/models/${model.name}/infer`,
+    );
+  }
+  const spec = model.inputs[0]!;
+  if (spec.shape.length !== 2) {
+    throw new RequestError(
+      400,
+      `model "${model.name}" takes a tensor of shape [${spec.shape.join(', ')}], not rows of features; use POST /v2/models/${model.name}/infer`,
+    );
+  }
+  const oneRow = !Array.isArray(X[0]);
+  const rows = oneRow ? 1 : X.length;
+  if (rows > maxRows) throw new RequestError(413, `"X" has ${rows} rows; the limit is ${maxRows} per request`);
+  const features = oneRow ? X.length : (X[0] as unknown[]).length;
+  const expected = spec.shape[1]!;
+  if (expected >= 0 && features !== expected) {
+    const what = oneRow ? '"X"' : '"X[0]"';
+    throw new RequestError(422, `${what} has ${features} features; the model expects ${expected}`);
+  }
+
+  const data = allocate(spec.datatype, rows * features);
+  if (oneRow) {
+    for (let j = 0; j < features; j++) {
+      const v = X[j];
+      if (Array.isArray(v)) throw new RequestError(400, `"X" mixes numbers and rows: "X[${j}]" is an array`);
+      store(data, j, v, spec.datatype, () => `"X[${j}]"`);
+    }
+  } else {
+    for (let i = 0; i < rows; i++) {
+      const row: unknown = X[i];
+      if (!Array.isArray(row)) {
+        throw new RequestError(400, `"X[${i}]" is ${describe(row)}; every row must be an array of ${features} numbers`);
+      }
+      if (row.length !== features) {
+        throw new RequestError(
+          422,
+          `"X[${i}]" has ${row.length} features; expected ${features} (rows must all be the same length)`,
+        );
+      }
+      const base = i * features;
+      for (let j = 0; j < features; j++) store(data, base + j, row[j], spec.datatype, () => `"X[${i}][${j}]"`);
+    }
+  }
+  // The identity model echoes "X" as sent (the seed's demo contract): a flat row stays flat.
+  const shape = oneRow && model.format === 'identity' ? [features] : [rows, features];
+  const tensor: Tensor = { name: spec.name, datatype: spec.datatype, shape, data };
+  if (model.format !== 'identity') checkShape(tensor, spec);
+  return [tensor];
+}
+
+/** The primary output, nested by its shape. */
+export function scoreResponse(outputs: readonly Tensor[], model: Model): { score: unknown[] } {
+  const primary = outputs.find((t) => t.name === model.primaryOutput) ?? outputs[0];
+  if (!primary) throw new Error(`model "${model.name}" returned no output`);
+  return { score: nestedValues(primary) };
+}

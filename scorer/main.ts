@@ -1,0 +1,67 @@
+/**
+ * The scorer's entry point: `node dist/scorer/main.js` with the MODEL_* environment (the operator's contract),
+ * or `npm run scorer -- --model ./model.onnx` locally.
+ */
+import { pino } from 'pino';
+import { ConfigError, loadScorerConfig } from './config.js';
+import { ModelLoadError } from './errors.js';
+import { loadModel } from './load/index.js';
+import { writeTerminationMessage } from './load/termination.js';
+import { startScorer } from './server.js';
+
+const DEFAULT_TERMINATION_LOG = '/dev/termination-log';
+
+async function main(): Promise<number | undefined> {
+  let config;
+  try {
+    config = loadScorerConfig(process.env, process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const line = `scorer: ${err.message}`;
+    process.stderr.write(`${line}\n`);
+    await writeTerminationMessage(process.env.TERMINATION_LOG || DEFAULT_TERMINATION_LOG, line);
+    return 2;
+  }
+
+  const log = pino({ level: config.logLevel, base: { component: 'scorer' } });
+  const scorer = await startScorer(config, log, (c) => loadModel(c, log));
+
+  const stop = (signal: string) => {
+    log.info({ signal }, 'shutting down: draining in-flight requests');
+    scorer.shutdown().then(
+      () => {
+        log.info('stopped');
+        log.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  try {
+    await scorer.ready;
+  } catch (err) {
+    // One plain line, the same one Kubernetes shows as the container's termination message.
+    const line = err instanceof ModelLoadError ? err.message : `cannot load model ${config.modelUri}: ${String(err)}`;
+    log.flush();
+    process.stderr.write(`${line}\n`);
+    await writeTerminationMessage(config.terminationLog, line);
+    return 1;
+  }
+  return undefined;
+}
+
+main().then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`scorer: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

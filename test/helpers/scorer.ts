@@ -1,0 +1,57 @@
+/** Starts a real scorer (real model file, real loader, real HTTP server on 127.0.0.1) inside the test process. */
+import { pino, type Logger } from 'pino';
+import { Writable } from 'node:stream';
+import { loadScorerConfig } from '../../scorer/config.js';
+import { loadModel } from '../../scorer/load/index.js';
+import { startScorer, type LoadedModel, type Scorer } from '../../scorer/server.js';
+import type { ScorerConfig } from '../../scorer/config.js';
+
+export interface TestScorer extends Scorer {
+  /** Log records the scorer wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function startTestScorer(
+  env: Record<string, string>,
+  load: (config: ScorerConfig, log: Logger) => Promise<LoadedModel> = loadModel,
+): Promise<TestScorer> {
+  const config = loadScorerConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const log = pino({ level: config.logLevel }, sink);
+  const scorer = await startScorer(config, log, (c) => load(c, log));
+  await scorer.ready.catch(() => undefined);
+  return Object.assign(scorer, { logs, close: () => scorer.shutdown(1000) });
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+/** Sends a request with a raw (string) or JSON body and parses the JSON answer. */
+export async function request(
+  url: string,
+  method = 'GET',
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<Reply> {
+  const init: RequestInit = { method, headers: { 'content-type': 'application/json', ...headers } };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON (e.g. /metrics)
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}

@@ -1,0 +1,144 @@
+/** The scorer's HTTP surface beyond predictions: the seed contract, health, metadata, metrics and request logs. */
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { ModelLoadError } from '../../scorer/errors.js';
+import { loadModel } from '../../scorer/load/index.js';
+import type { ScorerConfig } from '../../scorer/config.js';
+import { request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/shared/${name}`, import.meta.url));
+
+describe('the identity model (the seed tutorial contract)', () => {
+  let scorer: TestScorer;
+  beforeAll(async () => {
+    scorer = await startTestScorer({ MODEL_URI: 'identity', MODEL_FORMAT: 'identity' });
+    await scorer.ready;
+  });
+  afterAll(() => scorer.close());
+
+  it('answers {"X": [1, 2]} with {"score": [1, 2]}', async () => {
+    const reply = await request(`${scorer.url}/score`, 'POST', { X: [1, 2] });
+    expect(reply).toMatchObject({ status: 200, body: { score: [1, 2] } });
+  });
+
+  it('answers rows with the same rows', async () => {
+    const reply = await request(`${scorer.url}/score`, 'POST', {
+      X: [
+        [1, 2.5],
+        [3, -4],
+      ],
+    });
+    expect(reply).toMatchObject({
+      status: 200,
+      body: {
+        score: [
+          [1, 2.5],
+          [3, -4],
+        ],
+      },
+    });
+  });
+
+  it('accepts a body posted as form data, as curl -d sends it', async () => {
+    const reply = await request(`${scorer.url}/score`, 'POST', '{"X": [7]}', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(reply).toMatchObject({ status: 200, body: { score: [7] } });
+  });
+
+  it('writes one log line per request with method, route, status, latency and rows', async () => {
+    const before = scorer.logs.length;
+    await request(`${scorer.url}/score`, 'POST', { X: [[1], [2], [3]] });
+    await new Promise((r) => setTimeout(r, 20));
+    const lines = scorer.logs.slice(before).filter((l) => l.msg === 'request');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ method: 'POST', route: '/score', status: 200, rows: 3 });
+    expect(typeof lines[0]!.ms).toBe('number');
+  });
+});
+
+describe('the Open Inference Protocol endpoints', () => {
+  let scorer: TestScorer;
+  beforeAll(async () => {
+    scorer = await startTestScorer({ MODEL_URI: fixture('xgb_multiclass.json') });
+    await scorer.ready;
+  });
+  afterAll(() => scorer.close());
+
+  it('reports live and ready once the model is loaded', async () => {
+    expect((await request(`${scorer.url}/v2/health/live`)).status).toBe(200);
+    expect((await request(`${scorer.url}/v2/health/ready`)).status).toBe(200);
+    expect((await request(`${scorer.url}/v2/models/xgb_multiclass/ready`)).status).toBe(200);
+  });
+
+  it('describes the server', async () => {
+    const reply = await request(`${scorer.url}/v2`);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ name: expect.any(String), version: expect.any(String), extensions: [] });
+  });
+
+  it('describes the model with its input and output tensors', async () => {
+    const reply = await request(`${scorer.url}/v2/models/xgb_multiclass`);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({
+      name: 'xgb_multiclass',
+      platform: 'xgboost',
+      inputs: [{ name: 'X', datatype: 'FP32', shape: [-1, expect.any(Number)] }],
+      outputs: [{ name: 'score', datatype: expect.stringMatching(/^FP/), shape: [-1, 3] }],
+    });
+  });
+
+  it('accepts the versioned path for version 1', async () => {
+    expect((await request(`${scorer.url}/v2/models/xgb_multiclass/versions/1`)).status).toBe(200);
+  });
+
+  it('exports request, latency, row, in-flight and model-load metrics', async () => {
+    const row = Array.from({ length: 5 }, () => 0);
+    const meta = (await request(`${scorer.url}/v2/models/xgb_multiclass`)).body as { inputs: { shape: number[] }[] };
+    row.length = meta.inputs[0]!.shape[1]!;
+    row.fill(0.5);
+    await request(`${scorer.url}/score`, 'POST', { X: [row, row] });
+    await request(`${scorer.url}/score`, 'POST', { X: 'bad' });
+    const text = (await request(`${scorer.url}/metrics`)).body as string;
+    expect(text).toMatch(/scorer_requests_total\{route="\/score",method="POST",status="200"\} [1-9]/);
+    expect(text).toMatch(/scorer_requests_total\{route="\/score",method="POST",status="400"\} [1-9]/);
+    expect(text).toMatch(/scorer_request_duration_seconds_bucket\{le="0.005",route="\/score"\} [1-9]/);
+    expect(text).toMatch(/scorer_rows_scored_total [2-9]/);
+    expect(text).toMatch(/scorer_inflight_requests \d/);
+    expect(text).toMatch(/scorer_model_load_seconds 0\.\d+/);
+  });
+});
+
+describe('readiness follows the model', () => {
+  it('is live but not ready, and refuses to score, until the model has loaded', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const gated = async (c: ScorerConfig, log: Logger) => {
+      await gate;
+      return loadModel(c, log);
+    };
+    const scorer = await startTestScorer({ MODEL_URI: fixture('xgb_binary.json') }, gated);
+    try {
+      expect((await request(`${scorer.url}/v2/health/live`)).status).toBe(200);
+      expect((await request(`${scorer.url}/v2/health/ready`)).status).toBe(503);
+      const early = await request(`${scorer.url}/score`, 'POST', { X: [1, 2] });
+      expect(early).toMatchObject({ status: 503, body: { error: 'the model is not loaded yet' } });
+      release();
+      await scorer.ready;
+      expect((await request(`${scorer.url}/v2/health/ready`)).status).toBe(200);
+    } finally {
+      release();
+      await scorer.close();
+    }
+  });
+
+  it('never becomes ready when the model cannot be loaded', async () => {
+    const scorer = await startTestScorer({ MODEL_URI: fixture('does-not-exist.onnx') });
+    try {
+      await expect(scorer.ready).rejects.toBeInstanceOf(ModelLoadError);
+      expect((await request(`${scorer.url}/v2/health/ready`)).status).toBe(503);
+    } finally {
+      await scorer.close();
+    }
+  });
+});

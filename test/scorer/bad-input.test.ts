@@ -1,0 +1,292 @@
+/**
+ * Malformed and hostile requests against a real scorer serving a real XGBoost model (7 features, input "X"
+ * of datatype FP32, shape [-1, 7]). Each gets a 4xx and a message that names what is wrong.
+ */
+import { fileURLToPath } from 'node:url';
+import { request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
+
+const MODEL = fileURLToPath(new URL('../fixtures/shared/xgb_regressor.json', import.meta.url));
+const ROW = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
+const MAX_ROWS = 50;
+const MAX_BODY = 64 * 1024;
+
+interface Case {
+  name: string;
+  method?: string;
+  path?: string;
+  body: unknown;
+  status: number;
+  error: RegExp;
+}
+
+const v2 = (inputs: unknown, extra: Record<string, unknown> = {}) => ({ inputs, ...extra });
+const x = (data: unknown, over: Record<string, unknown> = {}) => ({
+  name: 'X',
+  datatype: 'FP32',
+  shape: [1, 7],
+  data,
+  ...over,
+});
+
+const cases: Case[] = [
+  { name: 'truncated JSON', body: '{"X": [1, 2', status: 400, error: /^malformed JSON/ },
+  { name: 'not JSON at all', body: 'X=1,2,3', status: 400, error: /^malformed JSON/ },
+  { name: 'invalid UTF-8 bytes', body: '{"X": [\udc00]}', status: 400, error: /malformed JSON/ },
+  { name: 'an empty body', body: '', status: 400, error: /request body is empty/ },
+  { name: 'a JSON array instead of an object', body: [1, 2], status: 400, error: /missing "X"/ },
+  { name: 'a JSON string', body: '"hello"', status: 400, error: /missing "X"/ },
+  { name: 'JSON null', body: 'null', status: 400, error: /missing "X"/ },
+  { name: 'an object without "X"', body: { x: ROW }, status: 400, error: /missing "X"/ },
+  { name: '"X" hidden behind __proto__', body: '{"__proto__": {"X": [1]}}', status: 400, error: /missing "X"/ },
+  { name: '"X" as a string', body: { X: 'abc' }, status: 400, error: /"X" is a string/ },
+  { name: '"X" as a number', body: { X: 5 }, status: 400, error: /"X" is number/ },
+  { name: '"X" as an object', body: { X: { a: 1 } }, status: 400, error: /"X" is an object/ },
+  { name: 'an empty "X"', body: { X: [] }, status: 400, error: /"X" is empty/ },
+  {
+    name: 'a row with too few features',
+    body: { X: [1, 2, 3] },
+    status: 422,
+    error: /"X" has 3 features; the model expects 7/,
+  },
+  {
+    name: 'rows with too many features',
+    body: { X: [[...ROW, 8]] },
+    status: 422,
+    error: /"X\[0\]" has 8 features; the model expects 7/,
+  },
+  { name: 'an empty row', body: { X: [[]] }, status: 422, error: /"X\[0\]" has 0 features; the model expects 7/ },
+  { name: 'ragged rows', body: { X: [ROW, ROW.slice(1)] }, status: 422, error: /"X\[1\]" has 6 features; expected 7/ },
+  { name: 'a number among rows', body: { X: [ROW, 5] }, status: 400, error: /"X\[1\]" is number/ },
+  {
+    name: 'a string feature',
+    body: { X: [1, 2, 'a', 4, 5, 6, 7] },
+    status: 400,
+    error: /"X\[2\]" is a string \("a"\)/,
+  },
+  {
+    name: 'a boolean feature',
+    body: { X: [[true, 2, 3, 4, 5, 6, 7]] },
+    status: 400,
+    error: /"X\[0\]\[0\]" is boolean/,
+  },
+  {
+    name: 'an object feature',
+    body: { X: [[1, 2, 3, 4, 5, 6, {}]] },
+    status: 400,
+    error: /"X\[0\]\[6\]" is an object/,
+  },
+  {
+    name: 'a row nested one level too deep',
+    body: { X: [[[1], 2, 3, 4, 5, 6, 7]] },
+    status: 400,
+    error: /"X\[0\]\[0\]" is an array/,
+  },
+  {
+    name: 'a flat row mixing in an array',
+    body: { X: [1, 2, [3], 4, 5, 6, 7] },
+    status: 400,
+    error: /mixes numbers and rows/,
+  },
+  {
+    name: 'more rows than the limit',
+    body: { X: Array.from({ length: MAX_ROWS + 1 }, () => ROW) },
+    status: 413,
+    error: new RegExp(`"X" has ${MAX_ROWS + 1} rows; the limit is ${MAX_ROWS}`),
+  },
+  {
+    name: 'a body over the byte limit',
+    body: JSON.stringify({ X: ROW, pad: 'x'.repeat(MAX_BODY) }),
+    status: 413,
+    error: /request body is \d+ bytes; the limit is 65536/,
+  },
+  { name: 'GET on /score', method: 'GET', body: undefined, status: 404, error: /no route for GET \/score/ },
+  { name: 'an unknown path', path: '/predict', body: { X: ROW }, status: 404, error: /no route for POST \/predict/ },
+
+  // Open Inference Protocol (V2)
+  {
+    name: 'infer on an unknown model',
+    path: '/v2/models/other/infer',
+    body: v2([x(ROW)]),
+    status: 404,
+    error: /model "other" not found/,
+  },
+  {
+    name: 'metadata of an unknown model',
+    method: 'GET',
+    path: '/v2/models/other',
+    body: undefined,
+    status: 404,
+    error: /model "other" not found/,
+  },
+  {
+    name: 'an unknown model version',
+    method: 'GET',
+    path: '/v2/models/xgb_regressor/versions/9',
+    body: undefined,
+    status: 404,
+    error: /has no version "9"/,
+  },
+  { name: 'a malformed URL escape', path: '/v2/models/%E0%A4%A/infer', body: v2([x(ROW)]), status: 400, error: /.+/ },
+  {
+    name: 'infer without "inputs"',
+    path: '/v2/models/xgb_regressor/infer',
+    body: {},
+    status: 400,
+    error: /"inputs" must be a non-empty array/,
+  },
+  {
+    name: 'infer with "inputs" as an object',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2({ X: ROW }),
+    status: 400,
+    error: /"inputs" must be a non-empty array/,
+  },
+  {
+    name: 'an input that is not an object',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([ROW]),
+    status: 400,
+    error: /"inputs\[0\]" must be an object/,
+  },
+  {
+    name: 'an input without a name',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW, { name: undefined })]),
+    status: 400,
+    error: /"inputs\[0\].name" must be a string/,
+  },
+  {
+    name: 'an input the model does not have',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW, { name: 'features' })]),
+    status: 400,
+    error: /input "features" is not an input of model "xgb_regressor" \(inputs: "X"\)/,
+  },
+  {
+    name: 'the same input twice',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW), x(ROW)]),
+    status: 400,
+    error: /input "X" is given twice/,
+  },
+  {
+    name: 'an unknown datatype',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW, { datatype: 'FP99' })]),
+    status: 400,
+    error: /datatype "FP99" is not one of BOOL/,
+  },
+  {
+    name: 'BYTES for a numeric input',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW.map(String), { datatype: 'BYTES' })]),
+    status: 400,
+    error: /datatype BYTES cannot feed the model's FP32 input/,
+  },
+  {
+    name: 'a shape that is not an array',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW, { shape: '1x7' })]),
+    status: 400,
+    error: /"shape" must be an array of non-negative integers/,
+  },
+  {
+    name: 'a negative dimension',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW, { shape: [-1, 7] })]),
+    status: 400,
+    error: /"shape" must be an array of non-negative integers/,
+  },
+  {
+    name: 'the wrong rank',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW, { shape: [7] })]),
+    status: 400,
+    error: /has shape \[7\]; the model expects \[-1, 7\]/,
+  },
+  {
+    name: 'the wrong feature dimension',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW.slice(0, 3), { shape: [1, 3] })]),
+    status: 400,
+    error: /dimension 1 must be 7/,
+  },
+  {
+    name: 'a shape that does not match the data',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW, { shape: [2, 7] })]),
+    status: 400,
+    error: /shape \[2, 7\] holds 14 values but "data" has 7/,
+  },
+  {
+    name: 'nested data with too many values',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([ROW, ROW])]),
+    status: 400,
+    error: /"data" has more values than its shape holds \(7\)/,
+  },
+  {
+    name: 'data that is not an array',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x('0.1 0.2')]),
+    status: 400,
+    error: /"data" must be an array/,
+  },
+  {
+    name: 'a string in the data',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([1, 2, 3, 'four', 5, 6, 7])]),
+    status: 400,
+    error: /input "X": data\[3\] is a string/,
+  },
+  {
+    name: 'an "id" that is not a string',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW)], { id: 42 }),
+    status: 400,
+    error: /"id" is number; expected a string/,
+  },
+  {
+    name: 'an output the model does not have',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW)], { outputs: [{ name: 'proba' }] }),
+    status: 400,
+    error: /output "proba" is not an output of model "xgb_regressor" \(outputs: "score"\)/,
+  },
+  {
+    name: 'more V2 rows than the limit',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([], { shape: [MAX_ROWS + 1, 7] })]),
+    status: 413,
+    error: /has 51 rows; the limit is 50/,
+  },
+];
+
+describe('the scorer answers bad input with a 4xx and a message naming the problem', () => {
+  let scorer: TestScorer;
+  beforeAll(async () => {
+    scorer = await startTestScorer({ MODEL_URI: MODEL, MAX_ROWS: String(MAX_ROWS), MAX_BODY_BYTES: String(MAX_BODY) });
+    await scorer.ready;
+  });
+  afterAll(() => scorer.close());
+
+  it('covers at least 30 cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(cases)('$name -> $status', async ({ method = 'POST', path = '/score', body, status, error }) => {
+    const reply = await request(`${scorer.url}${path}`, method, body);
+    expect(reply.status).toBe(status);
+    const message = (reply.body as { error?: unknown }).error;
+    expect(typeof message).toBe('string');
+    expect(message).toMatch(error);
+    expect(message).not.toMatch(/\n\s+at /);
+  });
+
+  it('keeps serving after all of them', async () => {
+    const reply = await request(`${scorer.url}/score`, 'POST', { X: ROW });
+    expect(reply.status).toBe(200);
+    expect((reply.body as { score: number[] }).score).toHaveLength(1);
+    expect(scorer.logs.filter((l) => l.level === 50)).toEqual([]);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * The scorer as a process (`node dist/scorer/main.js`, built by `npm run build`): configuration errors,
+ * model load failures with their termination message, and draining on SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../dist/scorer/main.js', import.meta.url));
+const XGB = fileURLToPath(new URL('../fixtures/shared/xgb_regressor.json', import.meta.url));
+
+let dir: string;
+beforeAll(() => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
+  dir = mkdtempSync(join(tmpdir(), 'scorer-main-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(env: Record<string, string>, args: string[] = []): ChildProcess & { output: Promise<Run> } {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', TERMINATION_LOG: join(dir, 'unused'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const output = once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
+  return Object.assign(child, { output });
+}
+
+/** Resolves with the port once the scorer logs that its model is ready. */
+async function readyPort(child: ReturnType<typeof start>): Promise<number> {
+  let seen = '';
+  let port: number | undefined;
+  for await (const chunk of child.stdout!) {
+    seen += (chunk as Buffer).toString();
+    port ??= Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(seen)?.[1]) || undefined;
+    if (port && seen.includes('"msg":"model ready"')) return port;
+  }
+  throw new Error(`scorer exited before it was ready: ${seen}`);
+}
+
+describe('scorer start-up', () => {
+  it('exits 2 naming the variable when MODEL_URI is missing', async () => {
+    const run = await start({}).output;
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe('scorer: invalid MODEL_URI (--model-uri): is required');
+  });
+
+  it('exits 2 naming the variable when PORT is not a number', async () => {
+    const run = await start({ MODEL_URI: XGB, PORT: 'eighty' }).output;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^scorer: invalid PORT \(--port\): /);
+  });
+
+  it('exits 2 naming the flag when a flag is unknown', async () => {
+    const run = await start({}, ['--modle', XGB]).output;
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe('scorer: unknown flag --modle');
+  });
+
+  it('exits 1 with one line naming the URI and the reason, also written as the termination message', async () => {
+    const termination = join(dir, 'termination-log');
+    writeFileSync(termination, '');
+    const missing = join(dir, 'missing.onnx');
+    const run = await start({ MODEL_URI: missing, TERMINATION_LOG: termination }).output;
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^cannot load model ${missing}: .*not found`));
+    expect(readFileSync(termination, 'utf8').trim()).toBe(lines[0]);
+  });
+
+  it('refuses a model whose sha256 differs, naming both digests', async () => {
+    const run = await start({ MODEL_URI: XGB, MODEL_SHA256: '0'.repeat(64) }).output;
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(
+      /^cannot load model .*xgb_regressor\.json: sha256 mismatch: expected 0{64}, got [0-9a-f]{64}$/,
+    );
+  });
+
+  it('takes the model from CLI flags, as `npm run scorer -- --model` does', async () => {
+    const child = start({}, ['--model', XGB, '--port', '0', '--log-level', 'info']);
+    const port = await readyPort(child);
+    const reply = await fetch(`http://127.0.0.1:${port}/score`, { method: 'POST', body: '{"X": [0,0,0,0,0,0,0]}' });
+    expect(reply.status).toBe(200);
+    child.kill('SIGTERM');
+    expect((await child.output).code).toBe(0);
+  });
+});
+
+describe('scorer shutdown', () => {
+  it('finishes an in-flight request after SIGTERM, refuses new connections, and exits 0', async () => {
+    const child = start({ MODEL_URI: XGB });
+    const port = await readyPort(child);
+
+    // A request whose body is only half sent when SIGTERM arrives.
+    const body = JSON.stringify({ X: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] });
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(`POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+
+    await expect(fetch(`http://127.0.0.1:${port}/v2/health/live`)).rejects.toThrow();
+
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    socket.write(body.slice(10));
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(answer).toMatch(/"score":\[-?\d/);
+    expect((await child.output).code).toBe(0);
+  });
+});
