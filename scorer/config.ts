@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import { MODEL_FORMATS } from './model.js';
+import { loadSettings } from './settings.js';
+
+export { ConfigError } from './settings.js';
 
 /** Environment variable names, by setting. */
 export const SCORER_ENV = {
@@ -68,11 +71,7 @@ export const scorerConfigSchema = z.object({
 });
 export type ScorerConfig = z.infer<typeof scorerConfigSchema>;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-/** CLI flag for a setting: `--model-uri`, plus short aliases for local use. */
+/** CLI aliases for local use: `npm run scorer -- --model ./model.onnx`. */
 const FLAG_ALIASES: Record<string, ScorerSetting> = {
   model: 'modelUri',
   format: 'modelFormat',
@@ -81,44 +80,7 @@ const FLAG_ALIASES: Record<string, ScorerSetting> = {
   output: 'modelOutput',
 };
 
-function flagName(setting: ScorerSetting): string {
-  return setting.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/**
- * Reads the configuration from the environment, then from CLI flags (`--model ./m.onnx`, `--port=9000`),
- * flags winning. Throws ConfigError naming the variable (and flag) of the first bad value.
- */
+/** Reads the configuration from the environment and CLI flags; throws ConfigError naming the bad variable. */
 export function loadScorerConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = []): ScorerConfig {
-  const raw: Partial<Record<ScorerSetting, string>> = {};
-  for (const [setting, variable] of Object.entries(SCORER_ENV) as [ScorerSetting, string][]) {
-    const value = env[variable];
-    if (value !== undefined && value !== '') raw[setting] = value;
-  }
-  const byFlag = new Map<string, ScorerSetting>(Object.entries(FLAG_ALIASES));
-  for (const setting of Object.keys(SCORER_ENV) as ScorerSetting[]) byFlag.set(flagName(setting), setting);
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--'))
-      throw new ConfigError(`unexpected argument "${arg}" (flags look like --model ./model.onnx)`);
-    const eq = arg.indexOf('=');
-    const flag = arg.slice(2, eq === -1 ? undefined : eq);
-    const setting = byFlag.get(flag);
-    if (!setting) throw new ConfigError(`unknown flag --${flag}`);
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new ConfigError(`flag --${flag} needs a value`);
-    raw[setting] = value;
-  }
-
-  const parsed = scorerConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const setting = issue.path[0] as ScorerSetting | undefined;
-    const where = setting ? `${SCORER_ENV[setting]} (--${flagName(setting)})` : 'configuration';
-    const message =
-      issue.code === 'invalid_type' && raw[setting as ScorerSetting] === undefined ? 'is required' : issue.message;
-    throw new ConfigError(`invalid ${where}: ${message}`);
-  }
-  return parsed.data;
+  return loadSettings(scorerConfigSchema, SCORER_ENV, env, argv, FLAG_ALIASES);
 }

@@ -1,0 +1,52 @@
+/** The operator's configuration, from the environment (set by config/manager) or flags, validated at start-up. */
+import { z } from 'zod';
+import { loadSettings } from '../scorer/settings.js';
+
+export { ConfigError } from '../scorer/settings.js';
+
+export const OPERATOR_ENV = {
+  scorerImage: 'SCORER_IMAGE',
+  watchNamespaces: 'WATCH_NAMESPACES',
+  workers: 'WORKERS',
+  leaderElect: 'LEADER_ELECT',
+  leaseNamespace: 'LEASE_NAMESPACE',
+  leaseName: 'LEASE_NAME',
+  identity: 'POD_NAME',
+  port: 'PORT',
+  resyncSeconds: 'RESYNC_SECONDS',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+export const DEFAULT_SCORER_IMAGE = 'ghcr.io/scoring-dev/scorer:0.1.0';
+
+const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export const operatorConfigSchema = z.object({
+  scorerImage: z.string().min(1).default(DEFAULT_SCORER_IMAGE),
+  /** Empty: every namespace. */
+  watchNamespaces: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    )
+    .refine((ns) => ns.every((n) => dns1123Label.test(n)), 'must be a comma-separated list of namespace names'),
+  workers: z.coerce.number().int().min(1).max(64).default(4),
+  leaderElect: booleanString.default(true),
+  leaseNamespace: z.string().regex(dns1123Label, 'must be a namespace name').default('scoring-system'),
+  leaseName: z.string().min(1).default('scoring-operator-leader'),
+  /** This replica's identity in the Lease: the pod name (downward API), else host name and PID. */
+  identity: z.string().min(1).optional(),
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  resyncSeconds: z.coerce.number().int().min(10).max(86400).default(600),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
+
+export function loadOperatorConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = []): OperatorConfig {
+  return loadSettings(operatorConfigSchema, OPERATOR_ENV, env, argv);
+}
