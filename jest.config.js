@@ -4,7 +4,7 @@
 // `npm run typecheck`, once for the whole tree, which is faster than per-file checking).
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/environment.js',
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/scorer', '<rootDir>/operator', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],

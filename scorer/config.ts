@@ -15,7 +15,6 @@ export const SCORER_ENV = {
   modelName: 'MODEL_NAME',
   modelSha256: 'MODEL_SHA256',
   modelOutput: 'MODEL_OUTPUT',
-  modelDir: 'MODEL_DIR',
   host: 'HOST',
   port: 'PORT',
   maxBodyBytes: 'MAX_BODY_BYTES',
@@ -55,7 +54,6 @@ export const scorerConfigSchema = z.object({
     .transform((s) => s.toLowerCase())
     .optional(),
   modelOutput: z.string().min(1).optional(),
-  modelDir: z.string().min(1).default('/tmp/models'),
   host: z.string().min(1).default('0.0.0.0'),
   port: z.coerce.number().int().min(0).max(65535).default(SCORER_PORT),
   maxBodyBytes: positiveInt(1 << 30).default(16 * 1024 * 1024),

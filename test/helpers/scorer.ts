@@ -16,6 +16,7 @@ export async function startTestScorer(
   env: Record<string, string>,
   load: (config: ScorerConfig, log: Logger) => Promise<LoadedModel> = loadModel,
 ): Promise<TestScorer> {
+  // Not waiting for `ready`: a caller awaits it (or tests the scorer before it).
   const config = loadScorerConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -26,7 +27,6 @@ export async function startTestScorer(
   });
   const log = pino({ level: config.logLevel }, sink);
   const scorer = await startScorer(config, log, (c) => load(c, log));
-  await scorer.ready.catch(() => undefined);
   return Object.assign(scorer, { logs, close: () => scorer.shutdown(1000) });
 }
 

@@ -39,16 +39,23 @@ function start(env: Record<string, string>, args: string[] = []): ChildProcess &
   return Object.assign(child, { output });
 }
 
-/** Resolves with the port once the scorer logs that its model is ready. */
-async function readyPort(child: ReturnType<typeof start>): Promise<number> {
-  let seen = '';
-  let port: number | undefined;
-  for await (const chunk of child.stdout!) {
-    seen += (chunk as Buffer).toString();
-    port ??= Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(seen)?.[1]) || undefined;
-    if (port && seen.includes('"msg":"model ready"')) return port;
-  }
-  throw new Error(`scorer exited before it was ready: ${seen}`);
+/** Resolves with the port once the scorer logs that its model is ready (stdout keeps flowing afterwards). */
+function readyPort(child: ReturnType<typeof start>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const port = Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(seen)?.[1]);
+      if (port && seen.includes('"msg":"model ready"')) {
+        child.stdout!.off('data', onData);
+        child.off('exit', onExit);
+        resolve(port);
+      }
+    };
+    const onExit = () => reject(new Error(`scorer exited before it was ready: ${seen}`));
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
 }
 
 describe('scorer start-up', () => {

@@ -1,0 +1,218 @@
+/**
+ * Decision forests compiled into flat typed arrays, shared by the XGBoost and LightGBM formats.
+ *
+ * Every node of every tree lives at one index of the same arrays; a tree is the index of its root. A split node
+ * holds its feature, threshold and three children (left, right, and the one a missing value takes); a leaf has
+ * feature -1 and its value. Evaluation walks these arrays with no allocation: the only memory a batch needs is the
+ * output it returns.
+ */
+
+/** How a LightGBM split treats missing values (bits 2-3 of its `decision_type`). */
+export const MISSING_NONE = 0;
+export const MISSING_ZERO = 1;
+export const MISSING_NAN = 2;
+
+/** LightGBM's kZeroThreshold: |x| <= this counts as zero for `missing_type=Zero`. */
+const ZERO_THRESHOLD = 1e-35;
+
+export interface Forest {
+  readonly numFeatures: number;
+  /** Outputs per row before the objective's transform (classes, or 1). */
+  readonly numGroups: number;
+  /** Root node of each tree, its output group and its weight. */
+  readonly roots: Int32Array;
+  readonly groups: Int32Array;
+  readonly weights: Float64Array;
+  readonly feature: Int32Array;
+  readonly threshold: Float64Array;
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  readonly missing: Int32Array;
+  /** LightGBM only: the missing type of each split. */
+  readonly missingType: Uint8Array;
+  readonly value: Float64Array;
+}
+
+export interface TreeNodes {
+  /** Per node: feature index, or -1 for a leaf. */
+  feature: ArrayLike<number>;
+  threshold: ArrayLike<number>;
+  /** Children as node indices local to the tree. */
+  left: ArrayLike<number>;
+  right: ArrayLike<number>;
+  /** Per node: whether a missing value goes left. */
+  defaultLeft: ArrayLike<boolean | number>;
+  missingType?: ArrayLike<number>;
+  /** Per node: the leaf value (read for leaves only). */
+  value: ArrayLike<number>;
+}
+
+/** Collects trees, then packs them into one Forest. */
+export class ForestBuilder {
+  private readonly trees: { nodes: TreeNodes; group: number; weight: number }[] = [];
+  private nodeCount = 0;
+
+  private readonly numFeatures: number;
+  private readonly numGroups: number;
+
+  constructor(numFeatures: number, numGroups: number) {
+    this.numFeatures = numFeatures;
+    this.numGroups = numGroups;
+  }
+
+  /** Adds a tree after checking its structure; `where` names it in error messages. */
+  add(nodes: TreeNodes, group: number, weight: number, where: string): void {
+    const n = nodes.feature.length;
+    if (n === 0) throw new Error(`${where} has no nodes`);
+    for (const [name, arr] of [
+      ['threshold', nodes.threshold],
+      ['left', nodes.left],
+      ['right', nodes.right],
+      ['defaultLeft', nodes.defaultLeft],
+      ['value', nodes.value],
+    ] as const) {
+      if (arr.length !== n) throw new Error(`${where}: ${name} has ${arr.length} entries for ${n} nodes`);
+    }
+    if (!Number.isInteger(group) || group < 0 || group >= this.numGroups) {
+      throw new Error(`${where} belongs to output ${group}; the model has ${this.numGroups}`);
+    }
+    for (let i = 0; i < n; i++) {
+      const f = nodes.feature[i]!;
+      if (f < 0) {
+        if (!Number.isFinite(nodes.value[i]!)) throw new Error(`${where}: leaf ${i} has a non-finite value`);
+        continue;
+      }
+      if (!Number.isInteger(f) || f >= this.numFeatures) {
+        throw new Error(`${where}: node ${i} splits on feature ${f}; the model has ${this.numFeatures} features`);
+      }
+      // Children must point forward (this also rules out cycles, so evaluation always ends at a leaf).
+      for (const child of [nodes.left[i]!, nodes.right[i]!]) {
+        if (!Number.isInteger(child) || child <= i || child >= n) {
+          throw new Error(`${where}: node ${i} has child ${child}, outside the tree`);
+        }
+      }
+      if (Number.isNaN(nodes.threshold[i]!)) throw new Error(`${where}: node ${i} has a NaN threshold`);
+    }
+    this.trees.push({ nodes, group, weight });
+    this.nodeCount += n;
+  }
+
+  build(): Forest {
+    const size = this.nodeCount;
+    const forest: Forest = {
+      numFeatures: this.numFeatures,
+      numGroups: this.numGroups,
+      roots: new Int32Array(this.trees.length),
+      groups: new Int32Array(this.trees.length),
+      weights: new Float64Array(this.trees.length),
+      feature: new Int32Array(size),
+      threshold: new Float64Array(size),
+      left: new Int32Array(size),
+      right: new Int32Array(size),
+      missing: new Int32Array(size),
+      missingType: new Uint8Array(size),
+      value: new Float64Array(size),
+    };
+    let base = 0;
+    this.trees.forEach(({ nodes, group, weight }, t) => {
+      forest.roots[t] = base;
+      forest.groups[t] = group;
+      forest.weights[t] = weight;
+      for (let i = 0; i < nodes.feature.length; i++) {
+        const at = base + i;
+        const f = nodes.feature[i]!;
+        forest.feature[at] = f < 0 ? -1 : f;
+        forest.value[at] = nodes.value[i]!;
+        if (f < 0) continue;
+        forest.threshold[at] = nodes.threshold[i]!;
+        forest.left[at] = base + nodes.left[i]!;
+        forest.right[at] = base + nodes.right[i]!;
+        forest.missing[at] = nodes.defaultLeft[i] ? forest.left[at]! : forest.right[at]!;
+        forest.missingType[at] = nodes.missingType?.[i] ?? MISSING_NONE;
+      }
+      base += nodes.feature.length;
+    });
+    return forest;
+  }
+}
+
+/**
+ * XGBoost's rule: NaN takes the default child, otherwise `x < threshold` goes left. Inputs and thresholds are
+ * float32 values and margins are summed in float32, as XGBoost's CPU predictor does.
+ * Writes `rows * numGroups` margins into `out`, starting from `base[group]`.
+ */
+export function evaluateXGBoost(
+  forest: Forest,
+  x: Float32Array,
+  rows: number,
+  base: Float64Array,
+  out: Float32Array,
+): void {
+  const { roots, groups, weights, feature, threshold, left, right, missing, value, numFeatures, numGroups } = forest;
+  const trees = roots.length;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * numFeatures;
+    const o = r * numGroups;
+    for (let g = 0; g < numGroups; g++) out[o + g] = base[g]!;
+    for (let t = 0; t < trees; t++) {
+      let n = roots[t]!;
+      let f = feature[n]!;
+      while (f >= 0) {
+        const v = x[offset + f]!;
+        n = v !== v ? missing[n]! : v < threshold[n]! ? left[n]! : right[n]!;
+        f = feature[n]!;
+      }
+      const g = o + groups[t]!;
+      out[g] = out[g]! + value[n]! * weights[t]!;
+    }
+  }
+}
+
+/**
+ * LightGBM's rule (Tree::NumericalDecision): NaN counts as 0 unless the split's missing type is NaN; a missing
+ * value (zero for type Zero, NaN for type NaN) takes the default child; otherwise `x <= threshold` goes left.
+ * Sums in float64, as LightGBM does.
+ */
+export function evaluateLightGBM(forest: Forest, x: Float64Array, rows: number, out: Float64Array): void {
+  const {
+    roots,
+    groups,
+    weights,
+    feature,
+    threshold,
+    left,
+    right,
+    missing,
+    missingType,
+    value,
+    numFeatures,
+    numGroups,
+  } = forest;
+  const trees = roots.length;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * numFeatures;
+    const o = r * numGroups;
+    for (let g = 0; g < numGroups; g++) out[o + g] = 0;
+    for (let t = 0; t < trees; t++) {
+      let n = roots[t]!;
+      let f = feature[n]!;
+      while (f >= 0) {
+        let v = x[offset + f]!;
+        const type = missingType[n]!;
+        if (v !== v) {
+          if (type === MISSING_NAN) {
+            n = missing[n]!;
+            f = feature[n]!;
+            continue;
+          }
+          v = 0;
+        }
+        if (type === MISSING_ZERO && v >= -ZERO_THRESHOLD && v <= ZERO_THRESHOLD) n = missing[n]!;
+        else n = v <= threshold[n]! ? left[n]! : right[n]!;
+        f = feature[n]!;
+      }
+      const g = o + groups[t]!;
+      out[g] = out[g]! + value[n]! * weights[t]!;
+    }
+  }
+}

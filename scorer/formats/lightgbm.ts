@@ -1,0 +1,214 @@
+/**
+ * LightGBM's native text model (`Booster.save_model('model.txt')`), evaluated in TypeScript.
+ *
+ * Numerical splits with `decision_type` (default-left bit, missing type None/Zero/NaN), gbdt and rf (averaged)
+ * boosting, and the objectives' output transforms. Predictions equal `Booster.predict`.
+ */
+import type { Model, ModelFactory, Tensor, TensorSpec } from '../model.js';
+import { evaluateLightGBM, ForestBuilder, type Forest } from './forest.js';
+
+type Transform = 'identity' | 'sigmoid' | 'softmax' | 'exp' | 'softplus' | 'square';
+
+const IDENTITY_OBJECTIVES = new Set([
+  'regression',
+  'regression_l2',
+  'regression_l1',
+  'huber',
+  'fair',
+  'quantile',
+  'mape',
+  'lambdarank',
+  'rank_xendcg',
+  'custom',
+  'none',
+]);
+
+export interface LightGBMModelFile {
+  forest: Forest;
+  objective: string;
+  transform: Transform;
+  /** Multiplier inside the sigmoid (LightGBM's `sigmoid:` parameter). */
+  sigmoid: number;
+  /** 1, or 1/iterations for random-forest models (`average_output`). */
+  scale: number;
+}
+
+function numbers(text: string | undefined, where: string, count: number): number[] {
+  if (text === undefined) throw new Error(`${where} is missing`);
+  const values = text.trim() === '' ? [] : text.trim().split(/\s+/).map(Number);
+  if (values.length !== count || values.some((v) => Number.isNaN(v))) {
+    throw new Error(`${where} must hold ${count} numbers`);
+  }
+  return values;
+}
+
+function objectiveOf(line: string): { objective: string; transform: Transform; sigmoid: number } {
+  const [objective = '', ...options] = line.trim().split(/\s+/);
+  const option = (key: string) => options.find((o) => o.startsWith(`${key}:`))?.slice(key.length + 1);
+  const sigmoid = Number(option('sigmoid') ?? 1);
+  if (!Number.isFinite(sigmoid)) throw new Error(`objective "${line}" has a bad sigmoid parameter`);
+  switch (objective) {
+    case 'binary':
+    case 'multiclassova':
+      return { objective, transform: 'sigmoid', sigmoid };
+    case 'cross_entropy':
+      return { objective, transform: 'sigmoid', sigmoid: 1 };
+    case 'cross_entropy_lambda':
+      return { objective, transform: 'softplus', sigmoid: 1 };
+    case 'multiclass':
+      return { objective, transform: 'softmax', sigmoid: 1 };
+    case 'poisson':
+    case 'gamma':
+    case 'tweedie':
+      return { objective, transform: 'exp', sigmoid: 1 };
+    default:
+      if (!IDENTITY_OBJECTIVES.has(objective)) throw new Error(`objective "${objective}" is not supported`);
+      return { objective, transform: options.includes('sqrt') ? 'square' : 'identity', sigmoid: 1 };
+  }
+}
+
+/** Parses and compiles a LightGBM text model; throws an Error saying what is wrong with the file. */
+export function parseLightGBMModel(text: string): LightGBMModelFile {
+  const lines = text.split(/\r?\n/);
+  if (lines[0]?.trim() !== 'tree') throw new Error('not a LightGBM text model (the first line is not "tree")');
+  const header = new Map<string, string>();
+  const blocks: Map<string, string>[] = [];
+  let current = header;
+  for (const line of lines) {
+    if (line.startsWith('end of trees')) break;
+    if (line.startsWith('Tree=')) {
+      current = new Map([['Tree', line.slice(5)]]);
+      blocks.push(current);
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (eq > 0) current.set(line.slice(0, eq), line.slice(eq + 1));
+    else if (line.trim() !== '') current.set(line.trim(), '');
+  }
+
+  const maxFeature = Number(header.get('max_feature_idx'));
+  if (!Number.isInteger(maxFeature) || maxFeature < 0) throw new Error('max_feature_idx is missing or invalid');
+  const perIteration = Number(header.get('num_tree_per_iteration') ?? header.get('num_class') ?? 1);
+  if (!Number.isInteger(perIteration) || perIteration < 1) throw new Error('num_tree_per_iteration is invalid');
+  const objectiveLine = header.get('objective');
+  if (objectiveLine === undefined) throw new Error('the model names no objective');
+  const { objective, transform, sigmoid } = objectiveOf(objectiveLine);
+  if (blocks.length === 0) throw new Error('the model has no trees');
+  if (blocks.length % perIteration !== 0) {
+    throw new Error(`${blocks.length} trees is not a multiple of num_tree_per_iteration=${perIteration}`);
+  }
+
+  const builder = new ForestBuilder(maxFeature + 1, perIteration);
+  blocks.forEach((block, t) => {
+    const where = `tree ${block.get('Tree')}`;
+    const leaves = Number(block.get('num_leaves'));
+    if (!Number.isInteger(leaves) || leaves < 1) throw new Error(`${where}: num_leaves is invalid`);
+    if (Number(block.get('num_cat') ?? 0) > 0) throw new Error(`${where} has categorical splits (not supported)`);
+    if (block.get('is_linear') === '1')
+      throw new Error(`${where} is a linear tree (linear_tree models are not supported)`);
+    const leafValue = numbers(block.get('leaf_value'), `${where}: leaf_value`, leaves);
+    const splits = leaves - 1;
+    const features = numbers(block.get('split_feature') ?? '', `${where}: split_feature`, splits);
+    const thresholds = numbers(block.get('threshold') ?? '', `${where}: threshold`, splits);
+    const decisions = numbers(block.get('decision_type') ?? '', `${where}: decision_type`, splits);
+    const leftChild = numbers(block.get('left_child') ?? '', `${where}: left_child`, splits);
+    const rightChild = numbers(block.get('right_child') ?? '', `${where}: right_child`, splits);
+    // Internal nodes keep their indices; leaf k (a child written as ~k) becomes node splits + k.
+    const node = (child: number) => (child < 0 ? splits + ~child : child);
+    const size = splits + leaves;
+    const nodes = {
+      feature: new Int32Array(size).fill(-1),
+      threshold: new Float64Array(size),
+      left: new Int32Array(size),
+      right: new Int32Array(size),
+      defaultLeft: new Uint8Array(size),
+      missingType: new Uint8Array(size),
+      value: new Float64Array(size),
+    };
+    for (let i = 0; i < splits; i++) {
+      const decision = decisions[i]!;
+      if (decision & 1) throw new Error(`${where} has a categorical split at node ${i} (not supported)`);
+      nodes.feature[i] = features[i]!;
+      nodes.threshold[i] = thresholds[i]!;
+      nodes.left[i] = node(leftChild[i]!);
+      nodes.right[i] = node(rightChild[i]!);
+      nodes.defaultLeft[i] = (decision >> 1) & 1;
+      nodes.missingType[i] = (decision >> 2) & 3;
+    }
+    for (let k = 0; k < leaves; k++) nodes.value[splits + k] = leafValue[k]!;
+    builder.add(nodes, t % perIteration, 1, where);
+  });
+
+  const iterations = blocks.length / perIteration;
+  const scale = header.has('average_output') ? 1 / iterations : 1;
+  return { forest: builder.build(), objective, transform, sigmoid, scale };
+}
+
+export const createLightGBMModel: ModelFactory = async (bytes, { name, output }) => {
+  const { forest, transform, sigmoid, scale } = parseLightGBMModel(new TextDecoder().decode(bytes));
+  if (output !== undefined && output !== 'score') {
+    throw new Error(`a LightGBM model has one output, "score"; MODEL_OUTPUT names "${output}"`);
+  }
+  const groups = forest.numGroups;
+  const inputs: TensorSpec[] = [{ name: 'X', datatype: 'FP64', shape: [-1, forest.numFeatures] }];
+  const outputs: TensorSpec[] = [{ name: 'score', datatype: 'FP64', shape: groups > 1 ? [-1, groups] : [-1] }];
+
+  const model: Model = {
+    name,
+    format: 'lightgbm',
+    inputs,
+    outputs,
+    primaryOutput: 'score',
+    async predict(tensors: readonly Tensor[]): Promise<Tensor[]> {
+      const x = tensors[0]!.data as Float64Array;
+      const rows = tensors[0]!.shape[0]!;
+      const out = new Float64Array(rows * groups);
+      evaluateLightGBM(forest, x, rows, out);
+      applyTransform(transform, out, rows, groups, sigmoid, scale);
+      return [{ name: 'score', datatype: 'FP64', shape: groups > 1 ? [rows, groups] : [rows], data: out }];
+    },
+    async dispose() {},
+  };
+  return model;
+};
+
+function applyTransform(
+  transform: Transform,
+  out: Float64Array,
+  rows: number,
+  groups: number,
+  sigmoid: number,
+  scale: number,
+): void {
+  const n = rows * groups;
+  if (scale !== 1) for (let i = 0; i < n; i++) out[i] = out[i]! * scale;
+  switch (transform) {
+    case 'identity':
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-sigmoid * out[i]!));
+      return;
+    case 'exp':
+      for (let i = 0; i < n; i++) out[i] = Math.exp(out[i]!);
+      return;
+    case 'softplus':
+      for (let i = 0; i < n; i++) out[i] = Math.log1p(Math.exp(out[i]!));
+      return;
+    case 'square':
+      for (let i = 0; i < n; i++) out[i] = Math.sign(out[i]!) * out[i]! * out[i]!;
+      return;
+    case 'softmax':
+      for (let r = 0; r < rows; r++) {
+        const o = r * groups;
+        let max = -Infinity;
+        for (let g = 0; g < groups; g++) max = Math.max(max, out[o + g]!);
+        let sum = 0;
+        for (let g = 0; g < groups; g++) {
+          out[o + g] = Math.exp(out[o + g]! - max);
+          sum += out[o + g]!;
+        }
+        for (let g = 0; g < groups; g++) out[o + g] = out[o + g]! / sum;
+      }
+      return;
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * XGBoost's native JSON model (`Booster.save_model('model.json')`), evaluated in TypeScript.
+ *
+ * Supports gbtree and dart boosters with numerical splits, `default_left` routing of missing values, `base_score`,
+ * several parallel trees per round, and the objectives listed in OBJECTIVES. Predictions equal `Booster.predict`:
+ * probabilities for logistic and softprob objectives, class indices for softmax, raw values for regression.
+ */
+import type { Model, ModelFactory, Tensor, TensorSpec } from '../model.js';
+import { evaluateXGBoost, ForestBuilder, type Forest } from './forest.js';
+
+type Transform = 'identity' | 'sigmoid' | 'exp' | 'hinge' | 'softprob' | 'softmax';
+
+interface Objective {
+  /** From `base_score` (a prediction) to the starting margin. */
+  margin: 'identity' | 'logit' | 'log';
+  transform: Transform;
+}
+
+const OBJECTIVES: Record<string, Objective> = {
+  'reg:squarederror': { margin: 'identity', transform: 'identity' },
+  'reg:linear': { margin: 'identity', transform: 'identity' },
+  'reg:squaredlogerror': { margin: 'identity', transform: 'identity' },
+  'reg:pseudohubererror': { margin: 'identity', transform: 'identity' },
+  'reg:absoluteerror': { margin: 'identity', transform: 'identity' },
+  'reg:logistic': { margin: 'logit', transform: 'sigmoid' },
+  'binary:logistic': { margin: 'logit', transform: 'sigmoid' },
+  'binary:logitraw': { margin: 'logit', transform: 'identity' },
+  'binary:hinge': { margin: 'identity', transform: 'hinge' },
+  'count:poisson': { margin: 'log', transform: 'exp' },
+  'reg:gamma': { margin: 'log', transform: 'exp' },
+  'reg:tweedie': { margin: 'log', transform: 'exp' },
+  'multi:softprob': { margin: 'identity', transform: 'softprob' },
+  'multi:softmax': { margin: 'identity', transform: 'softmax' },
+  'rank:pairwise': { margin: 'identity', transform: 'identity' },
+  'rank:ndcg': { margin: 'identity', transform: 'identity' },
+  'rank:map': { margin: 'identity', transform: 'identity' },
+};
+
+type Json = Record<string, unknown>;
+
+function obj(value: unknown, where: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where} is missing`);
+  return value as Json;
+}
+
+function arr(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw new Error(`${where} is missing`);
+  return value;
+}
+
+function nums(value: unknown, where: string): number[] {
+  const a = arr(value, where);
+  for (const v of a) if (typeof v !== 'number') throw new Error(`${where} holds a non-number`);
+  return a as number[];
+}
+
+/** XGBoost writes parameters as strings ("5E-1"); 2.x writes base_score as "[5E-1]". */
+function param(value: unknown, where: string): number {
+  const s = typeof value === 'string' ? value.replace(/^\[(.*)\]$/, '$1') : value;
+  const n = typeof s === 'number' ? s : typeof s === 'string' && s.trim() !== '' ? Number(s) : NaN;
+  if (!Number.isFinite(n)) throw new Error(`${where} is ${JSON.stringify(value)}; expected a number`);
+  return n;
+}
+
+export interface XGBoostModelFile {
+  forest: Forest;
+  objective: string;
+  transform: Transform;
+  baseMargin: number;
+  numClass: number;
+}
+
+/** Parses and compiles an XGBoost JSON model; throws an Error saying what is wrong with the file. */
+export function parseXGBoostModel(text: string): XGBoostModelFile {
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (err) {
+    const hint =
+      text.charCodeAt(0) === 0x7b ? '' : ' (UBJSON and the legacy binary format are not supported: save as .json)';
+    throw new Error(`not an XGBoost JSON model: ${(err as Error).message}${hint}`);
+  }
+  const learner = obj(obj(root, 'the model').learner, '"learner"');
+  const params = obj(learner.learner_model_param, '"learner.learner_model_param"');
+  const objectiveName = String(obj(learner.objective, '"learner.objective"').name);
+  const objective = OBJECTIVES[objectiveName];
+  if (!objective) {
+    throw new Error(`objective "${objectiveName}" is not supported (supported: ${Object.keys(OBJECTIVES).join(', ')})`);
+  }
+  const numFeatures = param(params.num_feature, 'num_feature');
+  const numClass = param(params.num_class ?? '0', 'num_class');
+  const numTarget = param(params.num_target ?? '1', 'num_target');
+  if (numTarget > 1) throw new Error(`multi-target models (num_target=${numTarget}) are not supported`);
+  const baseScore = param(params.base_score, 'base_score');
+  const numGroups = Math.max(1, numClass);
+  if ((objective.transform === 'softprob' || objective.transform === 'softmax') !== numClass > 1) {
+    throw new Error(`objective "${objectiveName}" does not match num_class=${numClass}`);
+  }
+
+  let booster = obj(learner.gradient_booster, '"learner.gradient_booster"');
+  let treeWeights: number[] | undefined;
+  if (booster.name === 'dart') {
+    treeWeights = nums(booster.weight_drop, '"weight_drop"');
+    booster = obj(booster.gbtree, 'the dart booster\'s "gbtree"');
+  }
+  if (booster.name !== 'gbtree') {
+    throw new Error(`booster "${String(booster.name)}" is not supported (only gbtree and dart)`);
+  }
+  const model = obj(booster.model, '"gradient_booster.model"');
+  const trees = arr(model.trees, '"trees"');
+  const treeInfo = nums(model.tree_info, '"tree_info"');
+  if (treeInfo.length !== trees.length)
+    throw new Error(`tree_info has ${treeInfo.length} entries for ${trees.length} trees`);
+  if (treeWeights && treeWeights.length !== trees.length) {
+    throw new Error(`weight_drop has ${treeWeights.length} entries for ${trees.length} trees`);
+  }
+
+  const builder = new ForestBuilder(numFeatures, numGroups);
+  trees.forEach((value, t) => {
+    const where = `tree ${t}`;
+    const tree = obj(value, where);
+    const leafVector = param(obj(tree.tree_param, `${where}.tree_param`).size_leaf_vector ?? '0', 'size_leaf_vector');
+    if (leafVector > 1) throw new Error(`${where} has vector leaves (multi-target trees are not supported)`);
+    const left = nums(tree.left_children, `${where}.left_children`);
+    const right = nums(tree.right_children, `${where}.right_children`);
+    const conditions = nums(tree.split_conditions, `${where}.split_conditions`);
+    const indices = nums(tree.split_indices, `${where}.split_indices`);
+    const defaultLeft = nums(tree.default_left, `${where}.default_left`);
+    const splitType = tree.split_type === undefined ? [] : nums(tree.split_type, `${where}.split_type`);
+    const feature = left.map((l, i) => {
+      if (l === -1) return -1;
+      if (splitType[i]) {
+        throw new Error(
+          `${where} has a categorical split on feature ${indices[i]} (categorical splits are not supported)`,
+        );
+      }
+      return indices[i] ?? NaN;
+    });
+    builder.add(
+      {
+        feature,
+        // float32, as XGBoost stores and compares them
+        threshold: Float32Array.from(conditions),
+        left,
+        right,
+        defaultLeft,
+        value: Float32Array.from(conditions),
+      },
+      treeInfo[t]!,
+      treeWeights?.[t] ?? 1,
+      where,
+    );
+  });
+
+  const baseMargin =
+    objective.margin === 'logit'
+      ? -Math.log(1 / baseScore - 1)
+      : objective.margin === 'log'
+        ? Math.log(baseScore)
+        : baseScore;
+  if (!Number.isFinite(baseMargin)) throw new Error(`base_score ${baseScore} is out of range for "${objectiveName}"`);
+  return { forest: builder.build(), objective: objectiveName, transform: objective.transform, baseMargin, numClass };
+}
+
+export const createXGBoostModel: ModelFactory = async (bytes, { name, output }) => {
+  const parsed = parseXGBoostModel(new TextDecoder().decode(bytes));
+  if (output !== undefined && output !== 'score') {
+    throw new Error(`an XGBoost model has one output, "score"; MODEL_OUTPUT names "${output}"`);
+  }
+  const { forest, transform } = parsed;
+  const groups = forest.numGroups;
+  const base = new Float64Array(groups).fill(Math.fround(parsed.baseMargin));
+  const perRow = transform === 'softprob' ? groups : 1;
+  const inputs: TensorSpec[] = [{ name: 'X', datatype: 'FP32', shape: [-1, forest.numFeatures] }];
+  const outputs: TensorSpec[] = [{ name: 'score', datatype: 'FP32', shape: perRow > 1 ? [-1, perRow] : [-1] }];
+  let margins = new Float32Array(0);
+
+  const model: Model = {
+    name,
+    format: 'xgboost',
+    inputs,
+    outputs,
+    primaryOutput: 'score',
+    async predict(tensors: readonly Tensor[]): Promise<Tensor[]> {
+      const x = tensors[0]!.data as Float32Array;
+      const rows = tensors[0]!.shape[0]!;
+      // Margins go to a buffer reused across requests when the output differs from them.
+      const out = new Float32Array(rows * perRow);
+      let m = out;
+      if (transform === 'softmax') {
+        if (margins.length < rows * groups) margins = new Float32Array(rows * groups);
+        m = margins;
+      }
+      evaluateXGBoost(forest, x, rows, base, m);
+      applyTransform(transform, m, out, rows, groups);
+      return [{ name: 'score', datatype: 'FP32', shape: perRow > 1 ? [rows, perRow] : [rows], data: out }];
+    },
+    async dispose() {},
+  };
+  return model;
+};
+
+function applyTransform(transform: Transform, m: Float32Array, out: Float32Array, rows: number, groups: number): void {
+  switch (transform) {
+    case 'identity':
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < rows; i++) out[i] = 1 / (1 + Math.exp(-m[i]!));
+      return;
+    case 'exp':
+      for (let i = 0; i < rows; i++) out[i] = Math.exp(m[i]!);
+      return;
+    case 'hinge':
+      for (let i = 0; i < rows; i++) out[i] = m[i]! > 0 ? 1 : 0;
+      return;
+    case 'softprob':
+      for (let r = 0; r < rows; r++) {
+        const o = r * groups;
+        let max = -Infinity;
+        for (let g = 0; g < groups; g++) max = Math.max(max, m[o + g]!);
+        let sum = 0;
+        for (let g = 0; g < groups; g++) sum += Math.exp(m[o + g]! - max);
+        for (let g = 0; g < groups; g++) out[o + g] = Math.exp(m[o + g]! - max) / sum;
+      }
+      return;
+    case 'softmax':
+      for (let r = 0; r < rows; r++) {
+        const o = r * groups;
+        let best = 0;
+        for (let g = 1; g < groups; g++) if (m[o + g]! > m[o + best]!) best = g;
+        out[r] = best;
+      }
+      return;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Loading the model the configuration names: fetch its bytes, verify the digest, build the format's model.
+ * Any failure is a ModelLoadError whose message is the one line the scorer exits with.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ScorerConfig } from '../config.js';
+import { ModelLoadError } from '../errors.js';
+import { MODEL_FACTORIES } from '../formats/index.js';
+import { MODEL_FORMATS } from '../model.js';
+import type { LoadedModel } from '../server.js';
+import { fetchModel } from './fetch.js';
+import { formatFromName, locate, nameFromFile, type ModelLocation } from './uri.js';
+
+export async function loadModel(config: ScorerConfig, log: Logger): Promise<LoadedModel> {
+  let location: ModelLocation;
+  try {
+    location = locate(config.modelUri);
+  } catch (err) {
+    throw new ModelLoadError(config.modelUri, (err as Error).message);
+  }
+  const fail = (reason: string, cause?: unknown) => new ModelLoadError(location.display, reason, { cause });
+
+  const format = config.modelFormat ?? formatFromName(location.fileName);
+  if (format === undefined) {
+    throw fail(
+      `cannot tell the format from the file name "${location.fileName}": set MODEL_FORMAT (${MODEL_FORMATS.join(', ')})`,
+    );
+  }
+  const name = config.modelName ?? nameFromFile(location.fileName);
+
+  const started = performance.now();
+  let bytes: Uint8Array;
+  if (format === 'identity' && location.scheme === 'identity') {
+    bytes = new Uint8Array(0);
+  } else {
+    log.info({ uri: location.display, format }, 'fetching model');
+    try {
+      bytes = await fetchModel(location, config, log);
+    } catch (err) {
+      throw fail((err as Error).message, err);
+    }
+  }
+  if (config.modelSha256 !== undefined) {
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (digest !== config.modelSha256) throw fail(`sha256 mismatch: expected ${config.modelSha256}, got ${digest}`);
+  }
+  const fetchedMs = performance.now() - started;
+
+  let model;
+  try {
+    model = await MODEL_FACTORIES[format](bytes, { name, output: config.modelOutput });
+  } catch (err) {
+    throw fail(`not a valid ${format} model: ${(err as Error).message}`, err);
+  }
+  log.info(
+    {
+      uri: location.display,
+      format,
+      bytes: bytes.length,
+      fetchMs: Math.round(fetchedMs),
+      compileMs: Math.round(performance.now() - started - fetchedMs),
+    },
+    'model loaded',
+  );
+  return { model, bytes: bytes.length };
+}
