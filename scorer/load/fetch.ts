@@ -65,7 +65,9 @@ async function download(location: ModelLocation, limits: FetchLimits, log: Logge
       if (!(err instanceof Retryable) || attempt >= limits.downloadRetries) {
         const tries = attempt + 1;
         const suffix = err instanceof Retryable && tries > 1 ? ` (after ${tries} attempts)` : '';
-        throw new Error(`${(err as Error).message}${suffix}`, { cause: err });
+        // Whatever a lower layer said, the URI's secrets stay out of the message.
+        const reason = (err as Error).message.replaceAll(location.url!.href, location.display);
+        throw new Error(`${reason}${suffix}`, { cause: err });
       }
       const wait = backoffMs(attempt);
       log.warn(
@@ -77,11 +79,20 @@ async function download(location: ModelLocation, limits: FetchLimits, log: Logge
   }
 }
 
-async function downloadOnce(url: URL, limits: FetchLimits): Promise<Uint8Array> {
+async function downloadOnce(target: URL, limits: FetchLimits): Promise<Uint8Array> {
   const signal = AbortSignal.timeout(limits.downloadTimeoutMs);
+  // fetch() refuses userinfo in a URL; it becomes a Basic Authorization header instead.
+  const url = new URL(target.href);
+  const headers: Record<string, string> = {};
+  if (url.username || url.password) {
+    const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    headers.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
   let res: Response;
   try {
-    res = await fetch(url, { signal, redirect: 'follow' });
+    res = await fetch(url, { signal, redirect: 'follow', headers });
   } catch (err) {
     throw new Retryable(networkReason(err, limits.downloadTimeoutMs), { cause: err });
   }

@@ -1,0 +1,119 @@
+/**
+ * A real S3-compatible server for tests: MinIO, built from its Go module by scripts/build-minio.sh (cached under
+ * ~/.cache/scoring-operator/bin), listening on 127.0.0.1 with a temporary data directory.
+ */
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BUILD = fileURLToPath(new URL('../../scripts/build-minio.sh', import.meta.url));
+
+export interface S3Server {
+  /** http://127.0.0.1:PORT */
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  bucket(name: string): Promise<void>;
+  put(bucket: string, key: string, body: Uint8Array | string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The MinIO binary: $MINIO_BINARY, or the one build-minio.sh prints (building it on first use). */
+function minioBinary(): string {
+  if (process.env.MINIO_BINARY) return process.env.MINIO_BINARY;
+  const built = spawnSync('bash', [BUILD], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (built.status !== 0) throw new Error(`scripts/build-minio.sh failed (exit ${built.status})`);
+  return built.stdout.trim().split('\n').pop()!;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startS3Server(): Promise<S3Server> {
+  const binary = minioBinary();
+  const dataDir = mkdtempSync(join(tmpdir(), 'minio-'));
+  const [port, consolePort] = [await freePort(), await freePort()];
+  const accessKeyId = `test${randomBytes(4).toString('hex')}`;
+  const secretAccessKey = randomBytes(16).toString('hex');
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    binary,
+    ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: dataDir,
+        MINIO_ROOT_USER: accessKeyId,
+        MINIO_ROOT_PASSWORD: secretAccessKey,
+        MINIO_BROWSER: 'off',
+        MINIO_UPDATE: 'off',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`minio exited (${code}) before it was ready: ${stderr}`))),
+  );
+  exited.catch(() => undefined);
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const ok = await Promise.race([
+        fetch(`${endpoint}/minio/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+        exited,
+      ]);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`minio was not ready within 60 s: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey },
+  });
+  return {
+    endpoint,
+    accessKeyId,
+    secretAccessKey,
+    bucket: async (name) => void (await client.send(new CreateBucketCommand({ Bucket: name }))),
+    put: async (bucket, key, body) =>
+      void (await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))),
+    stop: async () => {
+      client.destroy();
+      await stop();
+    },
+  };
+}
