@@ -1,0 +1,241 @@
+/**
+ * `npm run bench:scorer`: the scorer under load on 127.0.0.1, side by side with the seed tutorial's Flask app.
+ *
+ * For identity, an ONNX model and an XGBoost model: req/s, p50 and p99 at 16 connections for 1-row and 100-row
+ * requests (autocannon), and the same model's raw in-process prediction rate (no HTTP). The seed's Flask app is
+ * driven the same way, with Flask's own server and with gunicorn's 2 sync workers. Prints figures; asserts nothing.
+ *
+ * BENCH_SECONDS (default 10) sets each run's length. Needs `npm run build` (the script does it) and, for the
+ * baseline, python3 with Flask and gunicorn (Debian: python3-flask gunicorn); without them the baseline is skipped.
+ */
+import autocannon from 'autocannon';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { loadScorerConfig } from '../scorer/config.js';
+import { allocate } from '../scorer/http/tensor.js';
+import { loadModel } from '../scorer/load/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 16;
+const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+
+interface Target {
+  label: string;
+  uri: string;
+  /** Rows of features to send. */
+  rows: number[][];
+}
+
+function fixtureRows(name: string): number[][] {
+  const { X } = JSON.parse(readFileSync(`${ROOT}test/fixtures/shared/${name}.inputs.json`, 'utf8')) as {
+    X: (number | null)[][];
+  };
+  return X.map((row) => row.map((v) => v ?? 0));
+}
+
+const TARGETS: Target[] = [
+  { label: 'identity', uri: 'identity', rows: fixtureRows('xgb_binary') },
+  {
+    label: 'onnx (sklearn MLP)',
+    uri: `${ROOT}test/fixtures/shared/mlp_classifier.onnx`,
+    rows: fixtureRows('mlp_classifier'),
+  },
+  {
+    label: 'xgboost (30 trees, 3 classes)',
+    uri: `${ROOT}test/fixtures/shared/xgb_multiclass.json`,
+    rows: fixtureRows('xgb_multiclass'),
+  },
+];
+
+function batch(rows: number[][], n: number): number[][] {
+  return Array.from({ length: n }, (_, i) => rows[i % rows.length]!);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitFor(url: string, child: ChildProcess, body: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited with ${child.exitCode}`);
+    const ok = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within 60 s`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+interface Figures {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+async function load(url: string, body: string): Promise<Figures> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+  });
+  return {
+    reqPerSec: result.requests.total / (result.duration || SECONDS),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** Predictions per second with no HTTP: the model's own speed on 100-row batches, in this process. */
+async function rawRowsPerSec(target: Target): Promise<number> {
+  const config = loadScorerConfig({ MODEL_URI: target.uri });
+  const { model } = await loadModel(config, pino({ level: 'silent' }));
+  const spec = model.inputs[0]!;
+  const rows = batch(target.rows, 100);
+  const features = rows[0]!.length;
+  const data = allocate(spec.datatype, rows.length * features);
+  rows.flat().forEach((v, i) => (data[i] = v));
+  const input = { name: spec.name, datatype: spec.datatype, shape: [rows.length, features], data };
+  for (let i = 0; i < 200; i++) await model.predict([input]);
+  let n = 0;
+  const started = performance.now();
+  const until = started + Math.min(SECONDS, 3) * 1000;
+  while (performance.now() < until) {
+    await model.predict([input]);
+    n++;
+  }
+  const rate = (n * rows.length * 1000) / (performance.now() - started);
+  await model.dispose();
+  return rate;
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function line(label: string, rows: number, f: Figures): void {
+  console.log(
+    `${label.padEnd(34)} ${String(rows).padStart(4)} ${fmt(f.reqPerSec).padStart(9)} ${fmt(f.p50, 1).padStart(7)} ` +
+      `${fmt(f.p99, 1).padStart(7)} ${fmt(f.reqPerSec * rows).padStart(11)} ${String(f.failures).padStart(6)}`,
+  );
+}
+
+async function benchScorer(target: Target, results: Map<string, Figures>): Promise<void> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [`${ROOT}dist/scorer/main.js`], {
+    env: { PATH: process.env.PATH, MODEL_URI: target.uri, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/score`;
+    await waitFor(url, child, JSON.stringify({ X: target.rows[0] }));
+    for (const rows of [1, 100]) {
+      const body = JSON.stringify({ X: rows === 1 ? target.rows[0] : batch(target.rows, rows) });
+      await load(url, body); // warm-up run, not reported
+      const f = await load(url, body);
+      results.set(`${target.label}/${rows}`, f);
+      line(target.label, rows, f);
+    }
+  } finally {
+    await stop(child);
+  }
+}
+
+async function benchFlask(label: string, command: string[], results: Map<string, Figures>): Promise<void> {
+  const port = await freePort();
+  const [cmd, ...args] = command.map((c) => c.replace('PORT', String(port)));
+  const child = spawn(cmd!, args, { cwd: `${ROOT}bench`, stdio: ['ignore', 'ignore', 'ignore'] });
+  try {
+    const url = `http://127.0.0.1:${port}/score`;
+    const body = JSON.stringify({ X: TARGETS[0]!.rows[0] });
+    await waitFor(url, child, body);
+    await load(url, body);
+    const f = await load(url, body);
+    results.set(label, f);
+    line(label, 1, f);
+  } finally {
+    await stop(child);
+  }
+}
+
+async function main(): Promise<void> {
+  const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build failed');
+  console.log(
+    `scorer benchmark: ${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}, Node ${process.version}, ` +
+      `${CONNECTIONS} connections, ${SECONDS} s per run (after a warm-up run), autocannon on the same machine\n`,
+  );
+  console.log(`${'server / model'.padEnd(34)} rows     req/s p50(ms) p99(ms)      rows/s  fails`);
+  const results = new Map<string, Figures>();
+  for (const target of TARGETS) await benchScorer(target, results);
+
+  const hasFlask = spawnSync(PYTHON, ['-c', 'import flask, gunicorn'], { stdio: 'ignore' }).status === 0;
+  if (hasFlask) {
+    await benchFlask('seed Flask app (flask dev server)', [PYTHON, 'seed_flask_app.py', 'PORT'], results);
+    await benchFlask(
+      'seed Flask app (gunicorn -w 2)',
+      [PYTHON, '-m', 'gunicorn', '-w', '2', '-b', '127.0.0.1:PORT', 'seed_flask_app:app'],
+      results,
+    );
+  } else {
+    console.log(
+      `(seed Flask baseline skipped: ${PYTHON} lacks flask or gunicorn; Debian: apt install python3-flask gunicorn)`,
+    );
+  }
+
+  console.log('\nraw in-process prediction (100-row batches, no HTTP) vs 100-row requests over HTTP');
+  for (const target of TARGETS) {
+    const raw = await rawRowsPerSec(target);
+    const http = results.get(`${target.label}/100`)!.reqPerSec * 100;
+    console.log(
+      `${target.label.padEnd(34)} raw ${fmt(raw).padStart(11)} rows/s   http ${fmt(http).padStart(11)} rows/s   ` +
+        `http/raw ${fmt((100 * http) / raw, 1)}%`,
+    );
+  }
+
+  const identity = results.get('identity/1')!;
+  console.log('\ngoals (1-row requests, identity model, same machine)');
+  for (const [label, goal] of [
+    ['seed Flask app (flask dev server)', 10],
+    ['seed Flask app (gunicorn -w 2)', 3],
+  ] as const) {
+    const base = results.get(label);
+    if (base) {
+      console.log(`  vs ${label}: ${fmt(identity.reqPerSec / base.reqPerSec, 1)}x (goal >= ${goal}x)`);
+    }
+  }
+  for (const target of TARGETS) {
+    console.log(`  p99 at 1-row, ${target.label}: ${fmt(results.get(`${target.label}/1`)!.p99, 1)} ms (goal < 5 ms)`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
