@@ -24,7 +24,7 @@ const OBJECTIVES: Record<string, Objective> = {
   'reg:absoluteerror': { margin: 'identity', transform: 'identity' },
   'reg:logistic': { margin: 'logit', transform: 'sigmoid' },
   'binary:logistic': { margin: 'logit', transform: 'sigmoid' },
-  'binary:logitraw': { margin: 'logit', transform: 'identity' },
+  'binary:logitraw': { margin: 'identity', transform: 'identity' },
   'binary:hinge': { margin: 'identity', transform: 'hinge' },
   'count:poisson': { margin: 'log', transform: 'exp' },
   'reg:gamma': { margin: 'log', transform: 'exp' },
