@@ -7,7 +7,7 @@ MINIO_VERSION="${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
 BIN_DIR="${SCORING_CACHE:-$HOME/.cache/scoring-operator}/bin"
 BIN="$BIN_DIR/minio-$MINIO_VERSION"
 
-if [ -x "$BIN" ]; then
+if [ -x "$BIN" ] && "$BIN" --version >/dev/null 2>&1; then
   echo "$BIN"
   exit 0
 fi
