@@ -94,6 +94,8 @@ async function downloadOnce(target: URL, limits: FetchLimits): Promise<Uint8Arra
   try {
     res = await fetch(url, { signal, redirect: 'follow', headers });
   } catch (err) {
+    const tls = tlsReason(err);
+    if (tls) throw new Error(tls, { cause: err });
     throw new Retryable(networkReason(err, limits.downloadTimeoutMs), { cause: err });
   }
   if (!res.ok) {
@@ -125,6 +127,15 @@ async function downloadOnce(target: URL, limits: FetchLimits): Promise<Uint8Arra
     throw new Retryable(`the download ended after ${total} of ${declared} bytes`);
   }
   return concat(chunks, total);
+}
+
+/** A certificate the scorer does not trust: no retry helps, the fix is a CA bundle. */
+function tlsReason(err: unknown): string | undefined {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? '';
+  if (!/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return undefined;
+  const what = (cause?.message ?? code).split(';')[0];
+  return `TLS: ${what} (trust a private CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
 }
 
 function networkReason(err: unknown, timeoutMs: number): string {

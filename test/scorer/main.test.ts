@@ -2,10 +2,12 @@
  * The scorer as a process (`node dist/scorer/main.js`, built by `npm run build`): configuration errors,
  * model load failures with their termination message, and draining on SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:https';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +97,62 @@ describe('scorer start-up', () => {
     expect(run.stderr.trim()).toMatch(
       /^cannot load model .*xgb_regressor\.json: sha256 mismatch: expected 0{64}, got [0-9a-f]{64}$/,
     );
+  });
+
+  describe('over https', () => {
+    let server: Server;
+    let url: string;
+    let ca: string;
+    beforeAll(async () => {
+      // A throwaway CA-less self-signed certificate for 127.0.0.1, made by openssl for this test.
+      const key = join(dir, 'tls.key');
+      ca = join(dir, 'tls.crt');
+      const made = spawnSync('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        ca,
+      ]);
+      if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr.toString()}`);
+      const model = readFileSync(XGB);
+      server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(ca) }, (_req, res) => {
+        res.writeHead(200, { 'content-length': model.length }).end(model);
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/models/churn.json`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('loads a model from a server whose CA is trusted (NODE_EXTRA_CA_CERTS)', async () => {
+      const child = start({ MODEL_URI: url, NODE_EXTRA_CA_CERTS: ca });
+      const port = await readyPort(child);
+      const reply = await fetch(`http://127.0.0.1:${port}/v2/models/churn`);
+      expect(reply.status).toBe(200);
+      child.kill('SIGTERM');
+      expect((await child.output).code).toBe(0);
+    });
+
+    it('refuses a server whose certificate is not trusted, saying so', async () => {
+      const run = await start({ MODEL_URI: url, DOWNLOAD_RETRIES: '0' }).output;
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim()).toBe(
+        `cannot load model ${url}: TLS: self-signed certificate (trust a private CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`,
+      );
+    });
   });
 
   it('takes the model from CLI flags, as `npm run scorer -- --model` does', async () => {
