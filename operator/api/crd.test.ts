@@ -1,0 +1,170 @@
+import { Ajv } from 'ajv';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadAll } from 'js-yaml';
+import { CRD_FILE, lintStructural, renderCRD, scoringModelCRD, toStructural, type Schema } from './crd.js';
+import { DEFAULT_RESOURCES, parseSpec } from './v1alpha1.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const crd = scoringModelCRD() as {
+  spec: { versions: { schema: { openAPIV3Schema: Schema }; additionalPrinterColumns: { name: string }[] }[] };
+};
+const openAPI = crd.spec.versions[0]!.schema.openAPIV3Schema;
+
+describe('the generated CRD', () => {
+  it('is the file checked in (run `npm run gen:crd` after changing the schema)', () => {
+    expect(readFileSync(`${root}${CRD_FILE}`, 'utf8')).toBe(renderCRD());
+  });
+
+  it('is a structural schema', () => {
+    expect(lintStructural(openAPI)).toEqual([]);
+  });
+
+  it('has the status and scale subresources and the printer columns', () => {
+    const version = crd.spec.versions[0]! as unknown as Record<string, unknown>;
+    expect(version.subresources).toEqual({
+      status: {},
+      scale: {
+        specReplicasPath: '.spec.replicas',
+        statusReplicasPath: '.status.replicas',
+        labelSelectorPath: '.status.selector',
+      },
+    });
+    expect(crd.spec.versions[0]!.additionalPrinterColumns.map((c) => c.name)).toEqual([
+      'Format',
+      'Ready',
+      'URL',
+      'Reason',
+      'Age',
+    ]);
+  });
+
+  it('carries the cross-field rules as CEL with messages', () => {
+    const text = renderCRD();
+    expect(text).toContain('autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas');
+    expect(text).toContain(
+      'must be s3://bucket/key, http(s)://..., file:///path, a path, pvc://CLAIM/path or "identity"',
+    );
+    expect(text).toMatch(/env may not set MODEL_URI, MODEL_FORMAT/);
+  });
+
+  it('writes resource quantities in the exact int-or-string form', () => {
+    const spec = openAPI.properties as Record<string, Schema>;
+    const resources = (spec.spec!.properties as Record<string, Schema>).resources!;
+    const requests = (resources.properties as Record<string, Schema>).requests!;
+    expect(requests.additionalProperties).toEqual({
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+      pattern: expect.any(String),
+      'x-kubernetes-int-or-string': true,
+    });
+  });
+});
+
+describe('toStructural and lintStructural', () => {
+  it('drops additionalProperties:false beside properties, and zod-only keywords', () => {
+    expect(
+      toStructural({
+        $schema: 'x',
+        type: 'object',
+        properties: { n: { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER } },
+        additionalProperties: false,
+        propertyNames: { type: 'string' },
+      }),
+    ).toEqual({ type: 'object', properties: { n: { type: 'integer', format: 'int64' } } });
+  });
+
+  it('finds what the API server refuses, with paths', () => {
+    expect(
+      lintStructural({
+        type: 'object',
+        properties: {
+          a: { properties: {}, additionalProperties: { type: 'string' }, type: 'object' },
+          b: { anyOf: [{ type: 'string' }, { type: 'number' }] },
+          c: { type: 'string', pattern: '^(?!x)' },
+        },
+      }),
+    ).toEqual([
+      '.a: additionalProperties beside properties',
+      '.b: no type',
+      '.b.anyOf[0]: type, default or description inside a junctor',
+      '.b.anyOf[1]: type, default or description inside a junctor',
+      '.c: pattern ^(?!x) is not RE2',
+    ]);
+  });
+});
+
+/** The emitted schema, as the API server would apply it: validation plus defaulting. */
+function validateWithCRD(object: unknown): { valid: boolean; errors: string; value: unknown } {
+  const ajv = new Ajv({ strict: false, useDefaults: true, allErrors: true });
+  ajv.addFormat('date-time', true);
+  const validate = ajv.compile(openAPI);
+  const value = structuredClone(object);
+  const valid = validate(value);
+  return { valid, errors: ajv.errorsText(validate.errors), value };
+}
+
+describe('samples in config/samples', () => {
+  const dir = `${root}config/samples/`;
+  const files = readdirSync(dir).filter((f) => f.startsWith('scoring_') && f.endsWith('.yaml'));
+
+  it('exist: the seed identity model, an ONNX model and an autoscaled XGBoost model', () => {
+    const formats = files.map(
+      (f) => (loadAll(readFileSync(dir + f, 'utf8'))[0] as { spec: { model: { uri: string } } }).spec.model.uri,
+    );
+    expect(formats).toEqual(
+      expect.arrayContaining(['identity', expect.stringMatching(/\.onnx$/), expect.stringMatching(/\.json$/)]),
+    );
+  });
+
+  it.each(files)('%s validates against the zod schema and the emitted CRD schema, with the same defaults', (file) => {
+    const sample = loadAll(readFileSync(dir + file, 'utf8'))[0] as { spec: unknown };
+    const parsed = parseSpec(sample.spec);
+    expect(parsed).toMatchObject({ ok: true });
+    const checked = validateWithCRD(sample);
+    expect(checked.errors).toBe('No errors');
+    expect((checked.value as { spec: unknown }).spec).toEqual(parsed.ok && parsed.spec);
+  });
+});
+
+describe('the spec schema', () => {
+  it('applies the defaults', () => {
+    expect(parseSpec({ model: { uri: 's3://b/m.onnx' } })).toEqual({
+      ok: true,
+      spec: {
+        model: { uri: 's3://b/m.onnx' },
+        replicas: 1,
+        resources: DEFAULT_RESOURCES,
+        service: { type: 'ClusterIP', port: 80 },
+      },
+    });
+  });
+
+  it.each([
+    [{}, 'spec.model: '],
+    [{ model: { uri: '' } }, 'spec.model.uri: '],
+    [{ model: { uri: 'ftp://x/m.onnx' } }, 'spec.model.uri: must be s3://bucket/key'],
+    [{ model: { uri: 's3://bucket-only' } }, 'spec.model.uri: must be s3://bucket/key'],
+    [{ model: { uri: 'm.onnx', format: 'pickle' } }, 'spec.model.format: '],
+    [{ model: { uri: 'm.onnx', sha256: 'abc' } }, 'spec.model.sha256: '],
+    [{ model: { uri: 'm.onnx' }, replicas: -1 }, 'spec.replicas: '],
+    [{ model: { uri: 'm.onnx' }, autoscaling: { minReplicas: 5, maxReplicas: 2 } }, 'autoscaling.minReplicas must be'],
+    [{ model: { uri: 'm.onnx' }, resources: { limits: { memory: 'lots' } } }, 'spec.resources.limits.memory: '],
+    [{ model: { uri: 'm.onnx' }, env: [{ name: 'MODEL_URI', value: 'x' }] }, 'spec.env: may not set MODEL_URI'],
+    [{ model: { uri: 'm.onnx' }, service: { type: 'Ingress' } }, 'spec.service.type: '],
+  ])('refuses %j, naming the field', (spec, message) => {
+    const parsed = parseSpec(spec);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.message).toContain(message);
+    // The emitted schema (or its CEL rules, which parseSpec mirrors) refuses the same specs.
+  });
+
+  it('the emitted schema refuses what the schema refuses (without CEL)', () => {
+    for (const spec of [
+      {},
+      { model: { uri: 'm.onnx' }, replicas: -1 },
+      { model: { uri: 'm.onnx', format: 'pickle' } },
+    ]) {
+      expect(validateWithCRD({ spec }).valid).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * The ScoringModel CustomResourceDefinition, derived from the zod schema: z.toJSONSchema, then a post-processor that
+ * turns JSON Schema into a Kubernetes structural schema, and a lint that refuses what the API server would.
+ */
+import { dump } from 'js-yaml';
+import { z } from 'zod';
+import {
+  CATEGORIES,
+  GROUP,
+  KIND,
+  PLURAL,
+  SHORT_NAMES,
+  SINGULAR,
+  VERSION,
+  scoringModelSpecSchema,
+  scoringModelStatusSchema,
+} from './v1alpha1.js';
+
+export type Schema = { [key: string]: unknown };
+
+const isSchema = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Keywords whose values are schemas, or maps/lists of schemas. */
+const SCHEMA_MAPS = ['properties'];
+const SCHEMA_VALUES = ['items', 'additionalProperties', 'not'];
+const SCHEMA_LISTS = ['anyOf', 'oneOf', 'allOf'];
+
+/**
+ * JSON Schema (as zod writes it) to a structural schema:
+ * - `{anyOf: [{type: integer}, {type: string, pattern}]}` becomes the exact int-or-string form;
+ * - zod's safe-integer bounds and `propertyNames` go (they mean nothing to the API server);
+ * - `additionalProperties: false` beside `properties` goes (structural schemas prune unknown fields anyway).
+ */
+export function toStructural(schema: Schema): Schema {
+  const out: Schema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === '$schema' || key === 'propertyNames') continue;
+    if (SCHEMA_MAPS.includes(key) && isSchema(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toStructural(v as Schema)]));
+    } else if (SCHEMA_VALUES.includes(key) && isSchema(value)) {
+      out[key] = toStructural(value);
+    } else if (SCHEMA_LISTS.includes(key) && Array.isArray(value)) {
+      out[key] = value.map((v) => toStructural(v as Schema));
+    } else {
+      out[key] = value;
+    }
+  }
+  if (out.additionalProperties === false && out.properties) delete out.additionalProperties;
+  if (out.type === 'integer') {
+    if (out.minimum === -Number.MAX_SAFE_INTEGER) delete out.minimum;
+    if (out.maximum === Number.MAX_SAFE_INTEGER) delete out.maximum;
+    out.format ??= 'int64';
+  }
+  const anyOf = out.anyOf as Schema[] | undefined;
+  if (anyOf?.length === 2 && anyOf.some((s) => s.type === 'integer') && anyOf.some((s) => s.type === 'string')) {
+    const pattern = anyOf.find((s) => s.type === 'string')!.pattern;
+    delete out.anyOf;
+    Object.assign(out, {
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+      ...(pattern ? { pattern } : {}),
+      'x-kubernetes-int-or-string': true,
+    });
+  }
+  return out;
+}
+
+/** Regular-expression features RE2 (the API server's engine for CRD patterns and CEL) lacks. */
+const NOT_RE2 = [/\(\?[=!]/, /\(\?<[=!]/, /\\[1-9]/, /\(\?<[A-Za-z]/, /\\[pP]\{/];
+
+/**
+ * What the API server would refuse in a CRD schema, with the path of each problem: a node without a type,
+ * `additionalProperties` beside `properties`, a type inside a junctor (but the int-or-string form), a pattern RE2
+ * cannot run, a default that is not valid for its own type.
+ */
+export function lintStructural(schema: Schema, path = ''): string[] {
+  const problems: string[] = [];
+  const where = path || '<root>';
+  const intOrString = schema['x-kubernetes-int-or-string'] === true;
+  if (schema.type === undefined && !intOrString && schema['x-kubernetes-preserve-unknown-fields'] !== true) {
+    problems.push(`${where}: no type`);
+  }
+  if (schema.properties !== undefined && schema.additionalProperties !== undefined) {
+    problems.push(`${where}: additionalProperties beside properties`);
+  }
+  for (const key of SCHEMA_LISTS) {
+    const list = schema[key] as Schema[] | undefined;
+    if (!list) continue;
+    list.forEach((s, i) => {
+      const allowed = intOrString && key === 'anyOf' && Object.keys(s).length === 1;
+      if (!allowed && (s.type !== undefined || s.default !== undefined || s.description !== undefined)) {
+        problems.push(`${where}.${key}[${i}]: type, default or description inside a junctor`);
+      }
+    });
+  }
+  if (typeof schema.pattern === 'string' && NOT_RE2.some((re) => re.test(schema.pattern as string))) {
+    problems.push(`${where}: pattern ${schema.pattern} is not RE2`);
+  }
+  if (schema.type === 'object' && schema.default !== undefined && !isSchema(schema.default)) {
+    problems.push(`${where}: default is not an object`);
+  }
+  for (const [name, sub] of Object.entries((schema.properties as Record<string, Schema>) ?? {})) {
+    problems.push(...lintStructural(sub, `${path}.${name}`));
+  }
+  if (isSchema(schema.items)) problems.push(...lintStructural(schema.items, `${path}[]`));
+  if (isSchema(schema.additionalProperties)) problems.push(...lintStructural(schema.additionalProperties, `${path}{}`));
+  return problems;
+}
+
+function jsonSchema(type: z.ZodType): Schema {
+  return toStructural(z.toJSONSchema(type, { io: 'input', target: 'openapi-3.0' }) as Schema);
+}
+
+export const CRD_NAME = `${PLURAL}.${GROUP}`;
+
+/** The CRD as an object, ready for YAML. */
+export function scoringModelCRD(): Schema {
+  const openAPIV3Schema: Schema = {
+    description:
+      'A trained model served over HTTP (POST /score and the Open Inference Protocol) by a Deployment of the ' +
+      'shared scorer image, behind a Service, optionally autoscaled.',
+    type: 'object',
+    properties: {
+      apiVersion: { type: 'string', description: 'scoring.dev/v1alpha1' },
+      kind: { type: 'string', description: 'ScoringModel' },
+      metadata: { type: 'object' },
+      spec: jsonSchema(scoringModelSpecSchema),
+      status: jsonSchema(scoringModelStatusSchema),
+    },
+    required: ['spec'],
+  };
+  const problems = lintStructural(openAPIV3Schema);
+  if (problems.length > 0) throw new Error(`the ScoringModel schema is not structural:\n${problems.join('\n')}`);
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: CRD_NAME },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: KIND,
+        listKind: `${KIND}List`,
+        plural: PLURAL,
+        singular: SINGULAR,
+        shortNames: SHORT_NAMES,
+        categories: CATEGORIES,
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: {
+            status: {},
+            scale: {
+              specReplicasPath: '.spec.replicas',
+              statusReplicasPath: '.status.replicas',
+              labelSelectorPath: '.status.selector',
+            },
+          },
+          additionalPrinterColumns: [
+            { name: 'Format', type: 'string', jsonPath: '.status.format' },
+            { name: 'Ready', type: 'string', jsonPath: '.status.ready' },
+            { name: 'URL', type: 'string', jsonPath: '.status.url' },
+            { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          ],
+          schema: { openAPIV3Schema },
+        },
+      ],
+    },
+  };
+}
+
+export const CRD_FILE = 'crds/scoring.dev_scoringmodels.yaml';
+
+/** The checked-in file's text: a header, then the CRD as YAML. */
+export function renderCRD(): string {
+  // js-yaml directly: client-node's dumpYaml passes objects through its typed model, which drops `default` and
+  // `x-kubernetes-*` keys written under their wire names.
+  const yaml = dump(scoringModelCRD(), { noRefs: true, lineWidth: 120 });
+  return `# Generated by \`npm run gen:crd\` from operator/api/v1alpha1.ts. Do not edit by hand.\n${yaml}`;
+}
