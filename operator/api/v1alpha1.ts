@@ -22,7 +22,6 @@ export const QUANTITY_PATTERN =
 const quantity = z.union([z.number().int(), z.string().regex(QUANTITY_PATTERN)]);
 const resourceList = z.record(z.string(), quantity);
 
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const envName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
