@@ -1,0 +1,164 @@
+/**
+ * The ScoringModel reconciler, level-based: given a key, it reads the world from the caches, applies the children
+ * that differ from what they should be, removes the HPA autoscaling no longer asks for, and writes status only
+ * when it changed. It never asks whether the key came from a create or an update.
+ */
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1Pod,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import {
+  parseSpec,
+  type Condition,
+  type ScoringModel,
+  type ScoringModelObject,
+  type ScoringModelStatus,
+} from './api/v1alpha1.js';
+import { desiredDeployment, type DesiredConfig } from './desired/deployment.js';
+import { desiredHPA } from './desired/hpa.js';
+import { desiredService } from './desired/service.js';
+import { computeStatus, invalidSpecConditions, nextStatus, statusChanged, transitions } from './status.js';
+
+/** What the reconciler reads: the informers' caches. */
+export interface ClusterState {
+  scoringModel(namespace: string, name: string): ScoringModelObject | undefined;
+  deployment(namespace: string, name: string): V1Deployment | undefined;
+  service(namespace: string, name: string): V1Service | undefined;
+  hpa(namespace: string, name: string): V2HorizontalPodAutoscaler | undefined;
+  /** Pods of one ScoringModel (by its instance label). */
+  pods(namespace: string, instance: string): readonly V1Pod[];
+}
+
+export interface ClusterEvent {
+  regarding: ScoringModelObject;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  note: string;
+  action: string;
+}
+
+/** What the reconciler writes: a thin port over the API server (operator/kube.ts). */
+export interface ClusterWriter {
+  /** Server-side apply, field manager scoring-operator, force. */
+  apply(object: KubernetesObject): Promise<void>;
+  delete(object: KubernetesObject): Promise<void>;
+  /** Server-side apply of the status subresource. */
+  applyStatus(sm: ScoringModelObject, status: ScoringModelStatus): Promise<void>;
+  event(event: ClusterEvent): Promise<void>;
+}
+
+export interface ReconcilerDeps {
+  state: ClusterState;
+  writer: ClusterWriter;
+  config: DesiredConfig;
+  log: Logger;
+  now?: () => Date;
+}
+
+export interface ReconcileOutcome {
+  /** Children applied or deleted, and whether status was written. */
+  applied: string[];
+  deleted: string[];
+  statusWritten: boolean;
+}
+
+/**
+ * True when every field of `desired` holds the same value in `actual` (the API server adds defaults beside them).
+ * Lists match element by element, so an added or removed element is a difference.
+ */
+export function isSubset(desired: unknown, actual: unknown): boolean {
+  if (desired === undefined) return true;
+  if (Array.isArray(desired)) {
+    return Array.isArray(actual) && actual.length === desired.length && desired.every((d, i) => isSubset(d, actual[i]));
+  }
+  if (desired !== null && typeof desired === 'object') {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
+    return Object.entries(desired).every(([k, v]) => isSubset(v, (actual as Record<string, unknown>)[k]));
+  }
+  return desired === actual;
+}
+
+const describe = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
+
+export async function reconcile(key: string, deps: ReconcilerDeps): Promise<ReconcileOutcome> {
+  const { state, writer, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const [namespace = '', name = ''] = key.split('/');
+  const outcome: ReconcileOutcome = { applied: [], deleted: [], statusWritten: false };
+  const object = state.scoringModel(namespace, name);
+  // Gone, or going: owner references let the garbage collector remove the children.
+  if (!object || object.metadata.deletionTimestamp) return outcome;
+
+  const parsed = parseSpec(object.spec);
+  if (!parsed.ok) {
+    log.warn({ reason: parsed.message }, 'invalid spec: no children touched');
+    await writeStatus(object, {}, invalidSpecConditions(parsed.message), deps, now(), outcome);
+    return outcome;
+  }
+  const sm: ScoringModel = { ...object, spec: parsed.spec };
+
+  const deployment = desiredDeployment(sm, deps.config);
+  const children: [KubernetesObject, KubernetesObject | undefined][] = [
+    [deployment, state.deployment(namespace, name)],
+    [desiredService(sm), state.service(namespace, name)],
+  ];
+  const hpa = desiredHPA(sm);
+  if (hpa) children.push([hpa, state.hpa(namespace, name)]);
+  for (const [desired, actual] of children) {
+    if (actual && isSubset(desired, actual)) continue;
+    await writer.apply(desired);
+    outcome.applied.push(describe(desired));
+  }
+  const staleHPA = hpa ? undefined : state.hpa(namespace, name);
+  if (staleHPA && isOwnedBy(staleHPA, object)) {
+    await writer.delete(staleHPA);
+    outcome.deleted.push(describe({ ...staleHPA, kind: 'HorizontalPodAutoscaler' }));
+  }
+  if (outcome.applied.length > 0 || outcome.deleted.length > 0) {
+    log.info({ applied: outcome.applied, deleted: outcome.deleted }, 'children applied');
+  }
+
+  const { fields, conditions } = computeStatus(sm, state.deployment(namespace, name), state.pods(namespace, name));
+  await writeStatus(object, fields, conditions, deps, now(), outcome);
+  return outcome;
+}
+
+function isOwnedBy(child: KubernetesObject, owner: ScoringModelObject): boolean {
+  return (child.metadata?.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid && r.controller);
+}
+
+async function writeStatus(
+  object: ScoringModelObject,
+  fields: Partial<ScoringModelStatus>,
+  drafts: Parameters<typeof nextStatus>[2],
+  deps: ReconcilerDeps,
+  now: Date,
+  outcome: ReconcileOutcome,
+): Promise<void> {
+  const status = nextStatus(object, fields, drafts, now);
+  if (!statusChanged(object.status, status)) return;
+  await deps.writer.applyStatus(object, status);
+  outcome.statusWritten = true;
+  for (const c of transitions(object.status?.conditions, status.conditions ?? [])) {
+    await deps.writer.event(eventFor(object, c)).catch((err: unknown) => {
+      // An event is a courtesy; losing one must not fail the reconcile.
+      deps.log.warn({ err }, 'could not record an event');
+    });
+  }
+}
+
+const FAILURE_REASONS = new Set(['InvalidSpec', 'ModelLoadFailed', 'ImagePullFailed', 'ContainerFailed']);
+
+function eventFor(regarding: ScoringModelObject, c: Condition): ClusterEvent {
+  return {
+    regarding,
+    type: FAILURE_REASONS.has(c.reason) ? 'Warning' : 'Normal',
+    reason: c.reason,
+    note: `${c.type}=${c.status}: ${c.message}`.slice(0, 1024),
+    action: c.type,
+  };
+}

@@ -1,0 +1,115 @@
+/** The scorer Deployment a ScoringModel asks for: a pure function of the ScoringModel and the operator's config. */
+import type { V1Deployment, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { SCORER_ENV, SCORER_PORT } from '../../scorer/config.js';
+import type { ScoringModel } from '../api/v1alpha1.js';
+import { digest, LABELS, labels, objectMeta, selectorLabels } from './labels.js';
+
+export interface DesiredConfig {
+  scorerImage: string;
+}
+
+/** How long the scorer drains in-flight requests after SIGTERM; the grace period leaves room for it. */
+export const SHUTDOWN_TIMEOUT_SECONDS = 20;
+/** preStop pause, so that endpoints stop sending traffic before the scorer stops accepting it. */
+export const PRESTOP_SECONDS = 5;
+export const TERMINATION_GRACE_SECONDS = PRESTOP_SECONDS + SHUTDOWN_TIMEOUT_SECONDS + 5;
+const MODEL_MOUNT = '/models';
+
+/** `pvc://CLAIM/path` -> the claim and the path inside it. */
+export function pvcLocation(uri: string): { claim: string; path: string } | undefined {
+  const m = /^pvc:\/\/([^/]+)\/(.+)$/.exec(uri);
+  return m ? { claim: m[1]!, path: m[2]! } : undefined;
+}
+
+function quantities(list: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(list).map(([k, v]) => [k, String(v)]));
+}
+
+export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1Deployment {
+  const { spec } = sm;
+  const pvc = pvcLocation(spec.model.uri);
+  const env: V1EnvVar[] = [
+    { name: SCORER_ENV.modelUri, value: pvc ? `${MODEL_MOUNT}/${pvc.path}` : spec.model.uri },
+    ...(spec.model.format ? [{ name: SCORER_ENV.modelFormat, value: spec.model.format }] : []),
+    { name: SCORER_ENV.modelName, value: sm.metadata.name },
+    ...(spec.model.sha256 ? [{ name: SCORER_ENV.modelSha256, value: spec.model.sha256.toLowerCase() }] : []),
+    { name: SCORER_ENV.port, value: String(SCORER_PORT) },
+    { name: SCORER_ENV.shutdownTimeoutMs, value: String(SHUTDOWN_TIMEOUT_SECONDS * 1000) },
+    ...(spec.env ?? []).map((e) => ({ ...e })),
+  ];
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }];
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
+  if (pvc) {
+    volumes.push({ name: 'model', persistentVolumeClaim: { claimName: pvc.claim, readOnly: true } });
+    mounts.push({ name: 'model', mountPath: MODEL_MOUNT, readOnly: true });
+  }
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: 'http' },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 2,
+  });
+
+  const podSpec: V1PodSpec = {
+    // The scorer never talks to the API server.
+    automountServiceAccountToken: false,
+    ...(spec.serviceAccountName ? { serviceAccountName: spec.serviceAccountName } : {}),
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      fsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+    containers: [
+      {
+        name: 'scorer',
+        image: spec.image ?? config.scorerImage,
+        imagePullPolicy: 'IfNotPresent',
+        env,
+        ...(spec.credentials ? { envFrom: [{ secretRef: { name: spec.credentials.secretRef.name } }] } : {}),
+        ports: [{ name: 'http', containerPort: SCORER_PORT, protocol: 'TCP' }],
+        // Ready only once the model is loaded and warmed up; live as soon as the server listens.
+        startupProbe: probe('/v2/health/live', 2, 30),
+        readinessProbe: probe('/v2/health/ready', 2, 2),
+        livenessProbe: probe('/v2/health/live', 10, 3),
+        lifecycle: { preStop: { sleep: { seconds: PRESTOP_SECONDS } } },
+        resources: {
+          ...(spec.resources.requests ? { requests: quantities(spec.resources.requests) } : {}),
+          ...(spec.resources.limits ? { limits: quantities(spec.resources.limits) } : {}),
+        },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        },
+        // The scorer writes why a model failed to load here; the operator shows it in the ScoringModel's status.
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'FallbackToLogsOnError',
+        volumeMounts: mounts,
+      },
+    ],
+    volumes,
+    ...(spec.nodeSelector ? { nodeSelector: { ...spec.nodeSelector } } : {}),
+    ...(spec.tolerations ? { tolerations: spec.tolerations.map((t) => ({ ...t })) } : {}),
+  };
+
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: objectMeta(sm),
+    spec: {
+      // While an HPA owns the replica count, the operator does not claim the field (so SSA leaves it to the HPA).
+      ...(spec.autoscaling ? {} : { replicas: spec.replicas }),
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selectorLabels(sm) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: { ...labels(sm), [LABELS.templateHash]: digest(podSpec) } },
+        spec: podSpec,
+      },
+    },
+  };
+}

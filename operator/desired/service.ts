@@ -1,0 +1,22 @@
+import type { V1Service } from '@kubernetes/client-node';
+import type { ScoringModel } from '../api/v1alpha1.js';
+import { objectMeta, selectorLabels } from './labels.js';
+
+export function desiredService(sm: ScoringModel): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: objectMeta(sm),
+    spec: {
+      type: sm.spec.service.type,
+      selector: selectorLabels(sm),
+      ports: [{ name: 'http', port: sm.spec.service.port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+/** The in-cluster URL of a ScoringModel's Service. */
+export function serviceURL(sm: ScoringModel): string {
+  const port = sm.spec.service.port === 80 ? '' : `:${sm.spec.service.port}`;
+  return `http://${sm.metadata.name}.${sm.metadata.namespace}.svc.cluster.local${port}`;
+}

@@ -1,0 +1,97 @@
+/**
+ * The operator's writes to the API server, behind the ClusterWriter port: server-side apply with one field manager,
+ * the status subresource, deletes, events.k8s.io events. Every write is counted (a quiet operator writes nothing).
+ */
+import {
+  CustomObjectsApi,
+  EventsV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import {
+  API_VERSION,
+  GROUP,
+  KIND,
+  PLURAL,
+  VERSION,
+  type ScoringModelObject,
+  type ScoringModelStatus,
+} from './api/v1alpha1.js';
+import type { ClusterEvent, ClusterWriter } from './controller.js';
+import { FIELD_MANAGER } from './desired/labels.js';
+import type { OperatorMetrics } from './metrics.js';
+
+export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, reportingInstance: string): ClusterWriter {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const events = kc.makeApiClient(EventsV1Api);
+  const count = (verb: string, kind: string | undefined) => metrics.writes.inc({ verb, kind: kind ?? 'unknown' });
+
+  return {
+    async apply(object: KubernetesObject) {
+      count('apply', object.kind);
+      await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    },
+
+    async delete(object: KubernetesObject) {
+      count('delete', object.kind);
+      await objects.delete(object, undefined, undefined, undefined, undefined, 'Background');
+    },
+
+    async applyStatus(sm: ScoringModelObject, status: ScoringModelStatus) {
+      count('apply-status', KIND);
+      await custom.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace: sm.metadata.namespace,
+          name: sm.metadata.name,
+          // Only the status: SSA then owns exactly these status fields for this manager.
+          body: {
+            apiVersion: API_VERSION,
+            kind: KIND,
+            metadata: { name: sm.metadata.name, namespace: sm.metadata.namespace },
+            status,
+          },
+          fieldManager: FIELD_MANAGER,
+          force: true,
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      );
+    },
+
+    async event(e: ClusterEvent) {
+      count('create', 'Event');
+      const { metadata } = e.regarding;
+      await events.createNamespacedEvent({
+        namespace: metadata.namespace,
+        body: {
+          metadata: {
+            name: `${metadata.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`,
+            namespace: metadata.namespace,
+          },
+          eventTime: new Date(),
+          reportingController: `${GROUP}/scoring-operator`,
+          reportingInstance,
+          action: e.action,
+          reason: e.reason,
+          note: e.note,
+          type: e.type,
+          regarding: {
+            apiVersion: API_VERSION,
+            kind: KIND,
+            name: metadata.name,
+            namespace: metadata.namespace,
+            uid: metadata.uid,
+            ...(metadata.resourceVersion ? { resourceVersion: metadata.resourceVersion } : {}),
+          },
+        },
+      });
+    },
+  };
+}

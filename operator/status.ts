@@ -1,0 +1,192 @@
+/**
+ * A ScoringModel's status, computed from what the caches hold: its Deployment and the pods of its current template.
+ * Pure: the same inputs give the same status, and a status equal to the one written is not written again.
+ */
+import type { V1ContainerStatus, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { formatFromName, locate } from '../scorer/load/uri.js';
+import type { Condition, ScoringModel, ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
+import { LABELS, selectorString } from './desired/labels.js';
+import { serviceURL } from './desired/service.js';
+
+export const CONDITION = { ready: 'Ready', modelLoaded: 'ModelLoaded' } as const;
+
+/** A condition as the operator means it, before `lastTransitionTime` and `observedGeneration` are filled in. */
+export interface ConditionDraft {
+  type: string;
+  status: Condition['status'];
+  reason: string;
+  message: string;
+}
+
+/** The format a ScoringModel serves: its spec's, or the one its file name implies. */
+export function servedFormat(sm: ScoringModel): string {
+  if (sm.spec.model.format) return sm.spec.model.format;
+  try {
+    return formatFromName(locate(sm.spec.model.uri.replace(/^pvc:\/\//, 'file:///')).fileName) ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+interface PodProblem {
+  reason: 'ModelLoadFailed' | 'ImagePullFailed' | 'ContainerFailed';
+  message: string;
+}
+
+/** Why the current template's pods are failing, if they are: a scorer's termination message names the model's problem. */
+export function podProblem(pods: readonly V1Pod[], templateHash: string | undefined): PodProblem | undefined {
+  const current = pods.filter(
+    (p) => !p.metadata?.deletionTimestamp && p.metadata?.labels?.[LABELS.templateHash] === templateHash,
+  );
+  for (const pod of current) {
+    const scorer = pod.status?.containerStatuses?.find((c) => c.name === 'scorer');
+    if (!scorer) continue;
+    const problem = containerProblem(scorer);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function containerProblem(c: V1ContainerStatus): PodProblem | undefined {
+  const waiting = c.state?.waiting;
+  if (waiting && /ImagePull|ErrImage|InvalidImageName/.test(waiting.reason ?? '')) {
+    return { reason: 'ImagePullFailed', message: `${waiting.reason}: ${waiting.message ?? ''}`.trim() };
+  }
+  const terminated = c.state?.terminated ?? c.lastState?.terminated;
+  if (!terminated || terminated.exitCode === 0) return undefined;
+  const line = (terminated.message ?? '').trim().split('\n')[0] ?? '';
+  if (terminated.exitCode === 1 && line.startsWith('cannot load model '))
+    return { reason: 'ModelLoadFailed', message: line };
+  if (terminated.exitCode === 2 && line.startsWith('scorer: ')) return { reason: 'ModelLoadFailed', message: line };
+  const why = terminated.reason === 'OOMKilled' ? 'OOMKilled: raise spec.resources.limits.memory' : terminated.reason;
+  return {
+    reason: 'ContainerFailed',
+    message: `the scorer exited with code ${terminated.exitCode}${why ? ` (${why})` : ''}${line ? `: ${line}` : ''}`,
+  };
+}
+
+/** The conditions and fields of a valid ScoringModel's status. */
+export function computeStatus(sm: ScoringModel, deployment: V1Deployment | undefined, pods: readonly V1Pod[]) {
+  const desired = sm.spec.autoscaling
+    ? (deployment?.spec?.replicas ?? sm.spec.autoscaling.minReplicas)
+    : sm.spec.replicas;
+  const replicas = deployment?.status?.replicas ?? 0;
+  const readyReplicas = deployment?.status?.readyReplicas ?? 0;
+  const updated = deployment?.status?.updatedReplicas ?? 0;
+  const hash = deployment?.spec?.template?.metadata?.labels?.[LABELS.templateHash];
+  const problem = deployment ? podProblem(pods, hash) : undefined;
+
+  let modelLoaded: ConditionDraft;
+  let ready: ConditionDraft;
+  if (problem?.reason === 'ModelLoadFailed') {
+    modelLoaded = { type: CONDITION.modelLoaded, status: 'False', reason: 'ModelLoadFailed', message: problem.message };
+  } else if (readyReplicas > 0) {
+    modelLoaded = {
+      type: CONDITION.modelLoaded,
+      status: 'True',
+      reason: 'Loaded',
+      message: 'the model is loaded and answered a warm-up prediction',
+    };
+  } else {
+    modelLoaded = {
+      type: CONDITION.modelLoaded,
+      status: 'Unknown',
+      reason: desired === 0 ? 'ScaledToZero' : 'Loading',
+      message: desired === 0 ? 'no scorer is running' : 'waiting for a scorer pod to load the model',
+    };
+  }
+
+  const counts = `${readyReplicas}/${desired} replicas ready`;
+  if (!deployment) {
+    ready = { type: CONDITION.ready, status: 'False', reason: 'Progressing', message: 'creating the Deployment' };
+  } else if (problem) {
+    ready = { type: CONDITION.ready, status: 'False', reason: problem.reason, message: problem.message };
+  } else if (desired === 0) {
+    ready = { type: CONDITION.ready, status: 'False', reason: 'ScaledToZero', message: 'replicas is 0' };
+  } else if (readyReplicas === 0) {
+    ready = { type: CONDITION.ready, status: 'False', reason: 'Progressing', message: counts };
+  } else {
+    const rolling = updated < desired || replicas > desired;
+    ready = {
+      type: CONDITION.ready,
+      status: 'True',
+      reason: rolling ? 'Progressing' : 'Available',
+      message: rolling ? `${counts}, rolling out` : counts,
+    };
+  }
+
+  return {
+    fields: {
+      replicas,
+      readyReplicas,
+      ready: `${readyReplicas}/${desired}`,
+      selector: selectorString(sm),
+      format: servedFormat(sm),
+      url: serviceURL(sm),
+    },
+    conditions: [ready, modelLoaded],
+  };
+}
+
+/** The status of a ScoringModel whose spec is invalid: nothing else is touched. */
+export function invalidSpecConditions(message: string): ConditionDraft[] {
+  return [{ type: CONDITION.ready, status: 'False', reason: 'InvalidSpec', message }];
+}
+
+/**
+ * Merges drafts into the previous conditions: `lastTransitionTime` moves only when a condition's status flips,
+ * conditions the operator no longer reports are dropped, every condition carries the observed generation.
+ */
+export function mergeConditions(
+  previous: readonly Condition[] | undefined,
+  drafts: readonly ConditionDraft[],
+  generation: number | undefined,
+  now: Date,
+): Condition[] {
+  return drafts.map((d) => {
+    const before = previous?.find((c) => c.type === d.type);
+    const lastTransitionTime =
+      before && before.status === d.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
+    return { ...d, observedGeneration: generation, lastTransitionTime };
+  });
+}
+
+/** The whole status the operator would write now. */
+export function nextStatus(
+  sm: ScoringModelObject,
+  fields: Partial<ScoringModelStatus>,
+  drafts: readonly ConditionDraft[],
+  now: Date,
+): ScoringModelStatus {
+  const generation = sm.metadata.generation;
+  return {
+    ...fields,
+    observedGeneration: generation,
+    conditions: mergeConditions(sm.status?.conditions, drafts, generation, now),
+  };
+}
+
+/** Whether writing `next` would change what the object holds (field order and absent-vs-undefined aside). */
+export function statusChanged(current: ScoringModelStatus | undefined, next: ScoringModelStatus): boolean {
+  return canonical(current ?? {}) !== canonical(next);
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([, x]) => x !== undefined)
+            .sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+}
+
+/** Transitions worth an event: a condition that appeared or changed status or reason. */
+export function transitions(previous: readonly Condition[] | undefined, next: readonly Condition[]): Condition[] {
+  return next.filter((c) => {
+    const before = previous?.find((p) => p.type === c.type);
+    return !before || before.status !== c.status || before.reason !== c.reason;
+  });
+}
