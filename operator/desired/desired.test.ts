@@ -1,0 +1,177 @@
+import { model } from '../../test/helpers/scoringmodel.js';
+import type { ScoringModel } from '../api/v1alpha1.js';
+import { desiredDeployment } from './deployment.js';
+import { desiredHPA } from './hpa.js';
+import { LABELS } from './labels.js';
+import { desiredService, serviceURL } from './service.js';
+
+const CONFIG = { scorerImage: 'registry.local/scorer:1' };
+
+const env = (sm: ScoringModel) =>
+  Object.fromEntries(
+    desiredDeployment(sm, CONFIG).spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value ?? e.valueFrom]),
+  );
+
+describe('desiredDeployment', () => {
+  const sm = model({ model: { uri: 's3://models/churn/model.json', sha256: 'AB'.repeat(32) } });
+  const d = desiredDeployment(sm, CONFIG);
+  const pod = d.spec!.template.spec!;
+  const container = pod.containers[0]!;
+
+  it('is named after the ScoringModel, labelled, and owned by it as controller', () => {
+    expect(d.metadata).toEqual({
+      name: 'churn',
+      namespace: 'ml',
+      labels: {
+        'app.kubernetes.io/name': 'scorer',
+        'app.kubernetes.io/instance': 'churn',
+        'app.kubernetes.io/managed-by': 'scoring-operator',
+        'app.kubernetes.io/component': 'model-server',
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'scoring.dev/v1alpha1',
+          kind: 'ScoringModel',
+          name: 'churn',
+          uid: 'uid-1',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    });
+    expect(d.spec!.selector).toEqual({
+      matchLabels: { 'app.kubernetes.io/name': 'scorer', 'app.kubernetes.io/instance': 'churn' },
+    });
+  });
+
+  it("sets the scorer's env contract from spec.model", () => {
+    expect(env(sm)).toEqual({
+      MODEL_URI: 's3://models/churn/model.json',
+      MODEL_NAME: 'churn',
+      MODEL_SHA256: 'ab'.repeat(32),
+      PORT: '8080',
+      SHUTDOWN_TIMEOUT_MS: '20000',
+    });
+    expect(container.image).toBe('registry.local/scorer:1');
+  });
+
+  it('probes the V2 health endpoints: ready only once the model is loaded', () => {
+    expect(container.readinessProbe!.httpGet).toEqual({ path: '/v2/health/ready', port: 'http' });
+    expect(container.livenessProbe!.httpGet).toEqual({ path: '/v2/health/live', port: 'http' });
+    expect(container.startupProbe!.httpGet).toEqual({ path: '/v2/health/live', port: 'http' });
+  });
+
+  it('rolls out without losing capacity, and drains before stopping', () => {
+    expect(d.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    expect(container.lifecycle!.preStop).toEqual({ sleep: { seconds: 5 } });
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(5 + 20);
+  });
+
+  it('runs with restricted pod security and a writable /tmp only', () => {
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  it('uses the default resources, and the spec replicas without autoscaling', () => {
+    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
+    expect(d.spec!.replicas).toBe(1);
+  });
+
+  it('leaves spec.replicas out while an HPA owns it', () => {
+    const scaled = model({ model: { uri: 'm.onnx' }, replicas: 4, autoscaling: { maxReplicas: 5 } });
+    expect(desiredDeployment(scaled, CONFIG).spec).not.toHaveProperty('replicas');
+  });
+
+  it('mounts pvc:// models read-only and points MODEL_URI inside the mount', () => {
+    const onPVC = model({ model: { uri: 'pvc://models-claim/iris/model.onnx' } });
+    const p = desiredDeployment(onPVC, CONFIG).spec!.template.spec!;
+    expect(p.volumes).toContainEqual({
+      name: 'model',
+      persistentVolumeClaim: { claimName: 'models-claim', readOnly: true },
+    });
+    expect(p.containers[0]!.volumeMounts).toContainEqual({ name: 'model', mountPath: '/models', readOnly: true });
+    expect(env(onPVC).MODEL_URI).toBe('/models/iris/model.onnx');
+  });
+
+  it('takes credentials from the Secret by reference, and extra env after the contract', () => {
+    const withCreds = model({
+      model: { uri: 's3://b/m.onnx' },
+      credentials: { secretRef: { name: 's3-keys' } },
+      env: [
+        { name: 'S3_ENDPOINT', value: 'http://minio:9000' },
+        { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'tok', key: 't' } } },
+      ],
+      image: 'mine/scorer:2',
+      nodeSelector: { pool: 'cpu' },
+      tolerations: [{ key: 'ml', operator: 'Exists', effect: 'NoSchedule' }],
+      serviceAccountName: 'reader',
+    });
+    const p = desiredDeployment(withCreds, CONFIG).spec!.template.spec!;
+    const c = p.containers[0]!;
+    expect(c.envFrom).toEqual([{ secretRef: { name: 's3-keys' } }]);
+    expect(c.env!.slice(-2)).toEqual([
+      { name: 'S3_ENDPOINT', value: 'http://minio:9000' },
+      { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'tok', key: 't' } } },
+    ]);
+    expect(c.image).toBe('mine/scorer:2');
+    expect(p).toMatchObject({
+      nodeSelector: { pool: 'cpu' },
+      tolerations: [{ key: 'ml', operator: 'Exists', effect: 'NoSchedule' }],
+      serviceAccountName: 'reader',
+    });
+  });
+
+  it('labels the template with a digest that changes with the pod spec only', () => {
+    const hash = (s: ScoringModel) =>
+      desiredDeployment(s, CONFIG).spec!.template.metadata!.labels![LABELS.templateHash];
+    const a = model({ model: { uri: 'a.onnx' }, replicas: 1 });
+    expect(hash(a)).toBe(hash(model({ model: { uri: 'a.onnx' }, replicas: 7 })));
+    expect(hash(a)).not.toBe(hash(model({ model: { uri: 'b.onnx' } })));
+    expect(hash(a)).toMatch(/^[0-9a-f]{10}$/);
+  });
+
+  it('is deterministic', () => {
+    expect(desiredDeployment(sm, CONFIG)).toEqual(desiredDeployment(sm, CONFIG));
+  });
+});
+
+describe('desiredService', () => {
+  it('selects the scorer pods on the named port', () => {
+    const s = desiredService(model({ model: { uri: 'm.onnx' }, service: { type: 'NodePort', port: 9000 } }));
+    expect(s.spec).toEqual({
+      type: 'NodePort',
+      selector: { 'app.kubernetes.io/name': 'scorer', 'app.kubernetes.io/instance': 'churn' },
+      ports: [{ name: 'http', port: 9000, targetPort: 'http', protocol: 'TCP' }],
+    });
+  });
+
+  it('gives the in-cluster URL, with the port only when it is not 80', () => {
+    expect(serviceURL(model({ model: { uri: 'm.onnx' } }))).toBe('http://churn.ml.svc.cluster.local');
+    expect(serviceURL(model({ model: { uri: 'm.onnx' }, service: { port: 8080 } }))).toBe(
+      'http://churn.ml.svc.cluster.local:8080',
+    );
+  });
+});
+
+describe('desiredHPA', () => {
+  it('exists only with autoscaling, targeting the Deployment on CPU utilisation', () => {
+    expect(desiredHPA(model({ model: { uri: 'm.onnx' } }))).toBeUndefined();
+    const hpa = desiredHPA(model({ model: { uri: 'm.onnx' }, autoscaling: { maxReplicas: 5 } }))!;
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'churn' },
+      minReplicas: 1,
+      maxReplicas: 5,
+      metrics: [
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } },
+      ],
+    });
+  });
+});
