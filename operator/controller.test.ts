@@ -1,0 +1,183 @@
+/**
+ * The reconciler's decisions, over a ClusterState held in memory and a writer that records calls. What the API
+ * server does with those writes (SSA merge, defaulting, garbage collection) is tested against a real API server in
+ * the cluster suite; here: what is written, and that nothing is written when nothing changed.
+ */
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1Pod,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
+import { pino } from 'pino';
+import type { ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
+import { isSubset, reconcile, type ClusterEvent, type ClusterState, type ClusterWriter } from './controller.js';
+
+class World implements ClusterState {
+  readonly objects = new Map<string, KubernetesObject>();
+  pods_: V1Pod[] = [];
+  scoringModel(ns: string, name: string) {
+    return this.objects.get(`ScoringModel/${ns}/${name}`) as ScoringModelObject | undefined;
+  }
+  deployment(ns: string, name: string) {
+    return this.objects.get(`Deployment/${ns}/${name}`) as V1Deployment | undefined;
+  }
+  service(ns: string, name: string) {
+    return this.objects.get(`Service/${ns}/${name}`) as V1Service | undefined;
+  }
+  hpa(ns: string, name: string) {
+    return this.objects.get(`HorizontalPodAutoscaler/${ns}/${name}`) as V2HorizontalPodAutoscaler | undefined;
+  }
+  pods(): readonly V1Pod[] {
+    return this.pods_;
+  }
+  put(o: KubernetesObject) {
+    this.objects.set(`${o.kind}/${o.metadata!.namespace}/${o.metadata!.name}`, structuredClone(o));
+  }
+}
+
+/** Records writes and, like the API server, makes them visible to the next read. */
+class Recorder implements ClusterWriter {
+  readonly calls: string[] = [];
+  readonly events: ClusterEvent[] = [];
+  private readonly world: World;
+  constructor(world: World) {
+    this.world = world;
+  }
+  async apply(o: KubernetesObject) {
+    this.calls.push(`apply ${o.kind}`);
+    this.world.put(o);
+  }
+  async delete(o: KubernetesObject) {
+    this.calls.push(`delete ${o.kind}`);
+    this.world.objects.delete(`${o.kind}/${o.metadata!.namespace}/${o.metadata!.name}`);
+  }
+  async applyStatus(sm: ScoringModelObject, status: ScoringModelStatus) {
+    this.calls.push('apply status');
+    this.world.put({ ...sm, status } as KubernetesObject);
+  }
+  async event(e: ClusterEvent) {
+    this.events.push(e);
+  }
+}
+
+const log = pino({ level: 'silent' });
+const config = { scorerImage: 'scorer:1' };
+
+function setup(spec: unknown) {
+  const world = new World();
+  world.put({
+    apiVersion: 'scoring.dev/v1alpha1',
+    kind: 'ScoringModel',
+    metadata: { name: 'churn', namespace: 'ml', uid: 'u1', generation: 1 },
+    spec,
+  } as KubernetesObject);
+  const writer = new Recorder(world);
+  const run = () =>
+    reconcile('ml/churn', { state: world, writer, config, log, now: () => new Date('2026-11-25T00:00:00Z') });
+  return { world, writer, run };
+}
+
+describe('reconcile', () => {
+  it('applies the Deployment and Service, then writes status once', async () => {
+    const { writer, run, world } = setup({ model: { uri: 's3://b/m.onnx' } });
+    await run();
+    expect(writer.calls).toEqual(['apply Deployment', 'apply Service', 'apply status']);
+    expect(world.scoringModel('ml', 'churn')!.status).toMatchObject({
+      observedGeneration: 1,
+      url: 'http://churn.ml.svc.cluster.local',
+      conditions: [{ type: 'Ready', status: 'False', reason: 'Progressing' }, { type: 'ModelLoaded' }],
+    });
+  });
+
+  it('writes nothing when nothing changed', async () => {
+    const { writer, run } = setup({ model: { uri: 's3://b/m.onnx' } });
+    await run();
+    writer.calls.length = 0;
+    await run();
+    expect(writer.calls).toEqual([]);
+  });
+
+  it('restores a child someone edited', async () => {
+    const { writer, run, world } = setup({ model: { uri: 's3://b/m.onnx' } });
+    await run();
+    const d = world.deployment('ml', 'churn')!;
+    d.spec!.template.spec!.containers[0]!.image = 'someone/else';
+    writer.calls.length = 0;
+    await run();
+    expect(writer.calls).toEqual(['apply Deployment']);
+    expect(world.deployment('ml', 'churn')!.spec!.template.spec!.containers[0]!.image).toBe('scorer:1');
+  });
+
+  it('makes an HPA for autoscaling, and deletes it when autoscaling is removed', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' }, autoscaling: { maxReplicas: 3 } });
+    await run();
+    expect(writer.calls).toContain('apply HorizontalPodAutoscaler');
+    const sm = world.scoringModel('ml', 'churn')!;
+    world.put({
+      ...sm,
+      spec: { model: { uri: 'm.onnx' } },
+      metadata: { ...sm.metadata, generation: 2 },
+    } as KubernetesObject);
+    writer.calls.length = 0;
+    await run();
+    expect(writer.calls).toEqual(['apply Deployment', 'delete HorizontalPodAutoscaler', 'apply status']);
+  });
+
+  it('leaves an HPA it does not own alone', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
+    world.put({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'churn', namespace: 'ml', ownerReferences: [] },
+    });
+    await run();
+    expect(writer.calls).not.toContain('delete HorizontalPodAutoscaler');
+  });
+
+  it('marks an invalid spec InvalidSpec and touches no child', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'ftp://x/m.onnx' } });
+    await run();
+    expect(writer.calls).toEqual(['apply status']);
+    expect(world.scoringModel('ml', 'churn')!.status!.conditions).toEqual([
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'InvalidSpec',
+        message: expect.stringContaining('spec.model.uri: must be s3://bucket/key'),
+        observedGeneration: 1,
+        lastTransitionTime: '2026-11-25T00:00:00Z',
+      },
+    ]);
+    expect(writer.events).toMatchObject([{ type: 'Warning', reason: 'InvalidSpec' }]);
+  });
+
+  it('records events on transitions only', async () => {
+    const { writer, run } = setup({ model: { uri: 'm.onnx' } });
+    await run();
+    const first = writer.events.length;
+    await run();
+    expect(first).toBe(2);
+    expect(writer.events).toHaveLength(first);
+  });
+
+  it('does nothing for a ScoringModel that is gone or being deleted', async () => {
+    const { writer, world } = setup({ model: { uri: 'm.onnx' } });
+    const gone = await reconcile('ml/other', { state: world, writer, config, log });
+    expect(gone).toEqual({ applied: [], deleted: [], statusWritten: false });
+    const sm = world.scoringModel('ml', 'churn')!;
+    world.put({ ...sm, metadata: { ...sm.metadata, deletionTimestamp: new Date() } } as KubernetesObject);
+    await reconcile('ml/churn', { state: world, writer, config, log });
+    expect(writer.calls).toEqual([]);
+  });
+});
+
+describe('isSubset', () => {
+  it('ignores fields the API server added, but not changed or missing list elements', () => {
+    expect(isSubset({ a: 1, l: [{ x: 1 }] }, { a: 1, b: 2, l: [{ x: 1, y: 2 }] })).toBe(true);
+    expect(isSubset({ a: 1 }, { a: 2 })).toBe(false);
+    expect(isSubset({ l: [{ x: 1 }] }, { l: [{ x: 1 }, { x: 2 }] })).toBe(false);
+    expect(isSubset({ o: {} }, {})).toBe(false);
+  });
+});
