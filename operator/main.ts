@@ -1,0 +1,123 @@
+/**
+ * The operator's entry point: wires configuration, the API client, informers, the work queue, the reconciler,
+ * leader election and the probe server. Every replica keeps warm caches (so each is ready and a successor starts
+ * at once); only the Lease holder runs workers.
+ */
+import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
+import { pino } from 'pino';
+import { ConfigError, loadOperatorConfig, type OperatorConfig } from './config.js';
+import { reconcile } from './controller.js';
+import { kubernetesWriter } from './kube.js';
+import { OperatorMetrics } from './metrics.js';
+import { InformerSet } from './runtime/informers.js';
+import { kubernetesLeasePort, LeaderElector } from './runtime/leader.js';
+import { startWorkers, WorkQueue } from './runtime/queue.js';
+import { startProbeServer } from './server.js';
+
+async function main(config: OperatorConfig): Promise<void> {
+  const log = pino({ level: config.logLevel, base: { component: 'scoring-operator' } });
+  const identity = config.identity ?? `${hostname()}_${process.pid}`;
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const metrics = new OperatorMetrics();
+  const queue = new WorkQueue();
+  const informers = new InformerSet({
+    kc,
+    namespaces: config.watchNamespaces,
+    enqueue: (key) => {
+      queue.add(key);
+      metrics.queueDepth.set(queue.len());
+    },
+    log,
+    metrics,
+  });
+  const writer = kubernetesWriter(kc, metrics, identity);
+  const probes = await startProbeServer(config.port, '0.0.0.0', { ready: () => informers.synced() }, metrics);
+  log.info({ url: probes.url, identity, namespaces: config.watchNamespaces, image: config.scorerImage }, 'starting');
+
+  let workers: Promise<void> | undefined;
+  let resync: NodeJS.Timeout | undefined;
+  const lead = async () => {
+    metrics.leader.set(1);
+    log.info('leading: starting workers');
+    while (!informers.synced()) await new Promise((r) => setTimeout(r, 100));
+    for (const key of informers.keys()) queue.add(key);
+    resync = setInterval(() => informers.keys().forEach((k) => queue.add(k)), config.resyncSeconds * 1000);
+    workers = startWorkers(
+      queue,
+      config.workers,
+      async (key) => {
+        const started = performance.now();
+        const keyLog = log.child({ scoringmodel: key });
+        const outcome = await reconcile(key, { state: informers, writer, config, log: keyLog });
+        metrics.reconcileSeconds.observe((performance.now() - started) / 1000);
+        keyLog.debug({ ...outcome }, 'reconciled');
+      },
+      {
+        onSuccess: () => {
+          metrics.reconciles.inc({ result: 'success' });
+          metrics.queueDepth.set(queue.len());
+        },
+        onError: (key, err, retryInMs) => {
+          metrics.reconciles.inc({ result: 'error' });
+          metrics.retries.inc();
+          log.warn({ scoringmodel: key, err: describeError(err), retryInMs }, 'reconcile failed; retrying');
+        },
+      },
+    );
+  };
+
+  const elector = config.leaderElect
+    ? new LeaderElector({
+        port: kubernetesLeasePort(kc.makeApiClient(CoordinationV1Api), config.leaseNamespace, config.leaseName),
+        identity,
+        onStartedLeading: () => void lead(),
+        onStoppedLeading: () => {
+          // client-go's rule: a replica that lost the Lease exits, and its restart rejoins as a follower.
+          log.error('lost the leader Lease; exiting');
+          log.flush();
+          process.exit(1);
+        },
+        onError: (err) => log.warn({ err: describeError(err) }, 'leader election'),
+      })
+    : undefined;
+
+  const startInformers = informers.start().then(() => log.info('caches synced'));
+  if (elector) elector.start();
+  else void startInformers.then(lead);
+
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    clearInterval(resync);
+    queue.shutDown();
+    await workers;
+    await elector?.stop();
+    await informers.stop();
+    probes.server.close();
+    log.info('stopped');
+    log.flush();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  const e = err as { code?: number; body?: unknown };
+  return e?.code ? `HTTP ${e.code}: ${typeof e.body === 'string' ? e.body : JSON.stringify(e.body)}` : String(err);
+}
+
+let config: OperatorConfig;
+try {
+  config = loadOperatorConfig(process.env, process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`scoring-operator: ${err.message}\n`);
+  process.exit(2);
+}
+main(config).catch((err: unknown) => {
+  process.stderr.write(`scoring-operator: ${describeError(err)}\n`);
+  process.exit(1);
+});
