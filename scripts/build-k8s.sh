@@ -49,8 +49,13 @@ if ! [ -x "$DIR/etcd" ] || [ "$(cat "$DIR/etcd.stamp" 2>/dev/null)" != "$(stamp)
   build e2e/etcd go.etcd.io/etcd/server/v3 etcd
   stamp > "$DIR/etcd.stamp"
 fi
+# kubectl: the machine's when it has one, else built from the same release.
 if ! [ -x "$DIR/kubectl" ]; then
-  ln -sf "$(command -v kubectl || true)" "$DIR/kubectl" 2>/dev/null || true
+  if command -v kubectl >/dev/null; then
+    ln -sf "$(command -v kubectl)" "$DIR/kubectl"
+  else
+    build e2e/k8s k8s.io/kubernetes/cmd/kubectl kubectl "$VERSION_FLAGS"
+  fi
 fi
 echo "build-k8s: binaries ready in $DIR ($((SECONDS - total)) s)" >&2
 echo "$DIR"

@@ -97,6 +97,7 @@ describe('toStructural and lintStructural', () => {
 function validateWithCRD(object: unknown): { valid: boolean; errors: string; value: unknown } {
   const ajv = new Ajv({ strict: false, useDefaults: true, allErrors: true });
   ajv.addFormat('date-time', true);
+  ajv.addFormat('int64', true);
   const validate = ajv.compile(openAPI);
   const value = structuredClone(object);
   const valid = validate(value);
