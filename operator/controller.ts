@@ -109,7 +109,8 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const hpa = desiredHPA(sm);
   if (hpa) children.push([hpa, state.hpa(namespace, name)]);
   for (const [desired, actual] of children) {
-    if (actual && isSubset(desired, actual)) continue;
+    // Objects from an informer's list carry no apiVersion/kind (those from its watch do): compare the rest.
+    if (actual && isSubset({ ...desired, apiVersion: undefined, kind: undefined }, actual)) continue;
     await writer.apply(desired);
     outcome.applied.push(describe(desired));
   }

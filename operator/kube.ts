@@ -8,6 +8,7 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
+  V1MicroTime,
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
@@ -75,7 +76,7 @@ export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, repor
             name: `${metadata.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`,
             namespace: metadata.namespace,
           },
-          eventTime: new Date(),
+          eventTime: new V1MicroTime(),
           reportingController: `${GROUP}/scoring-operator`,
           reportingInstance,
           action: e.action,

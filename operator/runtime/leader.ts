@@ -4,7 +4,7 @@
  * machine's clock wrote); optimistic concurrency on update; a leader that cannot renew within the renew deadline
  * stops leading; a clean shutdown releases the Lease so that a successor need not wait for it to expire.
  */
-import { ApiException, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { systemClock, type Clock } from './clock.js';
 
 export interface LeaseRecord {
@@ -187,7 +187,12 @@ export function kubernetesLeasePort(api: CoordinationV1Api, namespace: string, n
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
     metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) },
-    spec: { ...record },
+    // MicroTime: the API server wants six fractional digits, which client-node's V1MicroTime writes.
+    spec: {
+      ...record,
+      acquireTime: new V1MicroTime(record.acquireTime.getTime()),
+      renewTime: new V1MicroTime(record.renewTime.getTime()),
+    },
   });
   return {
     async get() {

@@ -1,0 +1,296 @@
+/**
+ * A real Kubernetes control plane on loopback, for the cluster tests and for developers: etcd, kube-apiserver
+ * (secure port on 127.0.0.1, generated CA and certificates, a service-account signing key, RBAC, an audit log of
+ * writes) and kube-controller-manager (garbage collector, deployment, replicaset and service-account token
+ * controllers), on free ports in a temporary directory. Binaries come from scripts/build-k8s.sh.
+ * stop() ends only the processes this module started, by PID, and removes the directory.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ControlPlane {
+  dir: string;
+  /** Admin kubeconfig (system:masters). */
+  kubeconfig: string;
+  server: string;
+  auditLog: string;
+  binDir: string;
+  pids: Record<string, number>;
+  /** Stops and starts kube-apiserver on the same port and data (for resilience tests). */
+  restartApiserver(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The directory of binaries build-k8s.sh provides (it builds them on first use). */
+export function binaries(): string {
+  const here = join(repoRoot(), 'scripts/build-k8s.sh');
+  const run = spawnSync('bash', [here], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (run.status !== 0) throw new Error(`scripts/build-k8s.sh failed (exit ${run.status})`);
+  return run.stdout.trim().split('\n').pop()!;
+}
+
+/** The repository: the nearest directory above this file with a package.json (from e2e/ or from dist/e2e/). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function openssl(args: string[], cwd: string): void {
+  const run = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`openssl ${args[0]} failed: ${run.stderr}`);
+}
+
+/** A CA, a serving certificate for 127.0.0.1, an admin client certificate, a service-account key pair. */
+function makeCertificates(dir: string): void {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(
+    ['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=scoring-test-ca', '-keyout', 'ca.key', '-out', 'ca.crt'],
+    dir,
+  );
+  const sign = (name: string, subject: string, ext: string) => {
+    openssl(['req', ...ec, '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`], dir);
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+        '-out',
+        `${name}.crt`,
+      ],
+      dir,
+    );
+  };
+  sign(
+    'apiserver',
+    '/CN=kube-apiserver',
+    'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\n' +
+      'extendedKeyUsage=serverAuth\n',
+  );
+  sign('admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth\n');
+  openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
+  openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
+}
+
+export function kubeconfigYaml(server: string, caFile: string, user: Record<string, string>): string {
+  const userLines = Object.entries(user)
+    .map(([k, v]) => `    ${k}: ${v}`)
+    .join('\n');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: scoring-test',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority: ${caFile}`,
+    'users:',
+    '- name: user',
+    '  user:',
+    userLines,
+    'contexts:',
+    '- name: scoring-test',
+    '  context: {cluster: scoring-test, user: user}',
+    'current-context: scoring-test',
+    '',
+  ].join('\n');
+}
+
+/** Only writes, and only their metadata: enough to count who wrote what. */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+`;
+
+function startProcess(bin: string, args: string[], logFile: string): ChildProcess {
+  const out = openSync(logFile, 'a');
+  const child = spawn(bin, args, { stdio: ['ignore', out, out], detached: true });
+  closeSync(out);
+  child.unref();
+  return child;
+}
+
+async function stopProcess(pid: number | undefined, timeoutMs = 10_000): Promise<void> {
+  if (!pid || !alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (alive(pid)) await new Promise((r) => setTimeout(r, 20));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie child (exited, not yet reaped) still answers signal 0; /proc says whether it runs.
+    return !/\bState:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function waitReady(server: string, dir: string, path: string, timeoutMs: number, log: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const ca = readFileSync(join(dir, 'ca.crt'));
+  const cert = readFileSync(join(dir, 'admin.crt'));
+  const key = readFileSync(join(dir, 'admin.key'));
+  for (;;) {
+    const status = await new Promise<number>((resolve) => {
+      const req = request(`${server}${path}`, { ca, cert, key, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(0));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+    if (status === 200) return;
+    if (Date.now() > deadline) {
+      const tail = readFileSync(log, 'utf8').split('\n').slice(-15).join('\n');
+      throw new Error(`${server}${path} not ready within ${timeoutMs} ms; log tail:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function startControlPlane(options: { binDir?: string } = {}): Promise<ControlPlane> {
+  const binDir = options.binDir ?? binaries();
+  const dir = mkdtempSync(join(tmpdir(), 'scoring-cp-'));
+  const pids: Record<string, number> = {};
+  const stopAll = async () => {
+    for (const name of ['kube-controller-manager', 'kube-apiserver', 'etcd']) await stopProcess(pids[name]);
+  };
+  try {
+    makeCertificates(dir);
+    writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
+    mkdirSync(join(dir, 'etcd'));
+    const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const server = `https://127.0.0.1:${apiPort}`;
+    const auditLog = join(dir, 'audit.log');
+    const kubeconfig = join(dir, 'admin.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      kubeconfigYaml(server, join(dir, 'ca.crt'), {
+        'client-certificate': join(dir, 'admin.crt'),
+        'client-key': join(dir, 'admin.key'),
+      }),
+    );
+
+    const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+    pids.etcd = startProcess(
+      join(binDir, 'etcd'),
+      [
+        '--name=default',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ],
+      join(dir, 'etcd.log'),
+    ).pid!;
+
+    const apiserverArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--cert-dir=${dir}`,
+      `--tls-cert-file=${join(dir, 'apiserver.crt')}`,
+      `--tls-private-key-file=${join(dir, 'apiserver.key')}`,
+      `--client-ca-file=${join(dir, 'ca.crt')}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--authorization-mode=RBAC',
+      '--allow-privileged=true',
+      `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+      `--audit-log-path=${auditLog}`,
+      '--audit-log-mode=blocking',
+      '--v=0',
+    ];
+    const apiserverLog = join(dir, 'kube-apiserver.log');
+    const startApiserver = () => {
+      pids['kube-apiserver'] = startProcess(join(binDir, 'kube-apiserver'), apiserverArgs, apiserverLog).pid!;
+    };
+    startApiserver();
+    await waitReady(server, dir, '/readyz', 120_000, apiserverLog);
+
+    const cmLog = join(dir, 'kube-controller-manager.log');
+    pids['kube-controller-manager'] = startProcess(
+      join(binDir, 'kube-controller-manager'),
+      [
+        `--kubeconfig=${kubeconfig}`,
+        `--authentication-kubeconfig=${kubeconfig}`,
+        `--authorization-kubeconfig=${kubeconfig}`,
+        '--controllers=garbagecollector,deployment-controller,replicaset-controller,serviceaccount-token-controller,serviceaccount-controller,namespace-controller',
+        `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+        `--root-ca-file=${join(dir, 'ca.crt')}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${await freePort()}`,
+        '--v=0',
+      ],
+      cmLog,
+    ).pid!;
+
+    return {
+      dir,
+      kubeconfig,
+      server,
+      auditLog,
+      binDir,
+      pids,
+      async restartApiserver() {
+        await stopProcess(pids['kube-apiserver']);
+        startApiserver();
+        await waitReady(server, dir, '/readyz', 120_000, apiserverLog);
+      },
+      async stop() {
+        await stopAll();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Stops processes recorded in a state file by `cluster:up`, by PID, and removes their directory. */
+export async function stopRecorded(pids: Record<string, number>, dir: string): Promise<void> {
+  for (const name of ['kube-controller-manager', 'kube-apiserver', 'etcd']) await stopProcess(pids[name]);
+  rmSync(dir, { recursive: true, force: true });
+}
