@@ -242,10 +242,12 @@ export async function startControlPlane(options: { binDir?: string } = {}): Prom
       '--v=0',
     ];
     const apiserverLog = join(dir, 'kube-apiserver.log');
-    const startApiserver = () => {
-      pids['kube-apiserver'] = startProcess(join(binDir, 'kube-apiserver'), apiserverArgs, apiserverLog).pid!;
-    };
-    startApiserver();
+    writeFileSync(
+      join(dir, 'kube-apiserver.json'),
+      JSON.stringify({ bin: join(binDir, 'kube-apiserver'), args: apiserverArgs, server }),
+    );
+    pids['kube-apiserver'] = startProcess(join(binDir, 'kube-apiserver'), apiserverArgs, apiserverLog).pid!;
+    savePids(dir, pids);
     await waitReady(server, dir, '/readyz', 120_000, apiserverLog);
 
     const cmLog = join(dir, 'kube-controller-manager.log');
@@ -265,6 +267,7 @@ export async function startControlPlane(options: { binDir?: string } = {}): Prom
       ],
       cmLog,
     ).pid!;
+    savePids(dir, pids);
 
     return {
       dir,
@@ -273,20 +276,42 @@ export async function startControlPlane(options: { binDir?: string } = {}): Prom
       auditLog,
       binDir,
       pids,
-      async restartApiserver() {
-        await stopProcess(pids['kube-apiserver']);
-        startApiserver();
-        await waitReady(server, dir, '/readyz', 120_000, apiserverLog);
-      },
+      restartApiserver: () => restartApiserver(dir),
       async stop() {
-        await stopAll();
-        rmSync(dir, { recursive: true, force: true });
+        await stopRecorded(readPids(dir), dir);
       },
     };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+function savePids(dir: string, pids: Record<string, number>): void {
+  writeFileSync(join(dir, 'pids.json'), JSON.stringify(pids));
+}
+
+export function readPids(dir: string): Record<string, number> {
+  return JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as Record<string, number>;
+}
+
+/**
+ * Stops kube-apiserver and starts it again with the same arguments, port and etcd data; works from any process
+ * that knows the control plane's directory (the tests run apart from the process that started it).
+ */
+export async function restartApiserver(dir: string): Promise<void> {
+  const pids = readPids(dir);
+  const { bin, args, server } = JSON.parse(readFileSync(join(dir, 'kube-apiserver.json'), 'utf8')) as {
+    bin: string;
+    args: string[];
+    server: string;
+  };
+  // It stops listening at once on SIGTERM but can linger for many seconds after; a restart need not wait for that.
+  await stopProcess(pids['kube-apiserver'], 2000);
+  const log = join(dir, 'kube-apiserver.log');
+  pids['kube-apiserver'] = startProcess(bin, args, log).pid!;
+  savePids(dir, pids);
+  await waitReady(server, dir, '/readyz', 120_000, log);
 }
 
 /** Stops processes recorded in a state file by `cluster:up`, by PID, and removes their directory. */

@@ -1,0 +1,144 @@
+/** Helpers for the cluster suite: kubectl as admin, waiting on the world, the operator as a child process. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, kubeconfigYaml } from '../../e2e/cluster/controlplane.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ADMIN = process.env.TEST_KUBECONFIG!;
+export const DIR = process.env.TEST_CLUSTER_DIR!;
+
+export function kubectl(
+  args: string[],
+  input?: string,
+  kubeconfig = ADMIN,
+): { status: number; stdout: string; stderr: string } {
+  const run = spawnSync('kubectl', args, {
+    cwd: ROOT,
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+  });
+  return { status: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** kubectl that must succeed; returns stdout. */
+export function k(args: string[], input?: string): string {
+  const run = kubectl(args, input);
+  if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+export function getJson<T = Record<string, any>>(args: string[]): T | undefined {
+  const run = kubectl(['get', ...args, '-o', 'json']);
+  if (run.status !== 0) {
+    if (/NotFound/.test(run.stderr)) return undefined;
+    throw new Error(`kubectl get ${args.join(' ')} failed: ${run.stderr}`);
+  }
+  return JSON.parse(run.stdout) as T;
+}
+
+/** Polls `check` until it returns a truthy value; fails with the last value seen. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 60_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${String(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+let installed = false;
+/** The CRD from crds/ and the RBAC from config/rbac, applied with the real API server; a token for the operator. */
+export async function installOperatorPrerequisites(): Promise<string> {
+  if (!installed) {
+    k(['apply', '-f', 'config/default/namespace.yaml']);
+    k(['apply', '-k', 'config/crd']);
+    k(['wait', '--for', 'condition=established', 'crd/scoringmodels.scoring.dev', '--timeout=60s']);
+    k(['apply', '-n', 'scoring-system', '-f', '-'], k(['kustomize', 'config/rbac']));
+    installed = true;
+  }
+  const token = k(['create', 'token', 'scoring-operator', '-n', 'scoring-system', '--duration=2h']).trim();
+  const server = /server: (\S+)/.exec(readFileSync(ADMIN, 'utf8'))![1]!;
+  const path = join(DIR, 'operator.kubeconfig');
+  writeFileSync(path, kubeconfigYaml(server, join(DIR, 'ca.crt'), { token }));
+  return path;
+}
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  metricsUrl: string;
+  logs(): Record<string, unknown>[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `node dist/operator/main.js` as the operator's ServiceAccount (not admin). */
+export async function startOperator(kubeconfig: string, env: Record<string, string> = {}): Promise<OperatorProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'dist/operator/main.js')], {
+    env: {
+      PATH: process.env.PATH,
+      KUBECONFIG: kubeconfig,
+      PORT: String(port),
+      LEASE_NAMESPACE: 'scoring-system',
+      SCORER_IMAGE: 'scoring.dev/scorer:test',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = once(child, 'exit');
+  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  await waitFor('the operator to be ready', async () => {
+    if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}: ${out}`);
+    return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok;
+  });
+  return {
+    child,
+    metricsUrl,
+    logs: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+}
+
+/** The operator's count of write requests it sent, from its /metrics. */
+export async function writes(op: OperatorProcess): Promise<number> {
+  const text = await (await fetch(op.metricsUrl)).text();
+  return [...text.matchAll(/^scoring_operator_api_writes_total\{[^}]*\} (\d+)/gm)].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  );
+}
+
+export function scoringModel(name: string, spec: Record<string, unknown>, namespace = 'default'): string {
+  return JSON.stringify({
+    apiVersion: 'scoring.dev/v1alpha1',
+    kind: 'ScoringModel',
+    metadata: { name, namespace },
+    spec,
+  });
+}

@@ -1,0 +1,348 @@
+/**
+ * The operator against a real kube-apiserver and kube-controller-manager, authenticated as its own ServiceAccount
+ * bound to the project's ClusterRole: a missing verb shows as a failure here, and the operator's logs must hold no
+ * "forbidden". No kubelet runs: Deployment and pod status are written by the test through the status subresource.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { restartApiserver } from '../../e2e/cluster/controlplane.js';
+import {
+  DIR,
+  getJson,
+  installOperatorPrerequisites,
+  k,
+  kubectl,
+  scoringModel,
+  startOperator,
+  waitFor,
+  writes,
+  type OperatorProcess,
+} from './kube.js';
+
+let kubeconfig: string;
+let op: OperatorProcess;
+
+beforeAll(async () => {
+  kubeconfig = await installOperatorPrerequisites();
+  op = await startOperator(kubeconfig, { POD_NAME: 'operator-main' });
+});
+afterAll(async () => {
+  await op?.stop();
+  // Kept for a failing run: the operator's own account of it.
+  writeFileSync(
+    join(tmpdir(), 'scoring-operator-cluster-test.log'),
+    op
+      ?.logs()
+      .map((l) => JSON.stringify(l))
+      .join('\n') ?? '',
+  );
+  const denied = op?.logs().filter((l) => /forbidden/i.test(JSON.stringify(l)));
+  expect(denied).toEqual([]);
+});
+
+const deployment = (name: string, ns = 'default') => getJson(['deployment', name, '-n', ns]);
+const status = (name: string, ns = 'default') => getJson(['scoringmodel', name, '-n', ns])?.status;
+const readyCondition = (name: string) =>
+  (status(name)?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find(
+    (c) => c.type === 'Ready',
+  );
+
+describe('a ScoringModel applied', () => {
+  beforeAll(() => {
+    k(
+      ['apply', '-f', '-'],
+      scoringModel('churn', { model: { uri: 's3://models/churn/model.json' }, autoscaling: { maxReplicas: 4 } }),
+    );
+  });
+
+  it('gets a Deployment, a Service and an HPA with labels, owner references and the env contract', async () => {
+    const d = await waitFor('the Deployment', () => deployment('churn'));
+    const sm = getJson(['scoringmodel', 'churn'])!;
+    expect(d.metadata.labels).toMatchObject({
+      'app.kubernetes.io/name': 'scorer',
+      'app.kubernetes.io/instance': 'churn',
+      'app.kubernetes.io/managed-by': 'scoring-operator',
+    });
+    expect(d.metadata.ownerReferences).toEqual([
+      {
+        apiVersion: 'scoring.dev/v1alpha1',
+        kind: 'ScoringModel',
+        name: 'churn',
+        uid: sm.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+    const env = Object.fromEntries(
+      (d.spec.template.spec.containers[0].env as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+    );
+    expect(env).toMatchObject({ MODEL_URI: 's3://models/churn/model.json', MODEL_NAME: 'churn', PORT: '8080' });
+    expect(d.spec.template.spec.containers[0].image).toBe('scoring.dev/scorer:test');
+    const svc = await waitFor('the Service', () => getJson(['service', 'churn']));
+    expect(svc.spec.ports).toMatchObject([{ name: 'http', port: 80, targetPort: 'http' }]);
+    const hpa = await waitFor('the HPA', () => getJson(['hpa', 'churn']));
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 4,
+      scaleTargetRef: { kind: 'Deployment', name: 'churn' },
+    });
+  });
+
+  it('has a status with observedGeneration, the URL and conditions', async () => {
+    const s = await waitFor('status', () => status('churn')?.observedGeneration === 1 && status('churn'));
+    expect(s).toMatchObject({
+      url: 'http://churn.default.svc.cluster.local',
+      format: 'xgboost',
+      selector: 'app.kubernetes.io/name=scorer,app.kubernetes.io/instance=churn',
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'Progressing' },
+        { type: 'ModelLoaded', status: 'Unknown' },
+      ],
+    });
+  });
+
+  it('shows its printer columns in kubectl get, and kubectl explain describes the spec', async () => {
+    const table = k(['get', 'sm', 'churn']);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+FORMAT\s+READY\s+URL\s+REASON\s+AGE/);
+    expect(table).toMatch(/churn\s+xgboost\s+0\/1\s+http:\/\/churn\.default\.svc\.cluster\.local\s+Progressing/);
+    expect(k(['explain', 'scoringmodel.spec.model'])).toMatch(/Where the model is: s3:\/\/bucket\/key/);
+  });
+});
+
+describe('invalid specs', () => {
+  it.each([
+    [{ model: { uri: 'ftp://host/m.onnx' } }, 'spec.model.uri: Invalid value: "string": must be s3://bucket/key'],
+    [
+      { model: { uri: 'm.onnx' }, autoscaling: { minReplicas: 5, maxReplicas: 2 } },
+      'autoscaling.minReplicas must be less than or equal',
+    ],
+    [
+      { model: { uri: 'm.onnx' }, replicas: -1 },
+      'spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0',
+    ],
+    [{ model: { uri: 'm.onnx', format: 'pickle' } }, 'spec.model.format: Unsupported value: "pickle"'],
+    [{ model: { uri: 'm.onnx' }, env: [{ name: 'MODEL_URI', value: 'x' }] }, 'env may not set MODEL_URI'],
+    [{ replicas: 1 }, 'spec.model: Required value'],
+  ])('refuses %j with a readable message', (spec, message) => {
+    const run = kubectl(['apply', '-f', '-'], scoringModel('invalid', spec));
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(message);
+  });
+
+  it('applies the defaults', () => {
+    k(['apply', '-f', '-'], scoringModel('defaults', { model: { uri: 'identity' } }));
+    expect(getJson(['sm', 'defaults'])!.spec).toEqual({
+      model: { uri: 'identity' },
+      replicas: 1,
+      resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+      service: { type: 'ClusterIP', port: 80 },
+    });
+  });
+});
+
+describe('updates', () => {
+  beforeAll(() => {
+    k(
+      ['apply', '-f', '-'],
+      scoringModel('iris', { model: { uri: 'https://models.example.com/iris.onnx' }, replicas: 2 }),
+    );
+  });
+
+  it('children follow spec changes: uri, replicas, resources', async () => {
+    await waitFor('the Deployment', () => deployment('iris')?.spec.replicas === 2);
+    k(
+      ['apply', '-f', '-'],
+      scoringModel('iris', {
+        model: { uri: 'https://models.example.com/iris-v2.onnx' },
+        replicas: 3,
+        resources: { requests: { cpu: '200m' }, limits: { memory: '300Mi' } },
+      }),
+    );
+    const d = (await waitFor('the new spec', () => {
+      const x = deployment('iris');
+      return x?.spec.replicas === 3 && x;
+    })) as Record<string, any>;
+    const c = d.spec.template.spec.containers[0];
+    expect(c.env.find((e: { name: string }) => e.name === 'MODEL_URI').value).toBe(
+      'https://models.example.com/iris-v2.onnx',
+    );
+    // kubectl apply merges into what the API server defaulted before (requests.memory stays): the Deployment follows
+    // the ScoringModel as stored.
+    expect(c.resources).toEqual(getJson(['sm', 'iris'])!.spec.resources);
+    expect(c.resources).toMatchObject({ requests: { cpu: '200m' }, limits: { memory: '300Mi' } });
+  });
+
+  it('kubectl scale changes replicas through the scale subresource', async () => {
+    k(['scale', 'sm', 'iris', '--replicas=5']);
+    await waitFor('5 replicas', () => deployment('iris')?.spec.replicas === 5);
+  });
+
+  it('turning autoscaling on makes an HPA and hands it the replica count; turning it off deletes the HPA', async () => {
+    k([
+      'patch',
+      'sm',
+      'iris',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { autoscaling: { minReplicas: 2, maxReplicas: 6 } } }),
+    ]);
+    await waitFor('the HPA', () => getJson(['hpa', 'iris']));
+    k(['patch', 'sm', 'iris', '--type=json', '-p', '[{"op": "remove", "path": "/spec/autoscaling"}]']);
+    await waitFor('the HPA gone', () => getJson(['hpa', 'iris']) === undefined);
+  });
+});
+
+describe('drift', () => {
+  it('restores a Deployment whose image someone edited', async () => {
+    await waitFor('the Deployment', () => deployment('churn'));
+    k(['set', 'image', 'deployment/churn', 'scorer=someone/else:1']);
+    await waitFor(
+      'the image restored',
+      () => deployment('churn')?.spec.template.spec.containers[0].image === 'scoring.dev/scorer:test',
+    );
+  });
+
+  it('recreates a Service someone deleted', async () => {
+    const before = getJson(['service', 'churn'])!.metadata.uid;
+    k(['delete', 'service', 'churn', '--wait=true']);
+    const after = await waitFor('a new Service', () => getJson(['service', 'churn']));
+    expect(after.metadata.uid).not.toBe(before);
+  });
+});
+
+describe('status from the world', () => {
+  it('Ready follows the pods: a ready scorer pod makes the ScoringModel Ready and Available', async () => {
+    // No kubelet: the test marks the pod ready; the real ReplicaSet and Deployment controllers count it.
+    const pod = await waitFor(
+      'a scorer pod',
+      () => k(['get', 'pods', '-l', 'app.kubernetes.io/instance=defaults', '-o', 'name']).split('\n')[0],
+    );
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    k([
+      'patch',
+      pod,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          phase: 'Running',
+          conditions: [
+            { type: 'Ready', status: 'True', lastTransitionTime: now },
+            { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+          ],
+          containerStatuses: [
+            {
+              name: 'scorer',
+              image: 'scoring.dev/scorer:test',
+              imageID: '',
+              ready: true,
+              started: true,
+              restartCount: 0,
+              state: { running: { startedAt: now } },
+            },
+          ],
+        },
+      }),
+    ]);
+    await waitFor('Ready=True', () => readyCondition('defaults')?.status === 'True');
+    expect(status('defaults')).toMatchObject({ readyReplicas: 1, ready: '1/1' });
+    expect(status('defaults').conditions[1]).toMatchObject({ type: 'ModelLoaded', status: 'True', reason: 'Loaded' });
+    expect(k(['get', 'sm', 'defaults'])).toMatch(/defaults\s+identity\s+1\/1\s+\S+\s+Available/);
+  });
+
+  it('a scorer pod that cannot load its model makes ModelLoadFailed with its termination message', async () => {
+    const pod = await waitFor(
+      'a scorer pod',
+      () => k(['get', 'pods', '-l', 'app.kubernetes.io/instance=churn', '-o', 'name']).split('\n')[0],
+    );
+    const message = 'cannot load model s3://models/churn/model.json: no object "churn/model.json" in bucket "models"';
+    k([
+      'patch',
+      pod,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          containerStatuses: [
+            {
+              name: 'scorer',
+              image: 'scoring.dev/scorer:test',
+              imageID: '',
+              ready: false,
+              restartCount: 3,
+              state: { waiting: { reason: 'CrashLoopBackOff' } },
+              lastState: { terminated: { exitCode: 1, reason: 'Error', message: `${message}\n` } },
+            },
+          ],
+        },
+      }),
+    ]);
+    await waitFor('ModelLoadFailed', () => readyCondition('churn')?.reason === 'ModelLoadFailed');
+    expect(status('churn').conditions).toMatchObject([
+      { type: 'Ready', status: 'False', reason: 'ModelLoadFailed', message },
+      { type: 'ModelLoaded', status: 'False', reason: 'ModelLoadFailed', message },
+    ]);
+    expect(k(['get', 'sm', 'churn'])).toMatch(/churn\s+xgboost\s+0\/1\s+\S+\s+ModelLoadFailed/);
+    const described = k(['describe', 'sm', 'churn']);
+    expect(described).toContain(`Warning  ModelLoadFailed`);
+    expect(described).toContain(message);
+  });
+});
+
+describe('quiet', () => {
+  it('writes nothing during a quiet minute after convergence (counted from the audit log and its own metrics)', async () => {
+    // Converged: nothing queued for a few seconds.
+    let last = await writes(op);
+    await waitFor('convergence', async () => {
+      await new Promise((r) => setTimeout(r, 3000));
+      const now = await writes(op);
+      const settled = now === last;
+      last = now;
+      return settled;
+    });
+    const since = new Date();
+    await new Promise((r) => setTimeout(r, 60_000));
+    expect(await writes(op)).toBe(last);
+    const operatorWrites = readFileSync(`${DIR}/audit.log`, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            user: { username: string };
+            stageTimestamp: string;
+            objectRef?: { resource?: string };
+            verb: string;
+          },
+      )
+      .filter(
+        (e) =>
+          e.user.username === 'system:serviceaccount:scoring-system:scoring-operator' &&
+          new Date(e.stageTimestamp) > since &&
+          e.objectRef?.resource !== 'leases',
+      );
+    expect(operatorWrites).toEqual([]);
+  }, 120_000);
+});
+
+describe('deletion', () => {
+  it("a deleted ScoringModel's children are garbage-collected by the controller-manager", async () => {
+    await waitFor('the HPA', () => getJson(['hpa', 'churn']));
+    k(['delete', 'sm', 'churn', '--wait=true']);
+    await waitFor('children gone', () =>
+      ['deployment', 'service', 'hpa'].every((kind) => getJson([kind, 'churn']) === undefined),
+    );
+  });
+});
+
+describe('resilience', () => {
+  it('recovers from a kube-apiserver restart without restarting itself', async () => {
+    await restartApiserver(DIR);
+    k(['apply', '-f', '-'], scoringModel('after-restart', { model: { uri: 'identity' } }));
+    await waitFor('children after the restart', () => deployment('after-restart'), 120_000);
+    expect(op.child.exitCode).toBeNull();
+  });
+});
