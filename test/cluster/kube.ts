@@ -31,6 +31,7 @@ export function k(args: string[], input?: string): string {
   return run.stdout;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON, read loosely by the tests
 export function getJson<T = Record<string, any>>(args: string[]): T | undefined {
   const run = kubectl(['get', ...args, '-o', 'json']);
   if (run.status !== 0) {

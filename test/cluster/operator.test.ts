@@ -162,6 +162,7 @@ describe('updates', () => {
     const d = (await waitFor('the new spec', () => {
       const x = deployment('iris');
       return x?.spec.replicas === 3 && x;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
     })) as Record<string, any>;
     const c = d.spec.template.spec.containers[0];
     expect(c.env.find((e: { name: string }) => e.name === 'MODEL_URI').value).toBe(
