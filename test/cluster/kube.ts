@@ -81,6 +81,8 @@ export async function installOperatorPrerequisites(): Promise<string> {
 
 export interface OperatorProcess {
   child: ChildProcess;
+  /** Its POD_NAME: the identity it holds the Lease under. */
+  identity: string | undefined;
   metricsUrl: string;
   logs(): Record<string, unknown>[];
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -112,6 +114,7 @@ export async function startOperator(kubeconfig: string, env: Record<string, stri
   });
   return {
     child,
+    identity: env.POD_NAME,
     metricsUrl,
     logs: () =>
       out

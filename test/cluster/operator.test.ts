@@ -351,3 +351,75 @@ describe('resilience', () => {
     expect(op.child.exitCode).toBeNull();
   });
 });
+
+describe('restarts and replicas', () => {
+  const count = (text: string) => text.split('\n').filter(Boolean).length;
+
+  it('killed mid-way through a batch of 50 ScoringModels, a new operator converges with no duplicate or orphan', async () => {
+    k(['create', 'namespace', 'batch']);
+    const batch = Array.from({ length: 50 }, (_, i) =>
+      scoringModel(`m${i}`, { model: { uri: `https://m/${i}.onnx` } }, 'batch'),
+    );
+    k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: batch.map((b) => JSON.parse(b)) }));
+    await waitFor('some children', () => count(k(['get', 'deployments', '-n', 'batch', '-o', 'name'])) >= 5, 60_000);
+    await op.stop('SIGKILL');
+    op = await startOperator(kubeconfig, { POD_NAME: 'operator-restarted' });
+    await waitFor(
+      'every model converged',
+      () => {
+        const sms = getJson(['sm', '-n', 'batch'])!.items as {
+          status?: { observedGeneration?: number; url?: string };
+        }[];
+        return sms.length === 50 && sms.every((s) => s.status?.observedGeneration === 1 && s.status.url);
+      },
+      120_000,
+    );
+    const uids = new Set(
+      (getJson(['sm', '-n', 'batch'])!.items as { metadata: { uid: string } }[]).map((s) => s.metadata.uid),
+    );
+    for (const kind of ['deployments', 'services']) {
+      const items = getJson([kind, '-n', 'batch'])!.items as {
+        metadata: { name: string; ownerReferences: { uid: string }[] };
+      }[];
+      expect(items).toHaveLength(50);
+      expect(
+        items.every((o) => o.metadata.ownerReferences.length === 1 && uids.has(o.metadata.ownerReferences[0]!.uid)),
+      ).toBe(true);
+    }
+  });
+
+  it('of two replicas exactly one reconciles; the other takes over when the first stops', async () => {
+    const standby = await startOperator(kubeconfig, { POD_NAME: 'operator-standby' });
+    try {
+      const reconciles = async (o: OperatorProcess) =>
+        Number(
+          /^scoring_operator_reconciles_total\{result="success"\} (\d+)/m.exec(
+            await (await fetch(o.metricsUrl)).text(),
+          )?.[1] ?? 0,
+        );
+      const leaderBefore = await reconciles(op);
+      k(['apply', '-f', '-'], scoringModel('two-replicas', { model: { uri: 'identity' } }));
+      await waitFor('children from the leader', () => deployment('two-replicas'));
+      expect(await reconciles(op)).toBeGreaterThan(leaderBefore);
+      expect(await reconciles(standby)).toBe(0);
+      expect(getJson(['lease', 'scoring-operator-leader', '-n', 'scoring-system'])!.spec.holderIdentity).toBe(
+        op.identity,
+      );
+
+      // A clean stop releases the Lease: the standby leads within a retry period, not a whole lease duration.
+      await op.stop('SIGTERM');
+      await waitFor(
+        'the standby leading',
+        async () =>
+          getJson(['lease', 'scoring-operator-leader', '-n', 'scoring-system'])!.spec.holderIdentity ===
+          'operator-standby',
+        15_000,
+      );
+      k(['apply', '-f', '-'], scoringModel('after-takeover', { model: { uri: 'identity' } }));
+      await waitFor('children from the new leader', () => deployment('after-takeover'));
+      expect(await reconciles(standby)).toBeGreaterThan(0);
+    } finally {
+      op = standby;
+    }
+  });
+});
