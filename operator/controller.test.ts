@@ -181,3 +181,29 @@ describe('isSubset', () => {
     expect(isSubset({ o: {} }, {})).toBe(false);
   });
 });
+
+describe('a child the API server refuses', () => {
+  it('puts the reason in the status and fails the reconcile, so it is retried with backoff', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
+    writer.apply = async (o: KubernetesObject) => {
+      if (o.kind === 'Service') {
+        throw Object.assign(new Error('HTTP-Code: 422'), {
+          body: JSON.stringify({
+            message: 'Service "churn" is invalid: spec.clusterIPs: failed to allocate IP: range is full',
+          }),
+        });
+      }
+      world.put(o);
+    };
+    await expect(run()).rejects.toThrow('422');
+    expect(world.scoringModel('ml', 'churn')!.status!.conditions).toMatchObject([
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ApplyFailed',
+        message:
+          'applying Service/churn failed: Service "churn" is invalid: spec.clusterIPs: failed to allocate IP: range is full',
+      },
+    ]);
+  });
+});

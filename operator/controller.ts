@@ -111,7 +111,21 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   for (const [desired, actual] of children) {
     // Objects from an informer's list carry no apiVersion/kind (those from its watch do): compare the rest.
     if (actual && isSubset({ ...desired, apiVersion: undefined, kind: undefined }, actual)) continue;
-    await writer.apply(desired);
+    try {
+      await writer.apply(desired);
+    } catch (err) {
+      // Say why in the status (once: an unchanged status is not rewritten), then retry with backoff.
+      const message = `applying ${describe(desired)} failed: ${apiMessage(err)}`;
+      await writeStatus(
+        object,
+        {},
+        [{ type: 'Ready', status: 'False', reason: 'ApplyFailed', message }],
+        deps,
+        now(),
+        outcome,
+      );
+      throw err;
+    }
     outcome.applied.push(describe(desired));
   }
   const staleHPA = hpa ? undefined : state.hpa(namespace, name);
@@ -152,7 +166,25 @@ async function writeStatus(
   }
 }
 
-const FAILURE_REASONS = new Set(['InvalidSpec', 'ModelLoadFailed', 'ImagePullFailed', 'ContainerFailed']);
+const FAILURE_REASONS = new Set([
+  'InvalidSpec',
+  'ModelLoadFailed',
+  'ImagePullFailed',
+  'ContainerFailed',
+  'ApplyFailed',
+]);
+
+/** The API server's own message from a failed request (client-node puts its Status in the error's body). */
+export function apiMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  try {
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string } | undefined;
+    if (status?.message) return status.message;
+  } catch {
+    // not JSON: fall through
+  }
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}
 
 function eventFor(regarding: ScoringModelObject, c: Condition): ClusterEvent {
   return {

@@ -1,0 +1,255 @@
+/**
+ * `npm run bench:operator`: the operator on the real control plane (e2e/cluster/controlplane.ts).
+ *
+ * For N ScoringModels (BENCH_SIZES, default "100,1000"): the time from the first create until every one has its
+ * Deployment, Service and a written status; the operator's write requests per object (its own metrics, checked
+ * against the API server's audit log); its RSS. Then, for the same writes, a bare client loop (server-side apply
+ * of the same objects with the same concurrency): the API server's own limit on this machine, and the ratio.
+ * Then a quiet period (BENCH_QUIET_SECONDS, default 30): the operator's writes must be 0. Prints figures.
+ */
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSpec, type ScoringModel } from '../operator/api/v1alpha1.js';
+import { desiredDeployment } from '../operator/desired/deployment.js';
+import { desiredService } from '../operator/desired/service.js';
+import {
+  freePort,
+  kubeconfigYaml,
+  repoRoot,
+  startControlPlane,
+  type ControlPlane,
+} from '../e2e/cluster/controlplane.js';
+
+const SIZES = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number);
+const QUIET_SECONDS = Number(process.env.BENCH_QUIET_SECONDS ?? 30);
+const WORKERS = 4;
+const ROOT = repoRoot();
+const SA_USER = 'system:serviceaccount:scoring-system:scoring-operator';
+
+function kubectl(cp: ControlPlane, args: string[], input?: string): string {
+  const run = spawnSync('kubectl', args, {
+    cwd: ROOT,
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: cp.kubeconfig },
+  });
+  if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${run.stderr}`);
+  return run.stdout;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rssMiB(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+function operatorWritesInAudit(cp: ControlPlane, since: Date): number {
+  return readFileSync(cp.auditLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(
+      (l) => JSON.parse(l) as { user: { username: string }; stageTimestamp: string; objectRef?: { resource?: string } },
+    )
+    .filter(
+      (e) => e.user.username === SA_USER && new Date(e.stageTimestamp) >= since && e.objectRef?.resource !== 'leases',
+    ).length;
+}
+
+async function operatorMetric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)`, 'gm'))].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  );
+}
+
+function manifest(namespace: string, n: number): string {
+  const items = Array.from({ length: n }, (_, i) => ({
+    apiVersion: 'scoring.dev/v1alpha1',
+    kind: 'ScoringModel',
+    metadata: { name: `m${i}`, namespace },
+    spec: { model: { uri: `https://models.example.com/m${i}.onnx` } },
+  }));
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+}
+
+/** Polls until every ScoringModel in `namespace` has a Deployment, a Service and a written status. */
+async function converged(kc: KubeConfig, namespace: string, n: number): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  for (;;) {
+    const [d, s, sm] = await Promise.all([
+      apps.listNamespacedDeployment({ namespace }),
+      core.listNamespacedService({ namespace }),
+      custom.listNamespacedCustomObject({
+        group: 'scoring.dev',
+        version: 'v1alpha1',
+        plural: 'scoringmodels',
+        namespace,
+      }),
+    ]);
+    const withStatus = (sm.items as { status?: { observedGeneration?: number } }[]).filter(
+      (x) => x.status?.observedGeneration,
+    );
+    if (d.items.length === n && s.items.length === n && withStatus.length === n) return;
+    await sleep(250);
+  }
+}
+
+/** The operator's writes, done by a plain client: SSA of each child and of status, WORKERS at a time. */
+async function bareLoop(kc: KubeConfig, namespace: string): Promise<number> {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const models = (
+    (
+      await custom.listNamespacedCustomObject({
+        group: 'scoring.dev',
+        version: 'v1alpha1',
+        plural: 'scoringmodels',
+        namespace,
+      })
+    ).items as ScoringModel[]
+  ).map((o) => ({ ...o, spec: (parseSpec(o.spec) as { spec: ScoringModel['spec'] }).spec }));
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < models.length) {
+      const sm = models[next++]!;
+      const copy = { ...sm, metadata: { ...sm.metadata, name: `bare-${sm.metadata.name}` } };
+      for (const child of [desiredDeployment(copy, { scorerImage: 'scorer:bench' }), desiredService(copy)]) {
+        await objects.patch(
+          child as KubernetesObject,
+          undefined,
+          undefined,
+          'bench-bare',
+          true,
+          PatchStrategy.ServerSideApply,
+        );
+      }
+      await custom.patchNamespacedCustomObjectStatus(
+        {
+          group: 'scoring.dev',
+          version: 'v1alpha1',
+          plural: 'scoringmodels',
+          namespace,
+          name: sm.metadata.name,
+          body: {
+            apiVersion: 'scoring.dev/v1alpha1',
+            kind: 'ScoringModel',
+            metadata: { name: sm.metadata.name, namespace },
+            status: { url: 'bench' },
+          },
+          fieldManager: 'bench-bare',
+          force: true,
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: WORKERS }, worker));
+  return (performance.now() - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build failed');
+  const cp = await startControlPlane();
+  const kc = new KubeConfig();
+  kc.loadFromFile(cp.kubeconfig);
+  let operator: ReturnType<typeof spawn> | undefined;
+  try {
+    kubectl(cp, ['apply', '-f', 'config/default/namespace.yaml']);
+    kubectl(cp, ['apply', '-k', 'config/crd']);
+    kubectl(cp, ['wait', '--for', 'condition=established', 'crd/scoringmodels.scoring.dev', '--timeout=60s']);
+    kubectl(cp, ['apply', '-n', 'scoring-system', '-f', '-'], kubectl(cp, ['kustomize', 'config/rbac']));
+    const token = kubectl(cp, ['create', 'token', 'scoring-operator', '-n', 'scoring-system', '--duration=2h']).trim();
+    const operatorKubeconfig = join(cp.dir, 'operator.kubeconfig');
+    writeFileSync(operatorKubeconfig, kubeconfigYaml(cp.server, join(cp.dir, 'ca.crt'), { token }));
+    const port = await freePort();
+    operator = spawn(process.execPath, [join(ROOT, 'dist/operator/main.js')], {
+      env: {
+        PATH: process.env.PATH,
+        KUBECONFIG: operatorKubeconfig,
+        PORT: String(port),
+        LEASE_NAMESPACE: 'scoring-system',
+        WORKERS: String(WORKERS),
+        LOG_LEVEL: 'warn',
+        POD_NAME: 'bench',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const metrics = `http://127.0.0.1:${port}/metrics`;
+    for (;;) {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok) break;
+      await sleep(100);
+    }
+    console.log(
+      `operator benchmark: control plane ${cp.server} (kube-apiserver v1.34.4, etcd 3.6, one machine), ${WORKERS} workers\n`,
+    );
+
+    const results: { n: number; seconds: number; line: string }[] = [];
+    for (const n of SIZES) {
+      const ns = `bench-${n}`;
+      kubectl(cp, ['create', 'namespace', ns]);
+      const writesBefore = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
+      const since = new Date();
+      const started = performance.now();
+      kubectl(cp, ['apply', '--server-side', '-f', '-'], manifest(ns, n));
+      const created = (performance.now() - started) / 1000;
+      await converged(kc, ns, n);
+      const seconds = (performance.now() - started) / 1000;
+      await sleep(1000);
+      const writes = (await operatorMetric(metrics, 'scoring_operator_api_writes_total')) - writesBefore;
+      const audited = operatorWritesInAudit(cp, since);
+      const memory = rssMiB(operator.pid!);
+      const line =
+        `N=${n}: converged in ${seconds.toFixed(1)} s (creating them took ${created.toFixed(1)} s; ${(n / seconds).toFixed(0)} models/s)\n` +
+        `  operator writes: ${writes} (${(writes / n).toFixed(2)} per object; audit log: ${audited})\n` +
+        `  operator RSS: ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB)`;
+      console.log(line);
+      results.push({ n, seconds, line });
+    }
+
+    const quietFrom = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
+    const quietSince = new Date();
+    await sleep(QUIET_SECONDS * 1000);
+    const quietWrites = (await operatorMetric(metrics, 'scoring_operator_api_writes_total')) - quietFrom;
+    console.log(
+      `quiet ${QUIET_SECONDS} s after convergence: ${quietWrites} operator writes (metrics), ` +
+        `${operatorWritesInAudit(cp, quietSince)} in the audit log (goal: 0)`,
+    );
+
+    // The bare loop runs with the operator stopped, so that neither sees the other's writes.
+    operator.kill('SIGTERM');
+    await new Promise((r) => operator!.once('exit', r));
+    for (const { n, seconds } of results) {
+      const bare = await bareLoop(kc, `bench-${n}`);
+      console.log(
+        `N=${n}: bare client loop, the same ${3 * n} SSA writes at ${WORKERS} in flight: ${bare.toFixed(1)} s ` +
+          `-> operator/bare = ${(seconds / bare).toFixed(2)}`,
+      );
+    }
+  } finally {
+    operator?.kill('SIGTERM');
+    await cp.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
