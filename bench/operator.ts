@@ -180,18 +180,23 @@ async function main(): Promise<void> {
     const operatorKubeconfig = join(cp.dir, 'operator.kubeconfig');
     writeFileSync(operatorKubeconfig, kubeconfigYaml(cp.server, join(cp.dir, 'ca.crt'), { token }));
     const port = await freePort();
-    operator = spawn(process.execPath, [join(ROOT, 'dist/operator/main.js')], {
-      env: {
-        PATH: process.env.PATH,
-        KUBECONFIG: operatorKubeconfig,
-        PORT: String(port),
-        LEASE_NAMESPACE: 'scoring-system',
-        WORKERS: String(WORKERS),
-        LOG_LEVEL: 'warn',
-        POD_NAME: 'bench',
+    // The same heap bound config/manager sets (NODE_OPTIONS), so RSS is measured as it would be in its pod.
+    operator = spawn(
+      process.execPath,
+      [`--max-old-space-size=${OPERATOR_HEAP_MB}`, join(ROOT, 'dist/operator/main.js')],
+      {
+        env: {
+          PATH: process.env.PATH,
+          KUBECONFIG: operatorKubeconfig,
+          PORT: String(port),
+          LEASE_NAMESPACE: 'scoring-system',
+          WORKERS: String(WORKERS),
+          LOG_LEVEL: 'warn',
+          POD_NAME: 'bench',
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    );
     const metrics = `http://127.0.0.1:${port}/metrics`;
     for (;;) {
       if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok) break;
@@ -216,14 +221,24 @@ async function main(): Promise<void> {
       const writes = (await operatorMetric(metrics, 'scoring_operator_api_writes_total')) - writesBefore;
       const audited = operatorWritesInAudit(cp, since);
       const memory = rssMiB(operator.pid!);
+      const heap = (await operatorMetric(metrics, 'nodejs_heap_size_used_bytes')) / 2 ** 20;
       const line =
         `N=${n}: converged in ${seconds.toFixed(1)} s (creating them took ${created.toFixed(1)} s; ${(n / seconds).toFixed(0)} models/s)\n` +
         `  operator writes: ${writes} (${(writes / n).toFixed(2)} per object; audit log: ${audited})\n` +
-        `  operator RSS: ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB)`;
+        `  operator RSS: ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB), JS heap used ${heap.toFixed(0)} MiB`;
       console.log(line);
       results.push({ n, seconds, line });
     }
 
+    // The world settles after "converged": the controller-manager still creates pods and writes Deployment status,
+    // and the operator follows. Quiet starts once its writes have stopped for 5 s.
+    let settled = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
+    for (;;) {
+      await sleep(5000);
+      const now = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
+      if (now === settled) break;
+      settled = now;
+    }
     const quietFrom = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
     const quietSince = new Date();
     await sleep(QUIET_SECONDS * 1000);

@@ -15,16 +15,25 @@ NODE=(kube-scheduler kubelet kube-proxy)
 want=("${CONTROL_PLANE[@]}")
 [ "${1:-}" = "--node" ] && want+=("${NODE[@]}")
 
+CACHE="${SCORING_CACHE:-$HOME/.cache/scoring-operator}/k8s"
+DIR="$CACHE/$K8S_VERSION"
+mkdir -p "$DIR"
+ASSETS=""
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
   for b in kube-apiserver etcd; do
     [ -x "$KUBEBUILDER_ASSETS/$b" ] || { echo "build-k8s: KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no $b" >&2; exit 1; }
   done
-  echo "$KUBEBUILDER_ASSETS"
-  exit 0
+  # envtest's assets have no kube-controller-manager (or node components): those come from the cache or a build,
+  # and the harness gets one directory holding both.
+  ASSETS="$KUBEBUILDER_ASSETS"
+  missing=()
+  for b in "${want[@]}"; do [ -x "$ASSETS/$b" ] || missing+=("$b"); done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "$ASSETS"
+    exit 0
+  fi
+  want=("${missing[@]}")
 fi
-
-DIR="${SCORING_CACHE:-$HOME/.cache/scoring-operator}/k8s/$K8S_VERSION"
-mkdir -p "$DIR"
 export PATH="/usr/local/go/bin:$PATH" GOFLAGS=-mod=mod CGO_ENABLED=0
 command -v go >/dev/null || { echo "build-k8s: Go is needed (none on PATH or at /usr/local/go)" >&2; exit 1; }
 
@@ -45,7 +54,7 @@ for b in "${want[@]}"; do
   build e2e/k8s "k8s.io/kubernetes/cmd/$b" "$b" "$VERSION_FLAGS"
   stamp > "$DIR/$b.stamp"
 done
-if ! [ -x "$DIR/etcd" ] || [ "$(cat "$DIR/etcd.stamp" 2>/dev/null)" != "$(stamp)" ]; then
+if [ -z "$ASSETS" ] && { ! [ -x "$DIR/etcd" ] || [ "$(cat "$DIR/etcd.stamp" 2>/dev/null)" != "$(stamp)" ]; }; then
   build e2e/etcd go.etcd.io/etcd/server/v3 etcd
   stamp > "$DIR/etcd.stamp"
 fi
@@ -58,4 +67,13 @@ if ! [ -x "$DIR/kubectl" ]; then
   fi
 fi
 echo "build-k8s: binaries ready in $DIR ($((SECONDS - total)) s)" >&2
+if [ -n "$ASSETS" ]; then
+  merged="$CACHE/envtest-merged"
+  rm -rf "$merged" && mkdir -p "$merged"
+  for f in "$ASSETS"/*; do ln -s "$f" "$merged/"; done
+  for b in "${want[@]}"; do ln -sf "$DIR/$b" "$merged/$b"; done
+  echo "build-k8s: using KUBEBUILDER_ASSETS=$ASSETS with ${want[*]} from $DIR" >&2
+  echo "$merged"
+  exit 0
+fi
 echo "$DIR"
