@@ -180,23 +180,18 @@ async function main(): Promise<void> {
     const operatorKubeconfig = join(cp.dir, 'operator.kubeconfig');
     writeFileSync(operatorKubeconfig, kubeconfigYaml(cp.server, join(cp.dir, 'ca.crt'), { token }));
     const port = await freePort();
-    // The same heap bound config/manager sets (NODE_OPTIONS), so RSS is measured as it would be in its pod.
-    operator = spawn(
-      process.execPath,
-      [`--max-old-space-size=${OPERATOR_HEAP_MB}`, join(ROOT, 'dist/operator/main.js')],
-      {
-        env: {
-          PATH: process.env.PATH,
-          KUBECONFIG: operatorKubeconfig,
-          PORT: String(port),
-          LEASE_NAMESPACE: 'scoring-system',
-          WORKERS: String(WORKERS),
-          LOG_LEVEL: 'warn',
-          POD_NAME: 'bench',
-        },
-        stdio: ['ignore', 'ignore', 'inherit'],
+    operator = spawn(process.execPath, [join(ROOT, 'dist/operator/main.js')], {
+      env: {
+        PATH: process.env.PATH,
+        KUBECONFIG: operatorKubeconfig,
+        PORT: String(port),
+        LEASE_NAMESPACE: 'scoring-system',
+        WORKERS: String(WORKERS),
+        LOG_LEVEL: 'warn',
+        POD_NAME: 'bench',
       },
-    );
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const metrics = `http://127.0.0.1:${port}/metrics`;
     for (;;) {
       if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok) break;
