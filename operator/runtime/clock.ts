@@ -37,6 +37,8 @@ export class ManualClock implements Clock {
 
   /** Moves time forward by `ms`, running every timer that falls due on the way (and yielding to promises). */
   async advance(ms: number): Promise<void> {
+    // Work already under way runs at the current time first, so that timers it sets count from now.
+    await flush();
     const until = this.time + ms;
     for (;;) {
       const due = [...this.timers.entries()]

@@ -55,13 +55,39 @@ describe('decide', () => {
     });
   });
 
-  it('takes a released Lease (empty holder) at once, without counting a transition', () => {
+  it('takes a released Lease (empty holder) at once, counting a transition as client-go does', () => {
     const released = { ...held(''), leaseDurationSeconds: 1 };
     expect(
       decide({ identity: 'a', now: 1000, observed: released, observedAt: 1000, leaseDurationMs: LEASE }),
     ).toMatchObject({
       action: 'acquire',
-      record: { holderIdentity: 'a', leaseTransitions: 2 },
+      record: { holderIdentity: 'a', acquireTime: t(1), renewTime: t(1), leaseTransitions: 3 },
+    });
+  });
+
+  it('renews its own Lease even when it last saw it change long ago', () => {
+    expect(
+      decide({ identity: 'a', now: 1_000_000, observed: held('a'), observedAt: 0, leaseDurationMs: LEASE }),
+    ).toMatchObject({ action: 'renew', record: { holderIdentity: 'a', leaseTransitions: 2 } });
+  });
+
+  it("judges another holder's expiry by the duration written in its record, not by our own", () => {
+    const observed = { ...held('b'), leaseDurationSeconds: 60 };
+    expect(decide({ identity: 'a', now: 50_000, observed, observedAt: 0, leaseDurationMs: LEASE }).action).toBe('wait');
+    expect(decide({ identity: 'a', now: 60_000, observed, observedAt: 0, leaseDurationMs: LEASE }).action).toBe(
+      'acquire',
+    );
+  });
+
+  it('treats a Lease last seen changing exactly one duration ago as expired', () => {
+    expect(
+      decide({ identity: 'a', now: 15_000, observed: held('b'), observedAt: 0, leaseDurationMs: LEASE }).action,
+    ).toBe('acquire');
+  });
+
+  it('waits for a held Lease it has never seen change, since it cannot know how old it is', () => {
+    expect(decide({ identity: 'a', now: 1_000_000, observed: held('b', -3600), leaseDurationMs: LEASE })).toEqual({
+      action: 'wait',
     });
   });
 });
@@ -158,6 +184,47 @@ describe('LeaderElector', () => {
     await clock.advance(0);
     expect(b.events).toEqual(['started']);
     await b.e.stop();
+  });
+
+  it('counts one transition when a successor takes a released Lease', async () => {
+    const clock = new ManualClock();
+    const lease = new MemoryLease();
+    const a = elector(lease, 'a', clock);
+    a.e.start();
+    await clock.advance(0);
+    await a.e.stop();
+    const b = elector(lease, 'b', clock);
+    b.e.start();
+    await clock.advance(0);
+    expect(lease.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+    await b.e.stop();
+  });
+
+  it('does not write the Lease on stop when it never held it', async () => {
+    const clock = new ManualClock();
+    const lease = new MemoryLease();
+    lease.record = held('b', 0);
+    const { e } = elector(lease, 'a', clock);
+    e.start();
+    await clock.advance(4_000);
+    const version = lease.version;
+    await e.stop();
+    expect(lease.version).toBe(version);
+    expect(lease.record).toMatchObject({ holderIdentity: 'b' });
+  });
+
+  it('stops leading at the renew deadline even when the renewing request hangs', async () => {
+    const clock = new ManualClock();
+    const lease = new MemoryLease();
+    const { e, events } = elector(lease, 'a', clock);
+    e.start();
+    await clock.advance(0);
+    lease.get = () => new Promise(() => undefined);
+    await clock.advance(9_999);
+    expect(e.isLeader()).toBe(true);
+    await clock.advance(1);
+    expect(events).toEqual(['started', 'stopped']);
+    expect(e.isLeader()).toBe(false);
   });
 
   it('of two electors, exactly one leads', async () => {

@@ -49,6 +49,7 @@ export function decide({ identity, now, observed, observedAt, leaseDurationMs }:
   const held = observed.holderIdentity !== '';
   const observedDuration = (observed.leaseDurationSeconds || seconds) * 1000;
   if (held && (observedAt ?? now) + observedDuration > now) return { action: 'wait' };
+  // As client-go: any change of holder counts, including taking a released Lease (whose release kept the count).
   return {
     action: 'acquire',
     record: {
@@ -56,7 +57,7 @@ export function decide({ identity, now, observed, observedAt, leaseDurationMs }:
       leaseDurationSeconds: seconds,
       acquireTime: at,
       renewTime: at,
-      leaseTransitions: observed.leaseTransitions + (held ? 1 : 0),
+      leaseTransitions: observed.leaseTransitions + 1,
     },
   };
 }
@@ -85,11 +86,13 @@ export class LeaderElector {
   private readonly o: Required<Omit<LeaderElectorOptions, 'onError'>> & Pick<LeaderElectorOptions, 'onError'>;
   private leading = false;
   private running = false;
+  /** Whether a write of ours may have made us the holder; only then is there anything to release. */
+  private mayHold = false;
   private timer: unknown;
+  private deadline: unknown;
   private observed: LeaseRecord | undefined;
   private observedVersion: string | undefined;
   private observedAt: number | undefined;
-  private lastRenew = 0;
   private inFlight: Promise<void> | undefined;
 
   constructor(options: LeaderElectorOptions) {
@@ -112,7 +115,8 @@ export class LeaderElector {
   }
 
   private tick(): void {
-    this.inFlight = this.tryAcquireOrRenew().then(
+    // Bounded, so that a hung request cannot stall a follower's retries forever.
+    this.inFlight = this.within(this.tryAcquireOrRenew(), this.o.renewDeadlineMs).then(
       (ok) => this.after(ok),
       (err: unknown) => {
         this.o.onError?.(err);
@@ -123,20 +127,24 @@ export class LeaderElector {
 
   private after(ok: boolean): void {
     if (!this.running) return;
-    const now = this.o.clock.now();
     if (ok) {
-      this.lastRenew = now;
+      // A timer rather than a check after each failed attempt: a renewal that hangs must not keep us leading.
+      this.o.clock.clearTimeout(this.deadline);
+      this.deadline = this.o.clock.setTimeout(() => this.lose(), this.o.renewDeadlineMs);
       if (!this.leading) {
         this.leading = true;
         this.o.onStartedLeading();
       }
-    } else if (this.leading && now - this.lastRenew >= this.o.renewDeadlineMs) {
-      this.leading = false;
-      this.running = false;
-      this.o.onStoppedLeading();
-      return;
     }
     this.schedule();
+  }
+
+  private lose(): void {
+    if (!this.leading || !this.running) return;
+    this.leading = false;
+    this.running = false;
+    this.o.clock.clearTimeout(this.timer);
+    this.o.onStoppedLeading();
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
@@ -156,29 +164,45 @@ export class LeaderElector {
       leaseDurationMs: this.o.leaseDurationMs,
     });
     if (decision.action === 'wait') return false;
+    this.mayHold = true;
     if (decision.action === 'create') await this.o.port.create(decision.record);
     else await this.o.port.update(decision.record, this.observedVersion!);
     return true;
   }
 
-  /** Stops trying; a leader releases the Lease (holder emptied, duration 1 s), best effort. */
+  /** Stops trying; if it may hold the Lease, releases it (holder emptied, duration 1 s), best effort. */
   async stop(): Promise<void> {
     this.running = false;
-    this.o.clock.clearTimeout(this.timer);
-    await this.inFlight?.catch(() => undefined);
-    if (!this.leading) return;
     this.leading = false;
+    this.o.clock.clearTimeout(this.timer);
+    this.o.clock.clearTimeout(this.deadline);
+    await this.inFlight;
+    if (!this.mayHold) return;
+    this.mayHold = false;
     try {
-      const current = await this.o.port.get();
-      if (current?.record.holderIdentity !== this.o.identity) return;
-      const now = new Date(this.o.clock.now());
-      await this.o.port.update(
-        { ...current.record, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
-        current.resourceVersion,
-      );
+      await this.within(this.release(), this.o.renewDeadlineMs);
     } catch (err) {
       this.o.onError?.(err);
     }
+  }
+
+  private async release(): Promise<void> {
+    const current = await this.o.port.get();
+    if (current?.record.holderIdentity !== this.o.identity) return;
+    const now = new Date(this.o.clock.now());
+    await this.o.port.update(
+      { ...current.record, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
+      current.resourceVersion,
+    );
+  }
+
+  /** `work`, or a rejection once `ms` pass on the injected clock. */
+  private within<T>(work: Promise<T>, ms: number): Promise<T> {
+    let handle: unknown;
+    const timeout = new Promise<never>((_, reject) => {
+      handle = this.o.clock.setTimeout(() => reject(new Error(`lease request timed out after ${ms} ms`)), ms);
+    });
+    return Promise.race([work, timeout]).finally(() => this.o.clock.clearTimeout(handle));
   }
 }
 

@@ -107,6 +107,11 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /**
+   * Unlike client-go, waiting keys are dropped rather than drained: reconciliation is level-triggered and the next
+   * leader lists everything afresh, so finishing the backlog would only delay a shutdown (or act after losing the
+   * Lease). Keys being processed still run to `done`.
+   */
   shutDown(): void {
     this.shuttingDown = true;
     for (const { handle } of this.delayed.values()) this.clock.clearTimeout(handle);
