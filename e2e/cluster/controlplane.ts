@@ -5,13 +5,14 @@
  * controllers), on free ports in a temporary directory. Binaries come from scripts/build-k8s.sh.
  * stop() ends only the processes this module started, by PID, and removes the directory.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startProcess, stopProcess } from './process.js';
 
 export interface ControlPlane {
   dir: string;
@@ -27,9 +28,12 @@ export interface ControlPlane {
 }
 
 /** The directory of binaries build-k8s.sh provides (it builds them on first use). */
-export function binaries(): string {
+export function binaries(node = false): string {
   const here = join(repoRoot(), 'scripts/build-k8s.sh');
-  const run = spawnSync('bash', [here], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const run = spawnSync('bash', [here, ...(node ? ['--node'] : [])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (run.status !== 0) throw new Error(`scripts/build-k8s.sh failed (exit ${run.status})`);
   return run.stdout.trim().split('\n').pop()!;
 }
@@ -54,8 +58,15 @@ function openssl(args: string[], cwd: string): void {
   if (run.status !== 0) throw new Error(`openssl ${args[0]} failed: ${run.stderr}`);
 }
 
-/** A CA, a serving certificate for 127.0.0.1, an admin client certificate, a service-account key pair. */
-function makeCertificates(dir: string): void {
+/** The Services' range; its first address is the `kubernetes` Service, which the serving certificate names. */
+export const SERVICE_CIDR = '10.96.0.0/16';
+
+/**
+ * A CA, a serving certificate for 127.0.0.1 (and the node-facing address), an admin client certificate, a
+ * service-account key pair; for a cluster with a node also the client certificates of the kubelet, kube-proxy,
+ * kube-scheduler, and of the apiserver towards kubelets and aggregated APIs.
+ */
+function makeCertificates(dir: string, hostIp?: string): void {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(
     ['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=scoring-test-ca', '-keyout', 'ca.key', '-out', 'ca.crt'],
@@ -88,10 +99,20 @@ function makeCertificates(dir: string): void {
   sign(
     'apiserver',
     '/CN=kube-apiserver',
-    'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\n' +
+    `subjectAltName=IP:127.0.0.1,IP:10.96.0.1,${hostIp ? `IP:${hostIp},` : ''}DNS:localhost,DNS:kubernetes,` +
+      'DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n' +
       'extendedKeyUsage=serverAuth\n',
   );
   sign('admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth\n');
+  if (hostIp) {
+    const client = 'extendedKeyUsage=clientAuth\n';
+    sign('kubelet', `/O=system:nodes/CN=system:node:${NODE_NAME}`, client);
+    sign('kube-proxy', '/CN=system:kube-proxy', client);
+    sign('kube-scheduler', '/CN=system:kube-scheduler', client);
+    // The apiserver's identity towards kubelets (logs, exec, port-forward) and towards aggregated APIs.
+    sign('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', client);
+    sign('front-proxy-client', '/CN=front-proxy-client', client);
+  }
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
 }
@@ -130,33 +151,6 @@ rules:
   - level: None
 `;
 
-function startProcess(bin: string, args: string[], logFile: string): ChildProcess {
-  const out = openSync(logFile, 'a');
-  const child = spawn(bin, args, { stdio: ['ignore', out, out], detached: true });
-  closeSync(out);
-  child.unref();
-  return child;
-}
-
-async function stopProcess(pid: number | undefined, timeoutMs = 10_000): Promise<void> {
-  if (!pid || !alive(pid)) return;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-  while (alive(pid)) await new Promise((r) => setTimeout(r, 20));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A zombie child (exited, not yet reaped) still answers signal 0; /proc says whether it runs.
-    return !/\bState:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 async function waitReady(server: string, dir: string, path: string, timeoutMs: number, log: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const ca = readFileSync(join(dir, 'ca.crt'));
@@ -181,19 +175,33 @@ async function waitReady(server: string, dir: string, path: string, timeoutMs: n
   }
 }
 
-export async function startControlPlane(options: { binDir?: string } = {}): Promise<ControlPlane> {
-  const binDir = options.binDir ?? binaries();
+/** The one node's name, in its client certificate and its Node object. */
+export const NODE_NAME = 'scoring-node';
+
+export interface ControlPlaneOptions {
+  binDir?: string;
+  /**
+   * For a cluster with a node: the host's address on the link to the node's network namespace. kube-apiserver
+   * listens there (not on 127.0.0.1: pods reach it through the `kubernetes` Service), authorizes kubelets with the
+   * Node authorizer, proxies to aggregated APIs (metrics-server); kube-controller-manager runs all its controllers.
+   */
+  hostIp?: string;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const { hostIp } = options;
+  const binDir = options.binDir ?? binaries(hostIp !== undefined);
   const dir = mkdtempSync(join(tmpdir(), 'scoring-cp-'));
   const pids: Record<string, number> = {};
   const stopAll = async () => {
     for (const name of ['kube-controller-manager', 'kube-apiserver', 'etcd']) await stopProcess(pids[name]);
   };
   try {
-    makeCertificates(dir);
+    makeCertificates(dir, hostIp);
     writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
     mkdirSync(join(dir, 'etcd'));
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${hostIp ?? '127.0.0.1'}:${apiPort}`;
     const auditLog = join(dir, 'audit.log');
     const kubeconfig = join(dir, 'admin.kubeconfig');
     writeFileSync(
@@ -224,8 +232,8 @@ export async function startControlPlane(options: { binDir?: string } = {}): Prom
     const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
       `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${hostIp ?? '127.0.0.1'}`,
+      `--advertise-address=${hostIp ?? '127.0.0.1'}`,
       `--cert-dir=${dir}`,
       `--tls-cert-file=${join(dir, 'apiserver.crt')}`,
       `--tls-private-key-file=${join(dir, 'apiserver.key')}`,
@@ -233,8 +241,24 @@ export async function startControlPlane(options: { binDir?: string } = {}): Prom
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${join(dir, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-      '--service-cluster-ip-range=10.0.0.0/16',
-      '--authorization-mode=RBAC',
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      ...(hostIp
+        ? [
+            '--authorization-mode=Node,RBAC',
+            '--enable-admission-plugins=NodeRestriction',
+            `--kubelet-client-certificate=${join(dir, 'apiserver-kubelet-client.crt')}`,
+            `--kubelet-client-key=${join(dir, 'apiserver-kubelet-client.key')}`,
+            '--kubelet-preferred-address-types=InternalIP',
+            `--requestheader-client-ca-file=${join(dir, 'ca.crt')}`,
+            '--requestheader-allowed-names=front-proxy-client',
+            '--requestheader-username-headers=X-Remote-User',
+            '--requestheader-group-headers=X-Remote-Group',
+            '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+            `--proxy-client-cert-file=${join(dir, 'front-proxy-client.crt')}`,
+            `--proxy-client-key-file=${join(dir, 'front-proxy-client.key')}`,
+            '--enable-aggregator-routing=true',
+          ]
+        : ['--authorization-mode=RBAC']),
       '--allow-privileged=true',
       `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
       `--audit-log-path=${auditLog}`,
@@ -257,7 +281,10 @@ export async function startControlPlane(options: { binDir?: string } = {}): Prom
         `--kubeconfig=${kubeconfig}`,
         `--authentication-kubeconfig=${kubeconfig}`,
         `--authorization-kubeconfig=${kubeconfig}`,
-        '--controllers=garbagecollector,deployment-controller,replicaset-controller,serviceaccount-token-controller,serviceaccount-controller,namespace-controller',
+        hostIp
+          ? '--controllers=*'
+          : '--controllers=garbagecollector,deployment-controller,replicaset-controller,serviceaccount-token-controller,serviceaccount-controller,namespace-controller',
+        ...(hostIp ? ['--horizontal-pod-autoscaler-sync-period=5s'] : []),
         `--service-account-private-key-file=${join(dir, 'sa.key')}`,
         `--root-ca-file=${join(dir, 'ca.crt')}`,
         '--leader-elect=false',

@@ -1,0 +1,16 @@
+/**
+ * `npm run cluster:load -- IMAGE...`: puts images from buildah's storage into the node of the cluster
+ * `cluster:up -- --node` started (containerd's k8s.io namespace), without a registry.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { importImages, type NodeState } from './node.js';
+import { readState } from './state.js';
+
+const state = readState();
+if (!state?.node) throw new Error('no node recorded: npm run cluster:up -- --node first');
+const node = JSON.parse(readFileSync(join(state.dir, 'node.json'), 'utf8')) as NodeState;
+const images = process.argv.slice(2);
+const started = Date.now();
+importImages(node.pids.holder!, node.dir, images);
+console.error(`loaded ${images.join(', ')} into the node in ${((Date.now() - started) / 1000).toFixed(1)} s`);
