@@ -1,7 +1,7 @@
 /** Starts the scorer: listen first (live, not ready), load and warm up the model, then report ready. */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ScorerConfig } from './config.js';
 import { ModelLoadError } from './errors.js';
@@ -37,6 +37,7 @@ export async function startScorer(
   const server = app.listen(config.port, config.host);
   // Keep-alive longer than common load balancers' idle timeouts, so they close first and never reuse a dead socket.
   server.keepAliveTimeout = 65_000;
+  const connections = trackConnections(server);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -67,19 +68,25 @@ export async function startScorer(
   let stopping: Promise<void> | undefined;
   const shutdown = (timeoutMs = config.shutdownTimeoutMs): Promise<void> => {
     stopping ??= (async () => {
+      // From now on every answer carries `Connection: close`: each client leaves after its next answer.
       state.draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // close() ends idle keep-alive connections once; those that finish a request later are ended as they go idle.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
-      });
-      const late = await Promise.race([closed.then(() => false), timedOut]);
-      clearTimeout(timer);
-      clearInterval(sweep);
-      if (late) {
-        log.warn({ timeoutMs }, 'in-flight requests did not finish in time; closing their connections');
+      // Stop accepting, without touching kept-alive connections: http.Server#close would also end the idle ones at
+      // once, racing clients that are sending on them at that moment (a failed request per race, seen during
+      // rolling updates under load). An idle connection is ended only after IDLE_CLOSE_MS without a request.
+      NetServer.prototype.close.call(server);
+      const deadline = Date.now() + timeoutMs;
+      while (connections.size > 0 && Date.now() < deadline) {
+        const now = Date.now();
+        for (const [socket, c] of connections) {
+          if (c.inFlight === 0 && now - c.idleSince >= IDLE_CLOSE_MS) socket.destroy();
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (connections.size > 0) {
+        log.warn(
+          { timeoutMs, connections: connections.size },
+          'requests did not finish in time; closing their connections',
+        );
         server.closeAllConnections();
       }
       await state.model?.dispose();
@@ -88,4 +95,31 @@ export async function startScorer(
   };
 
   return { url, server, state, metrics, ready, shutdown };
+}
+
+/** While draining, a kept-alive connection without a request for this long is ended (clients reuse theirs at once). */
+const IDLE_CLOSE_MS = 1000;
+
+interface ConnectionState {
+  inFlight: number;
+  idleSince: number;
+}
+
+/** The server's open connections, each with its requests in flight and the time it last went idle. */
+function trackConnections(server: Server): Map<Socket, ConnectionState> {
+  const connections = new Map<Socket, ConnectionState>();
+  server.on('connection', (socket: Socket) => {
+    connections.set(socket, { inFlight: 0, idleSince: Date.now() });
+    socket.once('close', () => connections.delete(socket));
+  });
+  server.on('request', (req: { socket: Socket }, res: { once(event: 'close', f: () => void): void }) => {
+    const c = connections.get(req.socket);
+    if (!c) return;
+    c.inFlight++;
+    res.once('close', () => {
+      c.inFlight--;
+      c.idleSince = Date.now();
+    });
+  });
+  return connections;
 }

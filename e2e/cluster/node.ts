@@ -20,7 +20,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_NAME, SERVICE_CIDR, freePort, kubeconfigYaml } from './controlplane.js';
+import { NODE_NAME, SERVICE_CIDR, freePort, kubeconfigYaml, repoRoot } from './controlplane.js';
 import { alive, startProcess, stopProcess } from './process.js';
 
 export const NETNS = 'scoring-node';
@@ -445,7 +445,19 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
     180_000,
     join(dir, 'kubelet.log'),
   );
+  installAddons(sleeper, dir, admin);
   return state;
+}
+
+/** metrics-server (built from its Go module by e2e/addons/build.sh), so that HPAs read real CPU use. */
+function installAddons(holder: number, dir: string, kubeconfig: string): void {
+  const addons = join(repoRoot(), 'e2e/addons');
+  const image = run('bash', [join(addons, 'build.sh')])
+    .trim()
+    .split('\n')
+    .pop()!;
+  importImages(holder, dir, [image]);
+  run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', join(addons, 'metrics-server.yaml')]);
 }
 
 function tail(file: string): string {

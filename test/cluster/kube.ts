@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort, kubeconfigYaml } from '../../e2e/cluster/controlplane.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const ADMIN = process.env.TEST_KUBECONFIG!;
+/** The cluster suite's control plane, or (the e2e suite) whatever cluster KUBECONFIG names. */
+export const ADMIN = process.env.TEST_KUBECONFIG ?? process.env.KUBECONFIG!;
 export const DIR = process.env.TEST_CLUSTER_DIR!;
 
 export function kubectl(

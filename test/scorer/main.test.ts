@@ -189,4 +189,27 @@ describe('scorer shutdown', () => {
     expect(answer).toMatch(/"score":\[-?\d/);
     expect((await child.output).code).toBe(0);
   });
+  it('answers a request sent on a kept-alive connection right after SIGTERM, with Connection: close', async () => {
+    // The rolling-update race: a client reuses its idle connection just as the scorer begins to drain.
+    const child = start({ MODEL_URI: XGB });
+    const port = await readyPort(child);
+    const body = JSON.stringify({ X: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] });
+    const ask = `POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    socket.write(ask);
+    while (!answer.includes('"score"')) await once(socket, 'data');
+    expect(answer).not.toMatch(/connection: close/i);
+
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    answer = '';
+    socket.write(ask);
+    await Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, 3000))]);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(answer).toMatch(/connection: close/i);
+    expect((await child.output).code).toBe(0);
+  });
 });

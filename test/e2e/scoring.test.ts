@@ -1,0 +1,229 @@
+/**
+ * End to end on a real cluster: the operator installed with `kubectl apply -k config/default` from our images,
+ * the samples applied, real scorer pods serving real models through the Services the operator made.
+ * Runs against the cluster KUBECONFIG names (npm run test:e2e); e2e/local/run.sh and e2e/kind/run.sh make one.
+ */
+import { readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
+import { fixtures, maxRelativeError } from '../helpers/fixtures.js';
+import { ROOT, getJson, k, kubectl, waitFor } from '../cluster/kube.js';
+import {
+  NS,
+  clusterIp,
+  installOperator,
+  makeNamespace,
+  ready,
+  send,
+  sha256,
+  startClient,
+  startLoad,
+  startModelStore,
+} from './world.js';
+
+const fixture = (name: string) => fixtures().find((f) => f.name === name)!;
+const onnx = fixture('mlp_classifier');
+const onnxNext = fixture('logreg_multiclass');
+const xgboost = fixture('xgb_binary');
+
+type Manifest = { metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
+const sample = (file: string) =>
+  load(readFileSync(`${ROOT}config/samples/scoring_v1alpha1_scoringmodel_${file}.yaml`, 'utf8')) as Manifest;
+const apply = (m: Manifest) =>
+  k(['apply', '-f', '-'], JSON.stringify({ ...m, metadata: { ...m.metadata, namespace: NS } }));
+const url = (name: string, path: string) => `http://${clusterIp(name)}${path}`;
+const waitReady = (name: string, timeoutMs = 300_000) =>
+  waitFor(`${name} Ready`, () => ready(name)?.status === 'True', timeoutMs);
+
+let store: string;
+
+beforeAll(async () => {
+  // A run that stopped half-way leaves its namespace behind: start clean.
+  kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=180s']);
+  await installOperator();
+  makeNamespace();
+  startClient();
+  store = await startModelStore([onnx.path, onnxNext.path, xgboost.path]);
+}, 900_000);
+
+describe('restricted pod security', () => {
+  it('runs the operator in its restricted namespace', () => {
+    const ns = getJson(['namespace', 'scoring-system'])!;
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const d = getJson(['deployment', 'scoring-operator', '-n', 'scoring-system'])!;
+    expect(d.status.readyReplicas).toBe(d.spec.replicas);
+  });
+});
+
+describe('the samples', () => {
+  beforeAll(() => {
+    apply(sample('identity'));
+    // The ONNX and XGBoost samples, with their models moved to the suite's store (and its real digests).
+    const iris = sample('onnx');
+    iris.spec.model = { uri: `${store}/${onnx.file}`, format: 'onnx', sha256: sha256(onnx.path) };
+    apply(iris);
+    const churn = sample('xgboost');
+    churn.spec.model = { uri: `${store}/${xgboost.file}`, sha256: sha256(xgboost.path) };
+    delete churn.spec.credentials;
+    delete churn.spec.env;
+    apply(churn);
+  });
+
+  it('the seed identity model answers {"X": [1, 2]} with {"score": [1, 2]} through its Service', async () => {
+    await waitReady('identity');
+    expect(send(url('identity', '/score'), { X: [1, 2] })).toEqual({ status: 200, body: { score: [1, 2] } });
+  });
+
+  it('the ONNX model answers with scikit-learn predictions, through /score and V2 infer', async () => {
+    await waitReady('iris');
+    const reply = send(url('iris', '/score'), { X: onnx.inputs });
+    expect(reply.status).toBe(200);
+    expect(
+      maxRelativeError((reply.body as { score: unknown[] }).score, onnx.expected.probabilities!),
+    ).toBeLessThanOrEqual(onnx.tolerance);
+    const meta = send(url('iris', '/v2/models/iris')).body as { inputs: { name: string; datatype: string }[] };
+    const rows = onnx.inputs.slice(0, 5);
+    const v2 = send(url('iris', '/v2/models/iris/infer'), {
+      inputs: [
+        {
+          name: meta.inputs[0]!.name,
+          datatype: meta.inputs[0]!.datatype,
+          shape: [5, rows[0]!.length],
+          data: rows.flat(),
+        },
+      ],
+    });
+    expect(v2.status).toBe(200);
+    const out = (v2.body as { outputs: { name: string; data: number[] }[] }).outputs.find(
+      (o) => o.name === 'probabilities',
+    )!;
+    expect(maxRelativeError(out.data, onnx.expected.probabilities!.slice(0, 5).flat())).toBeLessThanOrEqual(
+      onnx.tolerance,
+    );
+  });
+
+  it('the XGBoost model answers with XGBoost predictions', async () => {
+    await waitReady('churn');
+    const reply = send(url('churn', '/score'), { X: xgboost.inputs });
+    expect(reply.status).toBe(200);
+    expect(maxRelativeError((reply.body as { score: unknown[] }).score, xgboost.expected.score!)).toBeLessThanOrEqual(
+      xgboost.tolerance,
+    );
+  });
+
+  it('kubectl get sm shows them Ready with their URLs', () => {
+    const table = k(['get', 'sm', '-n', NS]);
+    for (const name of ['identity', 'iris', 'churn']) {
+      const row = table.split('\n').find((l) => l.startsWith(`${name} `))!;
+      expect(row).toContain(`http://${name}.${NS}.svc.cluster.local`);
+      expect(row).toMatch(/Available/);
+    }
+  });
+});
+
+describe('a model that cannot load', () => {
+  it.each([
+    ['wrong-digest', { uri: () => `${store}/${onnx.file}`, sha256: '0'.repeat(64) }, /sha256/i],
+    ['missing-object', { uri: () => `${store}/no-such-model.onnx` }, /404/],
+  ])('%s shows Ready=False, ModelLoadFailed and the reason in get and describe', async (name, model, reason) => {
+    apply({
+      metadata: { name },
+      spec: { model: { uri: model.uri(), ...('sha256' in model ? { sha256: model.sha256 } : {}) } },
+      ...{ apiVersion: 'scoring.dev/v1alpha1', kind: 'ScoringModel' },
+    } as Manifest);
+    const condition = await waitFor(
+      `${name} ModelLoadFailed`,
+      () => {
+        const c = ready(name);
+        return c?.reason === 'ModelLoadFailed' ? c : undefined;
+      },
+      300_000,
+    );
+    expect(condition.status).toBe('False');
+    expect(condition.message).toMatch(reason);
+    const row = k(['get', 'sm', name, '-n', NS]).split('\n')[1]!;
+    expect(row).toContain('ModelLoadFailed');
+    const described = k(['describe', 'sm', name, '-n', NS]);
+    expect(described).toContain('ModelLoadFailed');
+    expect(described).toMatch(reason);
+    k(['delete', 'sm', name, '-n', NS]);
+  });
+});
+
+describe('scaling', () => {
+  it('kubectl scale sm changes the replicas of a model without autoscaling', async () => {
+    k(['scale', 'sm', 'identity', '-n', NS, '--replicas=2']);
+    await waitFor(
+      '2 ready identity replicas',
+      () => getJson(['sm', 'identity', '-n', NS])?.status?.readyReplicas === 2,
+      300_000,
+    );
+    expect(getJson(['deployment', 'identity', '-n', NS])!.spec.replicas).toBe(2);
+  });
+
+  it('CPU load on the autoscaled model makes its HPA add replicas', async () => {
+    const load = startLoad('hpa-load', url('churn', '/score'), { X: xgboost.inputs }, 300, 4);
+    try {
+      await waitFor(
+        'the HPA to scale churn up',
+        () => (getJson(['deployment', 'churn', '-n', NS])?.spec.replicas as number) > 1,
+        300_000,
+      );
+    } finally {
+      load.stop();
+    }
+    const hpa = getJson(['hpa', 'churn', '-n', NS])!;
+    expect(hpa.status.desiredReplicas).toBeGreaterThan(1);
+    expect(hpa.status.currentMetrics[0].resource.current.averageUtilization).toBeGreaterThan(0);
+  });
+});
+
+describe('a rolling update under load', () => {
+  it('changes the model with zero failed requests', async () => {
+    const generation = getJson(['sm', 'iris', '-n', NS])!.metadata.generation as number;
+    const load = startLoad('rollout-load', url('iris', '/score'), { X: onnx.inputs.slice(0, 1) }, 60, 4);
+    await new Promise((r) => setTimeout(r, 10_000));
+    k([
+      'patch',
+      'sm',
+      'iris',
+      '-n',
+      NS,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { model: { uri: `${store}/${onnxNext.file}`, sha256: sha256(onnxNext.path) } } }),
+    ]);
+    await waitFor(
+      'the rollout',
+      () => {
+        const sm = getJson(['sm', 'iris', '-n', NS])!;
+        const d = getJson(['deployment', 'iris', '-n', NS])!;
+        return (
+          sm.status?.observedGeneration > generation &&
+          d.status.updatedReplicas === d.spec.replicas &&
+          d.status.replicas === d.spec.replicas &&
+          d.status.readyReplicas === d.spec.replicas
+        );
+      },
+      300_000,
+    );
+    const result = await load.result();
+    expect(result.ok).toBeGreaterThan(100);
+    expect(result).toEqual({ ok: result.ok, failed: 0, errors: {} });
+    // The new model answers: logistic regression's probabilities, not the MLP's.
+    const reply = send(url('iris', '/score'), { X: onnxNext.inputs });
+    expect(
+      maxRelativeError((reply.body as { score: unknown[] }).score, onnxNext.expected.probabilities!),
+    ).toBeLessThanOrEqual(onnxNext.tolerance);
+  });
+});
+
+describe('deletion', () => {
+  it("removes the ScoringModel's Deployment, Service and HPA", async () => {
+    k(['delete', 'sm', 'churn', '-n', NS, '--wait=true']);
+    await waitFor(
+      'children gone',
+      () => ['deployment', 'service', 'hpa'].every((kind) => getJson([kind, 'churn', '-n', NS]) === undefined),
+      180_000,
+    );
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * The e2e suite's view of a cluster: any cluster KUBECONFIG names (the local node cluster, kind). Everything it
+ * sends goes from a pod inside the cluster to a Service's ClusterIP, so it needs no route from the test machine
+ * and no cluster DNS.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, getJson, k, kubectl, waitFor } from '../cluster/kube.js';
+
+export const NS = 'scoring-e2e';
+export const OPERATOR_IMAGE = process.env.E2E_OPERATOR_IMAGE ?? 'localhost/scoring-dev/scoring-operator:dev';
+export const SCORER_IMAGE = process.env.E2E_SCORER_IMAGE ?? 'localhost/scoring-dev/scorer:dev';
+
+/** The restricted profile's requirements, for the suite's own pods too. */
+const RESTRICTED = {
+  pod: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+  container: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+};
+
+function splitImage(image: string): { name: string; tag: string } {
+  const at = image.lastIndexOf(':');
+  return at > image.lastIndexOf('/')
+    ? { name: image.slice(0, at), tag: image.slice(at + 1) }
+    : { name: image, tag: 'latest' };
+}
+
+/**
+ * `kubectl apply -k config/default` with the images overridden, through an overlay in .e2e/ (kustomize reads
+ * only below the overlay's own tree, so it lives in the repository); waits for the operator to be available.
+ */
+export async function installOperator(): Promise<void> {
+  const dir = join(ROOT, '.e2e/overlay');
+  mkdirSync(dir, { recursive: true });
+  const op = splitImage(OPERATOR_IMAGE);
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    [
+      'resources: [../../config/default]',
+      'images:',
+      `  - {name: ghcr.io/scoring-dev/scoring-operator, newName: ${op.name}, newTag: ${op.tag}}`,
+      'patches:',
+      '  - patch: |-',
+      '      apiVersion: apps/v1',
+      '      kind: Deployment',
+      '      metadata: {name: scoring-operator, namespace: scoring-system}',
+      '      spec:',
+      '        template:',
+      '          spec:',
+      `            containers: [{name: manager, env: [{name: SCORER_IMAGE, value: "${SCORER_IMAGE}"}]}]`,
+      '',
+    ].join('\n'),
+  );
+  k(['apply', '-k', dir]);
+  k(['rollout', 'status', 'deployment/scoring-operator', '-n', 'scoring-system', '--timeout=300s']);
+}
+
+/** The suite's namespace, under the restricted Pod Security profile. */
+export function makeNamespace(): void {
+  k(['create', 'namespace', NS]);
+  k([
+    'label',
+    'namespace',
+    NS,
+    'pod-security.kubernetes.io/enforce=restricted',
+    'pod-security.kubernetes.io/warn=restricted',
+  ]);
+}
+
+function pod(name: string, command: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels: { app: name } },
+    spec: {
+      securityContext: RESTRICTED.pod,
+      containers: [
+        {
+          name: 'main',
+          image: SCORER_IMAGE,
+          imagePullPolicy: 'IfNotPresent',
+          command,
+          securityContext: RESTRICTED.container,
+          ...extra,
+        },
+      ],
+      ...((extra.spec as object | undefined) ?? {}),
+    },
+  };
+}
+
+/** A static file server for model files (the scorer image's Node, files from a ConfigMap). */
+const STORE = `
+const http = require('http'), fs = require('fs'), path = require('path');
+http.createServer((req, res) => {
+  fs.readFile(path.join('/models', path.basename(req.url)), (err, body) => {
+    if (err) { res.writeHead(404); res.end('not found'); return; }
+    res.writeHead(200, { 'content-length': body.length }); res.end(body);
+  });
+}).listen(8080);`;
+
+/** Serves `files` over http inside the cluster; returns the base URL (the Service's ClusterIP). */
+export async function startModelStore(files: string[]): Promise<string> {
+  k(['create', 'configmap', 'models', '-n', NS, ...files.map((f) => `--from-file=${f}`)]);
+  const store = pod('model-store', ['node', '-e', STORE], {
+    ports: [{ containerPort: 8080 }],
+    volumeMounts: [{ name: 'models', mountPath: '/models' }],
+  });
+  (store.spec as Record<string, unknown>).volumes = [{ name: 'models', configMap: { name: 'models' } }];
+  k(['apply', '-f', '-'], JSON.stringify(store));
+  k(['expose', 'pod', 'model-store', '-n', NS, '--port=80', '--target-port=8080']);
+  k(['wait', '--for=condition=Ready', 'pod/model-store', '-n', NS, '--timeout=180s']);
+  return `http://${clusterIp('model-store')}`;
+}
+
+export function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+export function clusterIp(service: string): string {
+  return getJson(['service', service, '-n', NS])!.spec.clusterIP as string;
+}
+
+/** A long-lived pod the suite sends single requests from (kubectl exec). */
+export function startClient(): void {
+  k(['apply', '-f', '-'], JSON.stringify(pod('client', ['node', '-e', 'setInterval(() => {}, 1 << 30)'])));
+  k(['wait', '--for=condition=Ready', 'pod/client', '-n', NS, '--timeout=180s']);
+}
+
+const SEND = `
+const [url, body] = process.argv.slice(1);
+fetch(url, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body } : {})
+  .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))
+  .catch((e) => console.log(JSON.stringify({ status: 0, body: String(e.cause?.code ?? e.message) })));`;
+
+/** One request from inside the cluster; the reply's status and parsed JSON body. */
+export function send(url: string, body?: unknown): { status: number; body: unknown } {
+  const out = k(['exec', '-n', NS, 'client', '--', 'node', '-e', SEND, url, ...(body ? [JSON.stringify(body)] : [])]);
+  const reply = JSON.parse(out) as { status: number; body: string };
+  let parsed: unknown = reply.body;
+  try {
+    parsed = JSON.parse(reply.body);
+  } catch {
+    // not JSON: kept as text
+  }
+  return { status: reply.status, body: parsed };
+}
+
+/** POSTs `body` to `url` from `concurrency` loops for `seconds`; prints {ok, failed, errors} when done. */
+const LOAD = `
+const [url, body, seconds, concurrency] = process.argv.slice(1);
+let ok = 0, failed = 0; const errors = {};
+const end = Date.now() + Number(seconds) * 1000;
+const fail = (what) => { failed++; errors[what] = (errors[what] ?? 0) + 1; };
+async function loop() {
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      await r.arrayBuffer();
+      if (r.status === 200) ok++; else fail('HTTP ' + r.status);
+    } catch (e) { fail(String(e.cause?.code ?? e.message)); }
+  }
+}
+process.on('SIGTERM', () => { console.log(JSON.stringify({ ok, failed, errors })); process.exit(0); });
+Promise.all(Array.from({ length: Number(concurrency) }, loop)).then(() => console.log(JSON.stringify({ ok, failed, errors })));`;
+
+export interface LoadResult {
+  ok: number;
+  failed: number;
+  errors: Record<string, number>;
+}
+
+/** A load generator pod; `result()` waits for it to finish and reads its summary. */
+export function startLoad(
+  name: string,
+  url: string,
+  body: unknown,
+  seconds: number,
+  concurrency: number,
+): { result(): Promise<LoadResult>; stop(): void } {
+  const p = pod(name, ['node', '-e', LOAD, url, JSON.stringify(body), String(seconds), String(concurrency)]);
+  (p.spec as Record<string, unknown>).restartPolicy = 'Never';
+  k(['apply', '-f', '-'], JSON.stringify(p));
+  return {
+    async result() {
+      await waitFor(
+        `${name} to finish`,
+        () => getJson(['pod', name, '-n', NS])?.status.phase === 'Succeeded',
+        (seconds + 180) * 1000,
+      );
+      return JSON.parse(k(['logs', '-n', NS, name]).trim().split('\n').pop()!) as LoadResult;
+    },
+    stop() {
+      kubectl(['delete', 'pod', name, '-n', NS, '--wait=false']);
+    },
+  };
+}
+
+/** A ScoringModel's Ready condition. */
+export function ready(name: string): { status: string; reason: string; message: string } | undefined {
+  const conditions = getJson(['sm', name, '-n', NS])?.status?.conditions as
+    { type: string; status: string; reason: string; message: string }[] | undefined;
+  return conditions?.find((c) => c.type === 'Ready');
+}
