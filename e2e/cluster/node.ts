@@ -97,6 +97,11 @@ export function removeNetwork(): void {
   // Deleting the namespace destroys the veth pair (and with it the host routes), the bridge and its iptables rules.
   run('ip', ['link', 'del', HOST_LINK], { allowFail: true });
   run('ip', ['netns', 'del', NETNS], { allowFail: true });
+  // `ip netns add` made /run/netns (a bind mount of itself) when there was none: an empty one goes too.
+  if (existsSync('/run/netns') && readdirSync('/run/netns').length === 0) {
+    run('umount', ['/run/netns'], { allowFail: true });
+    run('rmdir', ['/run/netns'], { allowFail: true });
+  }
 }
 
 function cgroupHierarchies(): string[] {

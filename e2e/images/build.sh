@@ -30,6 +30,7 @@ if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
   # This machine reaches the npm registry through a TLS proxy whose CA the host trusts: the stand-in base trusts
   # the host's bundle, so `npm ci` inside the build works. (The official image needs nothing of the kind.)
+  mkdir -p "$rootfs/etc/ssl/certs"
   cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
   ctr=$(buildah from scratch)
   mnt=$(buildah mount "$ctr")

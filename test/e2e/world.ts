@@ -4,7 +4,8 @@
  * and no cluster DNS.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, getJson, k, kubectl, waitFor } from '../cluster/kube.js';
 
@@ -18,41 +19,12 @@ const RESTRICTED = {
   container: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
 };
 
-function splitImage(image: string): { name: string; tag: string } {
-  const at = image.lastIndexOf(':');
-  return at > image.lastIndexOf('/')
-    ? { name: image.slice(0, at), tag: image.slice(at + 1) }
-    : { name: image, tag: 'latest' };
-}
-
-/**
- * `kubectl apply -k config/default` with the images overridden, through an overlay in .e2e/ (kustomize reads
- * only below the overlay's own tree, so it lives in the repository); waits for the operator to be available.
- */
-export async function installOperator(): Promise<void> {
-  const dir = join(ROOT, '.e2e/overlay');
-  mkdirSync(dir, { recursive: true });
-  const op = splitImage(OPERATOR_IMAGE);
-  writeFileSync(
-    join(dir, 'kustomization.yaml'),
-    [
-      'resources: [../../config/default]',
-      'images:',
-      `  - {name: ghcr.io/scoring-dev/scoring-operator, newName: ${op.name}, newTag: ${op.tag}}`,
-      'patches:',
-      '  - patch: |-',
-      '      apiVersion: apps/v1',
-      '      kind: Deployment',
-      '      metadata: {name: scoring-operator, namespace: scoring-system}',
-      '      spec:',
-      '        template:',
-      '          spec:',
-      `            containers: [{name: manager, env: [{name: SCORER_IMAGE, value: "${SCORER_IMAGE}"}]}]`,
-      '',
-    ].join('\n'),
-  );
-  k(['apply', '-k', dir]);
-  k(['rollout', 'status', 'deployment/scoring-operator', '-n', 'scoring-system', '--timeout=300s']);
+/** `kubectl apply -k config/default` with our images (scripts/install-operator.sh); waits until it is available. */
+export function installOperator(): void {
+  const run = spawnSync('bash', [join(ROOT, 'scripts/install-operator.sh'), OPERATOR_IMAGE, SCORER_IMAGE], {
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`scripts/install-operator.sh failed: ${run.stderr}`);
 }
 
 /** The suite's namespace, under the restricted Pod Security profile. */
@@ -144,6 +116,20 @@ export function send(url: string, body?: unknown): { status: number; body: unkno
     // not JSON: kept as text
   }
   return { status: reply.status, body: parsed };
+}
+
+/**
+ * The first request to a new Service: a model is Ready once its pods are, and kube-proxy programs the Service's
+ * address a moment later (until then the address is unroutable). Retries network errors, never an HTTP answer.
+ */
+export async function sendOnceServed(url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  let reply = send(url, body);
+  const deadline = Date.now() + 60_000;
+  while (reply.status === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    reply = send(url, body);
+  }
+  return reply;
 }
 
 /** POSTs `body` to `url` from `concurrency` loops for `seconds`; prints {ok, failed, errors} when done. */
