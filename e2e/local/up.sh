@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/node24.sh >/dev/null
 [ -d node_modules ] || npm ci >&2
+bash scripts/setup-node.sh
 start=$SECONDS
 built=$(e2e/images/build.sh)
 mapfile -t images <<<"$built"
