@@ -384,10 +384,9 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
     10_000,
   );
   if (!alive(holder)) throw new Error(`the node namespace holder exited: ${tail(join(dir, 'holder.log'))}`);
-  const sleeper = holder;
 
   const inside = (name: string, bin: string, args: string[]) => {
-    const [cmd, ...rest] = inNode(sleeper, [bin, ...args]);
+    const [cmd, ...rest] = inNode(holder, [bin, ...args]);
     state.pids[name] = startProcess(
       'sh',
       ['-c', `${enterCgroup}; exec "$0" "$@"`, cmd!, ...rest],
@@ -396,10 +395,10 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
     save();
   };
   inside('containerd', 'containerd', ['--config', join(dir, 'containerd.toml')]);
-  const [nsenter, ...version] = inNode(sleeper, ['ctr', 'version']);
+  const [nsenter, ...version] = inNode(holder, ['ctr', 'version']);
   await waitFor('containerd', () => spawnSync(nsenter!, version).status === 0, 30_000, join(dir, 'containerd.log'));
   makePauseImage();
-  importImages(sleeper, dir, [PAUSE_IMAGE]);
+  importImages(holder, dir, [PAUSE_IMAGE]);
 
   inside('kubelet', join(binDir, 'kubelet'), [
     `--config=${join(dir, 'kubelet.yaml')}`,
@@ -450,7 +449,7 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
     180_000,
     join(dir, 'kubelet.log'),
   );
-  installAddons(sleeper, dir, admin);
+  installAddons(holder, dir, admin);
   return state;
 }
 
