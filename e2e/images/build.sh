@@ -18,7 +18,10 @@ if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
   start=$SECONDS
   rootfs=$(mktemp -d)
   trap 'rm -rf "$rootfs"' EXIT
-  debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >/dev/null
+  # The machine's own Debian mirror (the one apt reaches), else deb.debian.org.
+  mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+  [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+  debootstrap --variant=minbase bookworm "$rootfs" "${mirror:-http://deb.debian.org/debian}" >/dev/null
   cp "$(command -v node)" "$rootfs/usr/local/bin/node"
   npmdir=$(mktemp -d)
   (cd "$npmdir" && npm pack --silent npm@11 >/dev/null)
