@@ -27,6 +27,8 @@ export const NETNS = 'scoring-node';
 export const HOST_IP = '10.240.0.1';
 export const NODE_IP = '10.240.0.2';
 export const POD_CIDR = '10.244.0.0/24';
+/** The kube-dns Service's address (e2e/addons/coredns.yaml). */
+const CLUSTER_DNS = '10.96.0.10';
 const HOST_LINK = 'scoring-h0';
 const CGROUP = 'scoring-node';
 export const PAUSE_IMAGE = 'localhost/scoring-dev/pause:catatonit';
@@ -235,7 +237,9 @@ authentication:
 authorization:
   mode: Webhook
 podLogsDir: ${dir}/pod-logs
-# No cluster DNS here, and pods must not query the host's resolvers (nothing leaves the machine).
+# CoreDNS (an add-on) answers for cluster.local; pods must not query the host's resolvers (nothing leaves the machine).
+clusterDNS: [${CLUSTER_DNS}]
+clusterDomain: cluster.local
 resolvConf: ""
 staticPodPath: ""
 serializeImagePulls: false
@@ -453,15 +457,16 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
   return state;
 }
 
-/** metrics-server (built from its Go module by e2e/addons/build.sh), so that HPAs read real CPU use. */
+/** metrics-server and CoreDNS (built from their Go modules by e2e/addons/build.sh), imported and applied. */
 function installAddons(holder: number, dir: string, kubeconfig: string): void {
   const addons = join(repoRoot(), 'e2e/addons');
-  const image = run('bash', [join(addons, 'build.sh')])
+  const images = run('bash', [join(addons, 'build.sh')])
     .trim()
-    .split('\n')
-    .pop()!;
-  importImages(holder, dir, [image]);
-  run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', join(addons, 'metrics-server.yaml')]);
+    .split('\n');
+  importImages(holder, dir, images);
+  for (const manifest of ['metrics-server.yaml', 'coredns.yaml']) {
+    run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', join(addons, manifest)]);
+  }
 }
 
 function tail(file: string): string {

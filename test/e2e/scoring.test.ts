@@ -124,6 +124,14 @@ describe('the samples', () => {
   });
 });
 
+describe('the URL in status', () => {
+  it('answers from inside the cluster, through cluster DNS', async () => {
+    const statusUrl = getJson(['sm', 'identity', '-n', NS])!.status.url as string;
+    expect(statusUrl).toBe(`http://identity.${NS}.svc.cluster.local`);
+    expect(await sendOnceServed(`${statusUrl}/score`, { X: [1, 2] })).toEqual({ status: 200, body: { score: [1, 2] } });
+  });
+});
+
 describe('a model that cannot load', () => {
   it.each([
     ['wrong-digest', { uri: () => `${store}/${onnx.file}`, sha256: '0'.repeat(64) }, /sha256/i],
