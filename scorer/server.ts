@@ -1,6 +1,6 @@
 /** Starts the scorer: listen first (live, not ready), load and warm up the model, then report ready. */
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ScorerConfig } from './config.js';
@@ -112,7 +112,7 @@ function trackConnections(server: Server): Map<Socket, ConnectionState> {
     connections.set(socket, { inFlight: 0, idleSince: Date.now() });
     socket.once('close', () => connections.delete(socket));
   });
-  server.on('request', (req: { socket: Socket }, res: { once(event: 'close', f: () => void): void }) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const c = connections.get(req.socket);
     if (!c) return;
     c.inFlight++;

@@ -40,7 +40,7 @@ else
   answer=$(eval "$try")
   kill "$pf"
   try="kubectl port-forward service/identity 8080:80 &  $try"
-  stop="kind delete cluster --name ${KIND_CLUSTER:-scoring}"
+  stop="$KIND delete cluster --name ${KIND_CLUSTER:-scoring}"
 fi
 step "first /score answered: $answer"
 cat <<MSG

@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startProcess, stopProcess } from './process.js';
+import { logTail, startProcess, stopProcess } from './process.js';
 
 export interface ControlPlane {
   dir: string;
@@ -168,12 +168,14 @@ async function waitReady(server: string, dir: string, path: string, timeoutMs: n
     });
     if (status === 200) return;
     if (Date.now() > deadline) {
-      const tail = readFileSync(log, 'utf8').split('\n').slice(-15).join('\n');
-      throw new Error(`${server}${path} not ready within ${timeoutMs} ms; log tail:\n${tail}`);
+      throw new Error(`${server}${path} not ready within ${timeoutMs} ms; log tail:\n${logTail(log)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** The control plane's processes, in the order they stop (the reverse of their start). */
+const STOP_ORDER = ['kube-controller-manager', 'kube-apiserver', 'etcd'];
 
 /** The one node's name, in its client certificate and its Node object. */
 export const NODE_NAME = 'scoring-node';
@@ -194,7 +196,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'scoring-cp-'));
   const pids: Record<string, number> = {};
   const stopAll = async () => {
-    for (const name of ['kube-controller-manager', 'kube-apiserver', 'etcd']) await stopProcess(pids[name]);
+    for (const name of STOP_ORDER) await stopProcess(pids[name]);
   };
   try {
     makeCertificates(dir, hostIp);
@@ -343,6 +345,6 @@ export async function restartApiserver(dir: string): Promise<void> {
 
 /** Stops processes recorded in a state file by `cluster:up`, by PID, and removes their directory. */
 export async function stopRecorded(pids: Record<string, number>, dir: string): Promise<void> {
-  for (const name of ['kube-controller-manager', 'kube-apiserver', 'etcd']) await stopProcess(pids[name]);
+  for (const name of STOP_ORDER) await stopProcess(pids[name]);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -11,6 +11,7 @@ const state = readState();
 if (!state?.node) throw new Error('no node recorded: npm run cluster:up -- --node first');
 const node = JSON.parse(readFileSync(join(state.dir, 'node.json'), 'utf8')) as NodeState;
 const images = process.argv.slice(2);
+if (images.length === 0) throw new Error('usage: npm run cluster:load -- IMAGE... (images in buildah storage)');
 const started = Date.now();
 importImages(node.pids.holder!, node.dir, images);
 console.error(`loaded ${images.join(', ')} into the node in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_NAME, SERVICE_CIDR, freePort, kubeconfigYaml, repoRoot } from './controlplane.js';
-import { alive, startProcess, stopProcess } from './process.js';
+import { alive, logTail, startProcess, stopProcess } from './process.js';
 
 export const NETNS = 'scoring-node';
 export const HOST_IP = '10.240.0.1';
@@ -31,6 +31,7 @@ export const POD_CIDR = '10.244.0.0/24';
 const CLUSTER_DNS = '10.96.0.10';
 const HOST_LINK = 'scoring-h0';
 const CGROUP = 'scoring-node';
+/** The sandbox image, made by e2e/addons/build.sh from Debian's static catatonit in pause mode. */
 export const PAUSE_IMAGE = 'localhost/scoring-dev/pause:catatonit';
 
 /** What tear-down needs, written to node.json in the cluster's directory. */
@@ -40,8 +41,8 @@ export interface NodeState {
   inotifyInstances?: number;
 }
 
-function run(cmd: string, args: string[], opts: { input?: string; allowFail?: boolean } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input });
+function run(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0 && !opts.allowFail) {
     throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim()}`);
   }
@@ -279,32 +280,14 @@ export function inNode(holder: number, args: string[]): string[] {
   return ['nsenter', `--target=${holder}`, '--mount', '--net', '--', ...args];
 }
 
-/** The containerd client for the node's runtime (k8s.io namespace). */
-export function ctr(holder: number, args: string[]): string {
-  const [cmd, ...rest] = inNode(holder, ['ctr', '-n', 'k8s.io', ...args]);
-  return run(cmd!, rest);
-}
-
 /** Puts images from buildah's storage into the node's containerd, without a registry. */
 export function importImages(holder: number, dir: string, images: string[]): void {
   for (const image of images) {
     const archive = join(dir, 'image.tar');
     run('buildah', ['push', '-q', image, `oci-archive:${archive}:${image}`]);
-    ctr(holder, ['images', 'import', archive]);
+    const [nsenter, ...ctr] = inNode(holder, ['ctr', '-n', 'k8s.io', 'images', 'import', archive]);
+    run(nsenter!, ctr);
     run('rm', ['-f', archive]);
-  }
-}
-
-/** The sandbox ("pause") image, made here: Debian's static catatonit in pause mode. */
-export function makePauseImage(): void {
-  if (spawnSync('buildah', ['inspect', '--type', 'image', PAUSE_IMAGE], { stdio: 'ignore' }).status === 0) return;
-  const c = run('buildah', ['from', 'scratch']).trim();
-  try {
-    run('buildah', ['copy', c, '/usr/bin/catatonit', '/catatonit']);
-    run('buildah', ['config', '--entrypoint', '["/catatonit", "-P"]', '--user', '65535:65535', c]);
-    run('buildah', ['commit', '-q', c, PAUSE_IMAGE]);
-  } finally {
-    run('buildah', ['rm', c], { allowFail: true });
   }
 }
 
@@ -312,8 +295,7 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs: number, log?:
   const deadline = Date.now() + timeoutMs;
   while (!ok()) {
     if (Date.now() > deadline) {
-      const tail = log && existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
-      throw new Error(`${what} not within ${timeoutMs / 1000} s${tail ? `; log tail:\n${tail}` : ''}`);
+      throw new Error(`${what} not within ${timeoutMs / 1000} s${log ? `; log tail:\n${logTail(log)}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -334,7 +316,7 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
   save();
 
   makeCgroups();
-  for (const d of ['containerd', 'cni', 'ipam', 'pod-logs', 'kubelet', 'run', 'varlog', 'sysctl']) {
+  for (const d of ['containerd', 'cni', 'ipam', 'pod-logs', 'kubelet', 'varlog', 'sysctl']) {
     mkdirSync(join(dir, d), { recursive: true });
   }
   writeFileSync(join(dir, 'containerd.toml'), containerdConfig(dir));
@@ -387,7 +369,7 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
     () => !alive(holder) || readFileSync(`/proc/${holder}/cmdline`, 'utf8').startsWith('sleep'),
     10_000,
   );
-  if (!alive(holder)) throw new Error(`the node namespace holder exited: ${tail(join(dir, 'holder.log'))}`);
+  if (!alive(holder)) throw new Error(`the node namespace holder exited: ${logTail(join(dir, 'holder.log'))}`);
 
   const inside = (name: string, bin: string, args: string[]) => {
     const [cmd, ...rest] = inNode(holder, [bin, ...args]);
@@ -401,8 +383,15 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
   inside('containerd', 'containerd', ['--config', join(dir, 'containerd.toml')]);
   const [nsenter, ...version] = inNode(holder, ['ctr', 'version']);
   await waitFor('containerd', () => spawnSync(nsenter!, version).status === 0, 30_000, join(dir, 'containerd.log'));
-  makePauseImage();
-  importImages(holder, dir, [PAUSE_IMAGE]);
+  // The sandbox image and the add-ons' images, made once (cached) and imported before kubelet needs the first.
+  const addons = join(repoRoot(), 'e2e/addons');
+  importImages(
+    holder,
+    dir,
+    run('bash', [join(addons, 'build.sh')])
+      .trim()
+      .split('\n'),
+  );
 
   inside('kubelet', join(binDir, 'kubelet'), [
     `--config=${join(dir, 'kubelet.yaml')}`,
@@ -446,31 +435,18 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
         { encoding: 'utf8' },
       );
       for (const [name, pid] of Object.entries(state.pids)) {
-        if (!alive(pid)) throw new Error(`${name} exited: ${tail(join(dir, `${name}.log`))}`);
+        if (!alive(pid)) throw new Error(`${name} exited: ${logTail(join(dir, `${name}.log`))}`);
       }
       return r.stdout.trim() === 'True';
     },
     180_000,
     join(dir, 'kubelet.log'),
   );
-  installAddons(holder, dir, admin);
-  return state;
-}
-
-/** metrics-server and CoreDNS (built from their Go modules by e2e/addons/build.sh), imported and applied. */
-function installAddons(holder: number, dir: string, kubeconfig: string): void {
-  const addons = join(repoRoot(), 'e2e/addons');
-  const images = run('bash', [join(addons, 'build.sh')])
-    .trim()
-    .split('\n');
-  importImages(holder, dir, images);
+  // metrics-server (HPAs read real CPU use) and CoreDNS (Service names resolve in pods).
   for (const manifest of ['metrics-server.yaml', 'coredns.yaml']) {
-    run('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', join(addons, manifest)]);
+    run('kubectl', ['--kubeconfig', admin, 'apply', '-f', join(addons, manifest)]);
   }
-}
-
-function tail(file: string): string {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-20).join('\n') : '(no log)';
+  return state;
 }
 
 /** Stops the node's processes (only those it started, found by PID and in its cgroups) and undoes what it made. */

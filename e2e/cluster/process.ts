@@ -1,6 +1,6 @@
 /** Processes the harness starts, detached, logging to a file; stopped by PID only. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 
 export function startProcess(bin: string, args: string[], logFile: string): ChildProcess {
   const out = openSync(logFile, 'a');
@@ -27,4 +27,9 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The last lines of a process's log, for an error saying why it did not come up. */
+export function logTail(file: string, lines = 20): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
 }

@@ -8,6 +8,5 @@ export KIND_CLUSTER=${KIND_CLUSTER:-scoring-e2e}
 [ -d node_modules ] || npm ci
 env=$(e2e/kind/up.sh)
 eval "$env"
-kind_bin=$(command -v kind || ls "${SCORING_CACHE:-$HOME/.cache/scoring-operator}"/bin/kind-* | tail -1)
-[ -n "${KEEP_CLUSTER:-}" ] || trap '"$kind_bin" delete cluster --name "$KIND_CLUSTER"' EXIT
+[ -n "${KEEP_CLUSTER:-}" ] || trap '"$KIND" delete cluster --name "$KIND_CLUSTER"' EXIT
 KUBECONFIG="$KUBECONFIG" E2E_SCORER_IMAGE="$SCORER_IMAGE" E2E_OPERATOR_IMAGE="$OPERATOR_IMAGE" npm run test:e2e

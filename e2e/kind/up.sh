@@ -2,7 +2,7 @@
 # A kind cluster with our images in it, for machines with Docker: creates the cluster (KIND_CLUSTER, default
 # scoring), builds both images with `docker build`, loads them (`kind load docker-image`), installs metrics-server
 # (for HPAs). Prints, for eval:
-#   KUBECONFIG=...  SCORER_IMAGE=...  OPERATOR_IMAGE=...
+#   KUBECONFIG=...  SCORER_IMAGE=...  OPERATOR_IMAGE=...  KIND=... (the kind binary it used)
 # Delete it with `kind delete cluster --name scoring`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,3 +38,4 @@ fi
 echo "KUBECONFIG=$kubeconfig"
 echo "SCORER_IMAGE=docker.io/$SCORER"
 echo "OPERATOR_IMAGE=docker.io/$OPERATOR"
+echo "KIND=$KIND"

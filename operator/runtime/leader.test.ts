@@ -171,31 +171,30 @@ describe('LeaderElector', () => {
     expect(e.isLeader()).toBe(false);
   });
 
-  it('releases the Lease on stop, so a successor need not wait', async () => {
+  /** `a` leads and stops (releasing the Lease); `released` is the Lease right then; then `b` starts. */
+  async function handOver() {
     const clock = new ManualClock();
     const lease = new MemoryLease();
     const a = elector(lease, 'a', clock);
     a.e.start();
     await clock.advance(0);
     await a.e.stop();
-    expect(lease.record).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+    const released = { ...lease.record };
     const b = elector(lease, 'b', clock);
     b.e.start();
     await clock.advance(0);
+    return { lease, released, b };
+  }
+
+  it('releases the Lease on stop, so a successor need not wait', async () => {
+    const { released, b } = await handOver();
+    expect(released).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
     expect(b.events).toEqual(['started']);
     await b.e.stop();
   });
 
   it('counts one transition when a successor takes a released Lease', async () => {
-    const clock = new ManualClock();
-    const lease = new MemoryLease();
-    const a = elector(lease, 'a', clock);
-    a.e.start();
-    await clock.advance(0);
-    await a.e.stop();
-    const b = elector(lease, 'b', clock);
-    b.e.start();
-    await clock.advance(0);
+    const { lease, b } = await handOver();
     expect(lease.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
     await b.e.stop();
   });

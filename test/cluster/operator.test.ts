@@ -44,6 +44,15 @@ afterAll(async () => {
   expect(denied).toEqual([]);
 });
 
+/** The first scorer pod of a ScoringModel (made by the real ReplicaSet controller). */
+const scorerPod = (instance: string) =>
+  waitFor(
+    'a scorer pod',
+    () => k(['get', 'pods', '-l', `app.kubernetes.io/instance=${instance}`, '-o', 'name']).split('\n')[0],
+  );
+/** Writes a pod's status as a kubelet would (no kubelet runs here). */
+const setPodStatus = (pod: string, status: Record<string, unknown>) =>
+  k(['patch', pod, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
 const deployment = (name: string, ns = 'default') => getJson(['deployment', name, '-n', ns]);
 const status = (name: string, ns = 'default') => getJson(['scoringmodel', name, '-n', ns])?.status;
 const readyCondition = (name: string) =>
@@ -218,38 +227,26 @@ describe('drift', () => {
 describe('status from the world', () => {
   it('Ready follows the pods: a ready scorer pod makes the ScoringModel Ready and Available', async () => {
     // No kubelet: the test marks the pod ready; the real ReplicaSet and Deployment controllers count it.
-    const pod = await waitFor(
-      'a scorer pod',
-      () => k(['get', 'pods', '-l', 'app.kubernetes.io/instance=defaults', '-o', 'name']).split('\n')[0],
-    );
+    const pod = await scorerPod('defaults');
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    k([
-      'patch',
-      pod,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({
-        status: {
-          phase: 'Running',
-          conditions: [
-            { type: 'Ready', status: 'True', lastTransitionTime: now },
-            { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
-          ],
-          containerStatuses: [
-            {
-              name: 'scorer',
-              image: 'scoring.dev/scorer:test',
-              imageID: '',
-              ready: true,
-              started: true,
-              restartCount: 0,
-              state: { running: { startedAt: now } },
-            },
-          ],
+    setPodStatus(pod, {
+      phase: 'Running',
+      conditions: [
+        { type: 'Ready', status: 'True', lastTransitionTime: now },
+        { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+      ],
+      containerStatuses: [
+        {
+          name: 'scorer',
+          image: 'scoring.dev/scorer:test',
+          imageID: '',
+          ready: true,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: now } },
         },
-      }),
-    ]);
+      ],
+    });
     await waitFor('Ready=True', () => readyCondition('defaults')?.status === 'True');
     expect(status('defaults')).toMatchObject({ readyReplicas: 1, ready: '1/1' });
     expect(status('defaults').conditions[1]).toMatchObject({ type: 'ModelLoaded', status: 'True', reason: 'Loaded' });
@@ -257,33 +254,21 @@ describe('status from the world', () => {
   });
 
   it('a scorer pod that cannot load its model makes ModelLoadFailed with its termination message', async () => {
-    const pod = await waitFor(
-      'a scorer pod',
-      () => k(['get', 'pods', '-l', 'app.kubernetes.io/instance=churn', '-o', 'name']).split('\n')[0],
-    );
+    const pod = await scorerPod('churn');
     const message = 'cannot load model s3://models/churn/model.json: no object "churn/model.json" in bucket "models"';
-    k([
-      'patch',
-      pod,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({
-        status: {
-          containerStatuses: [
-            {
-              name: 'scorer',
-              image: 'scoring.dev/scorer:test',
-              imageID: '',
-              ready: false,
-              restartCount: 3,
-              state: { waiting: { reason: 'CrashLoopBackOff' } },
-              lastState: { terminated: { exitCode: 1, reason: 'Error', message: `${message}\n` } },
-            },
-          ],
+    setPodStatus(pod, {
+      containerStatuses: [
+        {
+          name: 'scorer',
+          image: 'scoring.dev/scorer:test',
+          imageID: '',
+          ready: false,
+          restartCount: 3,
+          state: { waiting: { reason: 'CrashLoopBackOff' } },
+          lastState: { terminated: { exitCode: 1, reason: 'Error', message: `${message}\n` } },
         },
-      }),
-    ]);
+      ],
+    });
     await waitFor('ModelLoadFailed', () => readyCondition('churn')?.reason === 'ModelLoadFailed');
     expect(status('churn').conditions).toMatchObject([
       { type: 'Ready', status: 'False', reason: 'ModelLoadFailed', message },

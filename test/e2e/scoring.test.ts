@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { fixtures, maxRelativeError } from '../helpers/fixtures.js';
-import { ROOT, getJson, k, kubectl, waitFor } from '../cluster/kube.js';
+import { ROOT, getJson, k, kubectl, scoringModel, waitFor } from '../cluster/kube.js';
 import {
   NS,
   clusterIp,
@@ -134,14 +134,10 @@ describe('the URL in status', () => {
 
 describe('a model that cannot load', () => {
   it.each([
-    ['wrong-digest', { uri: () => `${store}/${onnx.file}`, sha256: '0'.repeat(64) }, /sha256/i],
-    ['missing-object', { uri: () => `${store}/no-such-model.onnx` }, /404/],
+    ['wrong-digest', () => ({ uri: `${store}/${onnx.file}`, sha256: '0'.repeat(64) }), /sha256/i],
+    ['missing-object', () => ({ uri: `${store}/no-such-model.onnx` }), /404/],
   ])('%s shows Ready=False, ModelLoadFailed and the reason in get and describe', async (name, model, reason) => {
-    apply({
-      metadata: { name },
-      spec: { model: { uri: model.uri(), ...('sha256' in model ? { sha256: model.sha256 } : {}) } },
-      ...{ apiVersion: 'scoring.dev/v1alpha1', kind: 'ScoringModel' },
-    } as Manifest);
+    k(['apply', '-f', '-'], scoringModel(name, { model: model() }, NS));
     const condition = await waitFor(
       `${name} ModelLoadFailed`,
       () => {

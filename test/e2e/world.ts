@@ -1,7 +1,7 @@
 /**
  * The e2e suite's view of a cluster: any cluster KUBECONFIG names (the local node cluster, kind). Everything it
- * sends goes from a pod inside the cluster to a Service's ClusterIP, so it needs no route from the test machine
- * and no cluster DNS.
+ * sends goes from a pod inside the cluster (to a Service's ClusterIP, or to a status URL through cluster DNS), so
+ * it needs no route from the test machine.
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -39,7 +39,12 @@ export function makeNamespace(): void {
   ]);
 }
 
-function pod(name: string, command: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** A pod of the scorer image running `command`, meeting the restricted profile. */
+function pod(
+  name: string,
+  command: string[],
+  extra: { container?: Record<string, unknown>; spec?: Record<string, unknown> } = {},
+): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -53,10 +58,10 @@ function pod(name: string, command: string[], extra: Record<string, unknown> = {
           imagePullPolicy: 'IfNotPresent',
           command,
           securityContext: RESTRICTED.container,
-          ...extra,
+          ...extra.container,
         },
       ],
-      ...((extra.spec as object | undefined) ?? {}),
+      ...extra.spec,
     },
   };
 }
@@ -75,10 +80,9 @@ http.createServer((req, res) => {
 export async function startModelStore(files: string[]): Promise<string> {
   k(['create', 'configmap', 'models', '-n', NS, ...files.map((f) => `--from-file=${f}`)]);
   const store = pod('model-store', ['node', '-e', STORE], {
-    ports: [{ containerPort: 8080 }],
-    volumeMounts: [{ name: 'models', mountPath: '/models' }],
+    container: { ports: [{ containerPort: 8080 }], volumeMounts: [{ name: 'models', mountPath: '/models' }] },
+    spec: { volumes: [{ name: 'models', configMap: { name: 'models' } }] },
   });
-  (store.spec as Record<string, unknown>).volumes = [{ name: 'models', configMap: { name: 'models' } }];
   k(['apply', '-f', '-'], JSON.stringify(store));
   k(['expose', 'pod', 'model-store', '-n', NS, '--port=80', '--target-port=8080']);
   k(['wait', '--for=condition=Ready', 'pod/model-store', '-n', NS, '--timeout=180s']);
@@ -164,8 +168,9 @@ export function startLoad(
   seconds: number,
   concurrency: number,
 ): { result(): Promise<LoadResult>; stop(): void } {
-  const p = pod(name, ['node', '-e', LOAD, url, JSON.stringify(body), String(seconds), String(concurrency)]);
-  (p.spec as Record<string, unknown>).restartPolicy = 'Never';
+  const p = pod(name, ['node', '-e', LOAD, url, JSON.stringify(body), String(seconds), String(concurrency)], {
+    spec: { restartPolicy: 'Never' },
+  });
   k(['apply', '-f', '-'], JSON.stringify(p));
   return {
     async result() {
