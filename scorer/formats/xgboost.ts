@@ -1,8 +1,8 @@
 /**
  * XGBoost's native JSON model (`Booster.save_model('model.json')`), evaluated in TypeScript.
  *
- * Supports gbtree and dart boosters with numerical splits, `default_left` routing of missing values, `base_score`,
- * several parallel trees per round, and the objectives listed in OBJECTIVES. Predictions equal `Booster.predict`:
+ * Supports gbtree and dart boosters with numerical splits, `default_left` routing of missing values, `base_score`
+ * (a scalar, or one per class as XGBoost >= 3.1 saves it), several parallel trees per round, and the objectives listed in OBJECTIVES. Predictions equal `Booster.predict`:
  * probabilities for logistic and softprob objectives, class indices for softmax, raw values for regression.
  */
 import type { Model, ModelFactory, Tensor, TensorSpec } from '../model.js';
@@ -54,19 +54,49 @@ function nums(value: unknown, where: string): number[] {
   return a as number[];
 }
 
-/** XGBoost writes parameters as strings ("5E-1"); 2.x writes base_score as "[5E-1]". */
+/** XGBoost writes parameters as strings ("5E-1"). */
 function param(value: unknown, where: string): number {
-  const s = typeof value === 'string' ? value.replace(/^\[(.*)\]$/, '$1') : value;
-  const n = typeof s === 'number' ? s : typeof s === 'string' && s.trim() !== '' ? Number(s) : NaN;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   if (!Number.isFinite(n)) throw new Error(`${where} is ${JSON.stringify(value)}; expected a number`);
   return n;
+}
+
+/**
+ * `base_score`, one value per output group. XGBoost < 2 writes a scalar ("5E-1"), 2.x a one-element vector
+ * ("[5E-1]"), and >= 3.1 one value per class ("[-1.0986123E-1,...]", dmlc/xgboost#11651). A single value starts
+ * every group.
+ */
+function baseScores(value: unknown, groups: number): number[] {
+  const vector = typeof value === 'string' ? /^\s*\[(.*)\]\s*$/s.exec(value)?.[1] : undefined;
+  const scores =
+    vector === undefined
+      ? [param(value, 'base_score')]
+      : vector.split(',').map((v, i) => param(v, `base_score[${i}] in ${JSON.stringify(value)}`));
+  if (scores.length === 1) return new Array<number>(groups).fill(scores[0]!);
+  if (scores.length !== groups) {
+    throw new Error(
+      `base_score ${JSON.stringify(value)} has ${scores.length} values; expected 1 or one per output group (${groups})`,
+    );
+  }
+  return scores;
+}
+
+/** XGBoost >= 1.6 writes `default_left` as 0/1 numbers, older versions as JSON booleans. */
+function flags(value: unknown, where: string): (number | boolean)[] {
+  const a = arr(value, where);
+  for (const v of a) {
+    if (typeof v !== 'number' && typeof v !== 'boolean')
+      throw new Error(`${where} holds ${JSON.stringify(v)}; expected 0/1 or a boolean`);
+  }
+  return a as (number | boolean)[];
 }
 
 export interface XGBoostModelFile {
   forest: Forest;
   objective: string;
   transform: Transform;
-  baseMargin: number;
+  /** The starting margin of each output group. */
+  baseMargins: number[];
   numClass: number;
 }
 
@@ -91,8 +121,8 @@ export function parseXGBoostModel(text: string): XGBoostModelFile {
   const numClass = param(params.num_class ?? '0', 'num_class');
   const numTarget = param(params.num_target ?? '1', 'num_target');
   if (numTarget > 1) throw new Error(`multi-target models (num_target=${numTarget}) are not supported`);
-  const baseScore = param(params.base_score, 'base_score');
   const numGroups = Math.max(1, numClass);
+  const scores = baseScores(params.base_score, numGroups);
   if ((objective.transform === 'softprob' || objective.transform === 'softmax') !== numClass > 1) {
     throw new Error(`objective "${objectiveName}" does not match num_class=${numClass}`);
   }
@@ -125,7 +155,7 @@ export function parseXGBoostModel(text: string): XGBoostModelFile {
     const right = nums(tree.right_children, `${where}.right_children`);
     const conditions = nums(tree.split_conditions, `${where}.split_conditions`);
     const indices = nums(tree.split_indices, `${where}.split_indices`);
-    const defaultLeft = nums(tree.default_left, `${where}.default_left`);
+    const defaultLeft = flags(tree.default_left, `${where}.default_left`);
     const splitType = tree.split_type === undefined ? [] : nums(tree.split_type, `${where}.split_type`);
     const feature = left.map((l, i) => {
       if (l === -1) return -1;
@@ -152,14 +182,13 @@ export function parseXGBoostModel(text: string): XGBoostModelFile {
     );
   });
 
-  const baseMargin =
-    objective.margin === 'logit'
-      ? -Math.log(1 / baseScore - 1)
-      : objective.margin === 'log'
-        ? Math.log(baseScore)
-        : baseScore;
-  if (!Number.isFinite(baseMargin)) throw new Error(`base_score ${baseScore} is out of range for "${objectiveName}"`);
-  return { forest: builder.build(), objective: objectiveName, transform: objective.transform, baseMargin, numClass };
+  const baseMargins = scores.map((score) => {
+    const margin =
+      objective.margin === 'logit' ? -Math.log(1 / score - 1) : objective.margin === 'log' ? Math.log(score) : score;
+    if (!Number.isFinite(margin)) throw new Error(`base_score ${score} is out of range for "${objectiveName}"`);
+    return margin;
+  });
+  return { forest: builder.build(), objective: objectiveName, transform: objective.transform, baseMargins, numClass };
 }
 
 export const createXGBoostModel: ModelFactory = async (bytes, { name, output }) => {
@@ -169,7 +198,8 @@ export const createXGBoostModel: ModelFactory = async (bytes, { name, output }) 
   }
   const { forest, transform } = parsed;
   const groups = forest.numGroups;
-  const base = new Float64Array(groups).fill(Math.fround(parsed.baseMargin));
+  // float32, as XGBoost stores and adds the intercept
+  const base = Float64Array.from(parsed.baseMargins, Math.fround);
   const perRow = transform === 'softprob' ? groups : 1;
   const inputs: TensorSpec[] = [{ name: 'X', datatype: 'FP32', shape: [-1, forest.numFeatures] }];
   const outputs: TensorSpec[] = [{ name: 'score', datatype: 'FP32', shape: perRow > 1 ? [-1, perRow] : [-1] }];

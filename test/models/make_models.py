@@ -116,6 +116,51 @@ def xgb_fixture(name, params, X, y, X_eval, rounds, note, nan_required=True):
     return loaded, pred
 
 
+def xgb_float(v):
+    """A float32 as XGBoost writes parameters: shortest round-trip digits, "E" exponent ("-1.0986123E-1")."""
+    mantissa, exponent = np.format_float_scientific(np.float32(v), unique=True, exp_digits=1).split('e')
+    return f"{mantissa.rstrip('.')}E{int(exponent)}"
+
+
+def xgb_vector_base_score(name, source, base):
+    """Rewrites fixture SOURCE (multi-class) into XGBoost >= 3.1's layout, with one intercept per class.
+
+    XGBoost 3.1 saves learner_model_param.base_score as a vector string, "[m0,m1,...]", one margin per class
+    (dmlc/xgboost#11651; multi-class intercepts are already margins). Debian ships XGBoost 1.7, which cannot write
+    that, so the 1.7 model's JSON is rewritten. Its expected values are still the library's own: 1.7 predicting with
+    base_margin set to the same per-class margins for every row, which replaces base_score in the sum exactly.
+    """
+    with open(os.path.join(OUT, f'{source}.json')) as f:
+        model = json.load(f)
+    num_class = int(model['learner']['learner_model_param']['num_class'])
+    assert len(base) == num_class and len(set(base)) == num_class, name
+    model['learner']['learner_model_param']['base_score'] = f"[{','.join(xgb_float(b) for b in base)}]"
+    model['version'] = [3, 1, 0]
+    with open(os.path.join(OUT, f'{name}.json'), 'w') as f:
+        json.dump(model, f, separators=(',', ':'))
+
+    source_booster = xgb.Booster()
+    source_booster.load_model(os.path.join(OUT, f'{source}.json'))
+    with open(os.path.join(OUT, f'{source}.inputs.json')) as f:
+        rows = json.load(f)['X']
+    X = np.array([[np.nan if v is None else v for v in r] for r in rows], dtype=np.float64)
+    margins = np.tile(np.array(base, dtype=np.float32), (len(X), 1))
+    pred = source_booster.predict(xgb.DMatrix(X, missing=np.nan, base_margin=margins))
+    same = source_booster.predict(xgb.DMatrix(X, missing=np.nan))
+    assert np.abs(pred - same).max() > 0.1, f'{name}: the intercepts change nothing'
+    write_fixture(name, rows, {'score': pred.tolist()})
+    MANIFEST.append({
+        'name': name,
+        'file': f'{name}.json',
+        'format': 'xgboost',
+        'library': f'XGBoost {xgb.__version__} multi:softprob, rewritten into the XGBoost 3.1 layout',
+        'tolerance': XGB_TOL,
+        'outputs': ['score'],
+        'note': f'{source} with base_score "{model["learner"]["learner_model_param"]["base_score"]}" (one margin per '
+                'class, as XGBoost >= 3.1 saves it); expected values: XGBoost 1.7 with those margins as base_margin',
+    })
+
+
 def punch_nans(rng, X, frac, cols):
     X = X.copy()
     for c in cols:
@@ -198,6 +243,9 @@ def make_xgb():
                 eval_rows(X, 34, 10), 5,
                 'multi:softprob, 3 classes: score is a list of 3 probabilities per row; rows 0-9 have a null in '
                 'feature 0 or 1, row 10 all null')
+
+    # The same model in XGBoost >= 3.1's layout, with a distinct intercept per class (see xgb_vector_base_score)
+    xgb_vector_base_score('xgb_softprob_vector_base', 'xgb_softprob_nan', [-0.10986123, 0.4054651, -0.2956512])
 
     # binary:logistic with extreme values and rows exactly on split thresholds
     X, s = data(400, 5)
