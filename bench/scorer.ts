@@ -11,9 +11,10 @@
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, homedir } from 'node:os';
+import { availableParallelism, cpus, homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadScorerConfig } from '../scorer/config.js';
@@ -133,6 +134,42 @@ async function load(url: string, body: string): Promise<Figures> {
   };
 }
 
+const HAS_WRK = spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
+
+/**
+ * The same 1-row load from wrk (Debian's), when installed. Flask's server and gunicorn's sync workers close the
+ * connection after every answer; autocannon's latencies for such servers came out in seconds while their req/s
+ * implied about 7 ms (16 connections / 2,200 req/s), so the comparison is also made with a second load generator.
+ */
+function wrkLoad(url: string, body: string): Figures {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
+  try {
+    const script = join(dir, 'post.lua');
+    writeFileSync(
+      script,
+      `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
+    );
+    const args = ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-s', script, url];
+    const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout;
+    const ms = (label: string) => {
+      const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(out);
+      if (!m) throw new Error(`wrk printed no ${label} latency:\n${out}`);
+      return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
+    };
+    const count = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    return {
+      reqPerSec: count(/^Requests\/sec:\s+([\d.]+)/m),
+      p50: ms('50%'),
+      p99: ms('99%'),
+      failures:
+        count(/Non-2xx or 3xx responses: (\d+)/) + (socketErrors?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Predictions per second with no HTTP: the model's own speed on 100-row batches, in this process. */
 async function rawRowsPerSec(target: Target): Promise<number> {
   const config = loadScorerConfig({ MODEL_URI: target.uri });
@@ -182,6 +219,9 @@ async function benchScorer(target: Target, results: Map<string, Figures>): Promi
       results.set(`${target.label}/${rows}`, f);
       line(target.label, rows, f);
     }
+    if (HAS_WRK && target.label === 'identity') {
+      results.set('identity/1/wrk', wrkLoad(url, JSON.stringify({ X: target.rows[0] })));
+    }
   } finally {
     await stop(child);
   }
@@ -199,6 +239,7 @@ async function benchFlask(label: string, command: string[], results: Map<string,
     const f = await load(url, body);
     results.set(label, f);
     line(label, 1, f);
+    if (HAS_WRK) results.set(`${label}/wrk`, wrkLoad(url, body));
   } finally {
     await stop(child);
   }
@@ -243,6 +284,17 @@ async function main(): Promise<void> {
   }
 
   const identity = results.get('identity/1')!;
+  const identityWrk = results.get('identity/1/wrk');
+  if (identityWrk) {
+    console.log('\nthe same 1-row comparison with wrk (-t2)');
+    line('scorer, identity', 1, identityWrk);
+  }
+  for (const label of ['seed Flask app (flask dev server)', 'seed Flask app (gunicorn -w 2)']) {
+    const f = results.get(`${label}/wrk`);
+    if (f) line(label, 1, f);
+  }
+  if (!HAS_WRK) console.log('\n(wrk cross-check skipped: no wrk on PATH; Debian: apt install wrk)');
+
   console.log('\ngoals (same machine; 1-row requests unless said)');
   for (const [label, goal] of [
     ['seed Flask app (flask dev server)', 10],
@@ -251,6 +303,10 @@ async function main(): Promise<void> {
     const base = results.get(label);
     if (base) {
       console.log(`  vs ${label}: ${fmt(identity.reqPerSec / base.reqPerSec, 1)}x (goal >= ${goal}x)`);
+    }
+    const baseWrk = results.get(`${label}/wrk`);
+    if (baseWrk && identityWrk) {
+      console.log(`  vs ${label}, with wrk: ${fmt(identityWrk.reqPerSec / baseWrk.reqPerSec, 1)}x (goal >= ${goal}x)`);
     }
   }
   for (const target of TARGETS) {
