@@ -5,7 +5,8 @@
  * Deployment, Service and a written status; the operator's write requests per object (its own metrics, checked
  * against the API server's audit log); its RSS. Then, for the same writes, a bare client loop (server-side apply
  * of the same objects with the same concurrency): the API server's own limit on this machine, and the ratio.
- * Then a quiet period (BENCH_QUIET_SECONDS, default 30): the operator's writes must be 0. Prints figures.
+ * Then a quiet period (BENCH_QUIET_SECONDS, default 30): the operator's writes must be 0, and the script exits 1
+ * when they are not. Prints figures.
  */
 import {
   AppsV1Api,
@@ -34,6 +35,7 @@ import {
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number);
 const QUIET_SECONDS = Number(process.env.BENCH_QUIET_SECONDS ?? 30);
 const WORKERS = 4;
+const CONVERGE_TIMEOUT_MS = 15 * 60_000;
 const ROOT = repoRoot();
 const SA_USER = 'system:serviceaccount:scoring-system:scoring-operator';
 
@@ -56,16 +58,41 @@ function rssMiB(pid: number): { rss: number; peak: number } {
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
-function operatorWritesInAudit(cp: ControlPlane, since: Date): number {
-  return readFileSync(cp.auditLog, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map(
-      (l) => JSON.parse(l) as { user: { username: string }; stageTimestamp: string; objectRef?: { resource?: string } },
-    )
-    .filter(
-      (e) => e.user.username === SA_USER && new Date(e.stageTimestamp) >= since && e.objectRef?.resource !== 'leases',
-    ).length;
+interface AuditEvent {
+  user: { username: string };
+  stageTimestamp: string;
+  verb: string;
+  objectRef?: { resource?: string; subresource?: string };
+}
+
+/** The operator's writes since `since` (Lease renewals aside), from the API server's audit log. */
+function operatorWritesInAudit(cp: ControlPlane, since: Date): AuditEvent[] {
+  return (
+    readFileSync(cp.auditLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      // The API server may be half-way through a line.
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as AuditEvent];
+        } catch {
+          return [];
+        }
+      })
+      .filter(
+        (e) => e.user.username === SA_USER && new Date(e.stageTimestamp) >= since && e.objectRef?.resource !== 'leases',
+      )
+  );
+}
+
+/** "patch deployments 100, patch scoringmodels/status 100, ...": what the writes were. */
+function byKind(events: AuditEvent[]): string {
+  const counts = new Map<string, number>();
+  for (const e of events) {
+    const what = `${e.verb} ${e.objectRef?.resource ?? '?'}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+    counts.set(what, (counts.get(what) ?? 0) + 1);
+  }
+  return [...counts].map(([what, c]) => `${what} ${c}`).join(', ');
 }
 
 async function operatorMetric(url: string, name: string): Promise<number> {
@@ -91,6 +118,7 @@ async function converged(kc: KubeConfig, namespace: string, n: number): Promise<
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
   for (;;) {
     const [d, s, sm] = await Promise.all([
       apps.listNamespacedDeployment({ namespace }),
@@ -106,6 +134,12 @@ async function converged(kc: KubeConfig, namespace: string, n: number): Promise<
       (x) => x.status?.observedGeneration,
     );
     if (d.items.length === n && s.items.length === n && withStatus.length === n) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${namespace}: not converged after ${CONVERGE_TIMEOUT_MS / 1000} s: ${d.items.length} Deployments, ` +
+          `${s.items.length} Services, ${withStatus.length} statuses of ${n}`,
+      );
+    }
     await sleep(250);
   }
 }
@@ -219,7 +253,7 @@ async function main(): Promise<void> {
       const heap = (await operatorMetric(metrics, 'nodejs_heap_size_used_bytes')) / 2 ** 20;
       const line =
         `N=${n}: converged in ${seconds.toFixed(1)} s (creating them took ${created.toFixed(1)} s; ${(n / seconds).toFixed(0)} models/s)\n` +
-        `  operator writes: ${writes} (${(writes / n).toFixed(2)} per object; audit log: ${audited})\n` +
+        `  operator writes: ${writes} (${(writes / n).toFixed(2)} per object; audit log: ${audited.length}: ${byKind(audited)})\n` +
         `  operator RSS: ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB), JS heap used ${heap.toFixed(0)} MiB`;
       console.log(line);
       results.push({ n, seconds, line });
@@ -238,10 +272,12 @@ async function main(): Promise<void> {
     const quietSince = new Date();
     await sleep(QUIET_SECONDS * 1000);
     const quietWrites = (await operatorMetric(metrics, 'scoring_operator_api_writes_total')) - quietFrom;
+    const quietAudited = operatorWritesInAudit(cp, quietSince);
     console.log(
       `quiet ${QUIET_SECONDS} s after convergence: ${quietWrites} operator writes (metrics), ` +
-        `${operatorWritesInAudit(cp, quietSince)} in the audit log (goal: 0)`,
+        `${quietAudited.length} in the audit log${quietAudited.length ? ` (${byKind(quietAudited)})` : ''} (goal: 0)`,
     );
+    if (quietWrites !== 0 || quietAudited.length !== 0) process.exitCode = 1;
 
     // The bare loop runs with the operator stopped, so that neither sees the other's writes.
     operator.kill('SIGTERM');
