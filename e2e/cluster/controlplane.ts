@@ -3,7 +3,9 @@
  * (secure port on 127.0.0.1, generated CA and certificates, a service-account signing key, RBAC, an audit log of
  * writes) and kube-controller-manager (garbage collector, deployment, replicaset and service-account token
  * controllers), on free ports in a temporary directory. Binaries come from scripts/build-k8s.sh.
- * stop() ends only the processes this module started, by PID, and removes the directory.
+ * stop() ends only the processes this module started, by PID (checked against their recorded identity), and removes
+ * the directory; so does a failed start, and so does SIGINT/SIGTERM/SIGHUP of the process that started them (they
+ * run detached, in their own session, so a Ctrl-C of jest or of a bench reaches only that process).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { logTail, startProcess, stopProcess } from './process.js';
+import { logTail, onTermination, startProcess, stopProcess, stopProcessesSync, type Recorded } from './process.js';
 
 export interface ControlPlane {
   dir: string;
@@ -21,10 +23,15 @@ export interface ControlPlane {
   server: string;
   auditLog: string;
   binDir: string;
+  /** The PIDs at start (kube-apiserver's changes on restartApiserver: pids.json in `dir` is current). */
   pids: Record<string, number>;
+  /** The same, with each process's identity. */
+  processes: Record<string, Recorded>;
   /** Stops and starts kube-apiserver on the same port and data (for resilience tests). */
   restartApiserver(): Promise<void>;
   stop(): Promise<void>;
+  /** Stops watching for signals: the processes outlive this process (`cluster:up`; stop them by their record). */
+  keepRunning(): void;
 }
 
 /** The directory of binaries build-k8s.sh provides (it builds them on first use). */
@@ -194,10 +201,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const { hostIp } = options;
   const binDir = options.binDir ?? binaries(hostIp !== undefined);
   const dir = mkdtempSync(join(tmpdir(), 'scoring-cp-'));
-  const pids: Record<string, number> = {};
-  const stopAll = async () => {
-    for (const name of STOP_ORDER) await stopProcess(pids[name]);
-  };
+  const procs: Record<string, Recorded> = {};
+  // The current record (a restart from another process updates pids.json), else what this process started.
+  const stopNow = () => stopRecordedSync(existsSync(join(dir, 'pids.json')) ? readPids(dir) : procs, dir);
+  const unregister = onTermination(stopNow);
   try {
     makeCertificates(dir, hostIp);
     writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
@@ -215,7 +222,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     );
 
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-    pids.etcd = startProcess(
+    procs.etcd = startProcess(
       join(binDir, 'etcd'),
       [
         '--name=default',
@@ -229,7 +236,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         '--log-level=warn',
       ],
       join(dir, 'etcd.log'),
-    ).pid!;
+    );
+    savePids(dir, procs);
 
     const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
@@ -272,12 +280,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       join(dir, 'kube-apiserver.json'),
       JSON.stringify({ bin: join(binDir, 'kube-apiserver'), args: apiserverArgs, server }),
     );
-    pids['kube-apiserver'] = startProcess(join(binDir, 'kube-apiserver'), apiserverArgs, apiserverLog).pid!;
-    savePids(dir, pids);
+    procs['kube-apiserver'] = startProcess(join(binDir, 'kube-apiserver'), apiserverArgs, apiserverLog);
+    savePids(dir, procs);
     await waitReady(server, dir, '/readyz', 120_000, apiserverLog);
 
     const cmLog = join(dir, 'kube-controller-manager.log');
-    pids['kube-controller-manager'] = startProcess(
+    procs['kube-controller-manager'] = startProcess(
       join(binDir, 'kube-controller-manager'),
       [
         `--kubeconfig=${kubeconfig}`,
@@ -295,8 +303,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         '--v=0',
       ],
       cmLog,
-    ).pid!;
-    savePids(dir, pids);
+    );
+    savePids(dir, procs);
 
     return {
       dir,
@@ -304,24 +312,29 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       server,
       auditLog,
       binDir,
-      pids,
+      pids: Object.fromEntries(Object.entries(procs).map(([name, p]) => [name, p.pid])),
+      processes: procs,
       restartApiserver: () => restartApiserver(dir),
       async stop() {
+        unregister();
         await stopRecorded(readPids(dir), dir);
       },
+      keepRunning: unregister,
     };
   } catch (err) {
-    await stopAll();
+    unregister();
+    stopNow();
     throw err;
   }
 }
 
-function savePids(dir: string, pids: Record<string, number>): void {
-  writeFileSync(join(dir, 'pids.json'), JSON.stringify(pids));
+function savePids(dir: string, procs: Record<string, Recorded>): void {
+  writeFileSync(join(dir, 'pids.json'), JSON.stringify(procs));
 }
 
-export function readPids(dir: string): Record<string, number> {
-  return JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as Record<string, number>;
+/** The control plane's processes as its directory records them now. */
+export function readPids(dir: string): Record<string, Recorded> {
+  return JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as Record<string, Recorded>;
 }
 
 /**
@@ -336,15 +349,24 @@ export async function restartApiserver(dir: string): Promise<void> {
     server: string;
   };
   // It stops listening at once on SIGTERM but can linger for many seconds after; a restart need not wait for that.
-  await stopProcess(pids['kube-apiserver'], 2000);
+  await stopProcess(pids['kube-apiserver'], 2000, 'kube-apiserver');
   const log = join(dir, 'kube-apiserver.log');
-  pids['kube-apiserver'] = startProcess(bin, args, log).pid!;
+  pids['kube-apiserver'] = startProcess(bin, args, log);
   savePids(dir, pids);
   await waitReady(server, dir, '/readyz', 120_000, log);
 }
 
-/** Stops processes recorded in a state file by `cluster:up`, by PID, and removes their directory. */
-export async function stopRecorded(pids: Record<string, number>, dir: string): Promise<void> {
-  for (const name of STOP_ORDER) await stopProcess(pids[name]);
+/**
+ * Stops a control plane's recorded processes (by PID, each only while it is still the process recorded) and removes
+ * its directory.
+ */
+export async function stopRecorded(procs: Record<string, Recorded>, dir: string): Promise<void> {
+  for (const name of STOP_ORDER) await stopProcess(procs[name], 10_000, name);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The same, synchronously (for signal handlers). */
+export function stopRecordedSync(procs: Record<string, Recorded>, dir: string): void {
+  stopProcessesSync(procs, STOP_ORDER);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,19 +9,24 @@
  *   it. The host gets two routes through the veth (pods 10.244.0.0/24, Services 10.96.0.0/16) and nothing else;
  *   the namespace has no default route, so nothing a pod sends can leave the machine.
  * - a private mount namespace, held by one `sleep` process, where containerd, its shims and the kubelet run: their
- *   mounts (overlays, tmpfs volumes, pod network namespaces) vanish with it. /run and /var/log are private there;
+ *   mounts (overlays, tmpfs volumes, pod network namespaces) vanish with it. /run is a tmpfs there, /var/log and
+ *   /var/lib are the node directory's own (what kubelet writes to fixed paths, /var/lib/kubelet/device-plugins and
+ *   pki, and the CNI result cache containerd keeps in /var/lib/cni, stay in the harness's directory);
  *   the four kernel tunables kubelet insists on rewriting (kernel.panic, kernel.panic_on_oops, vm.overcommit_memory,
  *   vm.panic_on_oom; also the root key quotas) are shadowed by files holding the values it wants, so the host's own
  *   settings stay as they are.
  * - a cgroup `scoring-node` in every v1 hierarchy: kubelet's cgroupRoot, and the runtime's cgroup, so that every
- *   process the node started (containers, shims) is found there and stopped by PID.
+ *   process the node started (containers, shims) is found there and stopped by PID; runc also makes the pods'
+ *   cgroups in a cgroup2 hierarchy mounted beside them (/sys/fs/cgroup/unified), and tear-down removes those too.
+ * - /run/netns, when `ip netns add` had to make it (or make it a mount point): put back as it was.
  * - fs.inotify.max_user_instances is raised for the node's lifetime and put back.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { join } from 'node:path';
 import { NODE_NAME, SERVICE_CIDR, freePort, kubeconfigYaml, repoRoot } from './controlplane.js';
-import { alive, logTail, startProcess, stopProcess } from './process.js';
+import { logTail, running, startProcess, stopProcessesSync, type Recorded } from './process.js';
 
 export const NETNS = 'scoring-node';
 export const HOST_IP = '10.240.0.1';
@@ -37,8 +42,14 @@ export const PAUSE_IMAGE = 'localhost/scoring-dev/pause:catatonit';
 /** What tear-down needs, written to node.json in the cluster's directory. */
 export interface NodeState {
   dir: string;
-  pids: Record<string, number>;
+  pids: Record<string, Recorded>;
   inotifyInstances?: number;
+}
+
+/** What makeNetwork() found, so that removeNetwork() puts back only what it changed. */
+export interface NetworkState {
+  /** /run/netns before: absent, a plain directory, or already a mount point (`ip netns add` makes it one). */
+  runNetns: 'absent' | 'dir' | 'mount';
 }
 
 function run(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
@@ -74,8 +85,17 @@ export function checkNodePrerequisites(): void {
   }
 }
 
+function isMountPoint(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === path);
+}
+
 /** The host side: the namespace, the veth pair and the two routes. Before the control plane (it listens there). */
-export function makeNetwork(): void {
+export function makeNetwork(): NetworkState {
+  const net: NetworkState = {
+    runNetns: !existsSync('/run/netns') ? 'absent' : isMountPoint('/run/netns') ? 'mount' : 'dir',
+  };
   run('ip', ['netns', 'add', NETNS]);
   try {
     run('ip', ['link', 'add', HOST_LINK, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NETNS]);
@@ -91,26 +111,38 @@ export function makeNetwork(): void {
     run('ip', ['route', 'add', POD_CIDR, 'via', NODE_IP, 'dev', HOST_LINK]);
     run('ip', ['route', 'add', SERVICE_CIDR, 'via', NODE_IP, 'dev', HOST_LINK]);
   } catch (err) {
-    removeNetwork();
+    removeNetwork(net);
     throw err;
   }
+  return net;
 }
 
-export function removeNetwork(): void {
+/** Undoes makeNetwork(); /run/netns is put back only when `net` (what makeNetwork found) is known. */
+export function removeNetwork(net: NetworkState | undefined): void {
   // Deleting the namespace destroys the veth pair (and with it the host routes), the bridge and its iptables rules.
   run('ip', ['link', 'del', HOST_LINK], { allowFail: true });
   run('ip', ['netns', 'del', NETNS], { allowFail: true });
-  // `ip netns add` made /run/netns (a bind mount of itself) when there was none: an empty one goes too.
-  if (existsSync('/run/netns') && readdirSync('/run/netns').length === 0) {
-    run('umount', ['/run/netns'], { allowFail: true });
-    run('rmdir', ['/run/netns'], { allowFail: true });
-  }
+  // `ip netns add` makes /run/netns a (shared) bind mount of itself, creating it when there was none: undone when
+  // it did so and nothing else has a namespace there now.
+  if (!net || net.runNetns === 'mount' || !existsSync('/run/netns') || readdirSync('/run/netns').length > 0) return;
+  if (isMountPoint('/run/netns')) run('umount', ['/run/netns'], { allowFail: true });
+  if (net.runNetns === 'absent') run('rmdir', ['/run/netns'], { allowFail: true });
 }
 
+/** The v1 hierarchies (the node's cgroups are made in each). */
 function cgroupHierarchies(): string[] {
+  return mountsOfType(/ - cgroup cgroup /);
+}
+
+/** Every cgroup hierarchy, v1 and v2 (runc puts the pods' cgroups in a cgroup2 one mounted beside v1's). */
+function allCgroupHierarchies(): string[] {
+  return mountsOfType(/ - cgroup2? cgroup2? /);
+}
+
+function mountsOfType(type: RegExp): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
-    .filter((l) => / - cgroup cgroup /.test(l))
+    .filter((l) => type.test(l))
     .map((l) => l.split(' ')[4]!);
 }
 
@@ -128,17 +160,16 @@ function makeCgroups(): void {
   }
 }
 
-/** Every process in the node's cgroups (containers, shims, containerd), found in the pids hierarchy. */
+/** Every process in the node's cgroups (containers, shims, containerd), in any hierarchy. */
 function cgroupProcesses(): number[] {
-  const root = cgroupHierarchies().find((h) => h.endsWith('/pids')) ?? cgroupHierarchies()[0];
-  const found: number[] = [];
+  const found = new Set<number>();
   const walk = (dir: string) => {
     if (!existsSync(dir)) return;
-    for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) found.push(Number(line));
+    for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) found.add(Number(line));
     for (const e of readdirSync(dir)) if (statSync(join(dir, e)).isDirectory()) walk(join(dir, e));
   };
-  if (root) walk(join(root, CGROUP));
-  return found;
+  for (const h of allCgroupHierarchies()) walk(join(h, CGROUP));
+  return [...found];
 }
 
 function removeCgroups(): void {
@@ -151,7 +182,9 @@ function removeCgroups(): void {
       // still busy: left for the next tear-down, named in its message
     }
   };
-  for (const h of cgroupHierarchies()) rm(join(h, CGROUP));
+  for (const h of allCgroupHierarchies()) rm(join(h, CGROUP));
+  const left = allCgroupHierarchies().filter((h) => existsSync(join(h, CGROUP)));
+  if (left.length > 0) console.error(`cgroups still busy, not removed: ${left.map((h) => join(h, CGROUP)).join(' ')}`);
 }
 
 /** kubelet rewrites these unless they already hold what it wants; it sees files holding those values instead. */
@@ -307,6 +340,11 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs: number, log?:
  */
 export async function startNode(cpDir: string, binDir: string, server: string): Promise<NodeState> {
   const dir = join(cpDir, 'node');
+  for (const shadowed of ['/run', '/var/log', '/var/lib']) {
+    // The node's own /run, /var/log and /var/lib hide the host's, so its directory must be elsewhere.
+    if (`${resolve(dir)}/`.startsWith(`${shadowed}/`))
+      throw new Error(`the node's directory ${dir} is under ${shadowed}`);
+  }
   mkdirSync(dir, { recursive: true });
   const state: NodeState = { dir, pids: {} };
   const save = () => writeFileSync(join(cpDir, 'node.json'), JSON.stringify(state));
@@ -316,7 +354,7 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
   save();
 
   makeCgroups();
-  for (const d of ['containerd', 'cni', 'ipam', 'pod-logs', 'kubelet', 'varlog', 'sysctl']) {
+  for (const d of ['containerd', 'cni', 'ipam', 'pod-logs', 'kubelet', 'varlog', 'varlib', 'sysctl']) {
     mkdirSync(join(dir, d), { recursive: true });
   }
   writeFileSync(join(dir, 'containerd.toml'), containerdConfig(dir));
@@ -349,6 +387,7 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
     'set -e',
     `mount -t tmpfs -o mode=755 tmpfs /run`,
     `mount --bind ${dir}/varlog /var/log`,
+    `mount --bind ${dir}/varlib /var/lib`,
     ...shadows,
     'exec sleep infinity',
   ].join('\n');
@@ -361,32 +400,32 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
       `${enterCgroup}; exec nsenter --net=/run/netns/${NETNS} unshare --mount --propagation private sh -c '${holderScript}'`,
     ],
     join(dir, 'holder.log'),
-  ).pid!;
+  );
   state.pids.holder = holder;
   save();
   await waitFor(
     'the node namespace holder',
-    () => !alive(holder) || readFileSync(`/proc/${holder}/cmdline`, 'utf8').startsWith('sleep'),
+    () => !running(holder) || readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').startsWith('sleep'),
     10_000,
   );
-  if (!alive(holder)) throw new Error(`the node namespace holder exited: ${logTail(join(dir, 'holder.log'))}`);
+  if (!running(holder)) throw new Error(`the node namespace holder exited: ${logTail(join(dir, 'holder.log'))}`);
 
   const inside = (name: string, bin: string, args: string[]) => {
-    const [cmd, ...rest] = inNode(holder, [bin, ...args]);
+    const [cmd, ...rest] = inNode(holder.pid, [bin, ...args]);
     state.pids[name] = startProcess(
       'sh',
       ['-c', `${enterCgroup}; exec "$0" "$@"`, cmd!, ...rest],
       join(dir, `${name}.log`),
-    ).pid!;
+    );
     save();
   };
   inside('containerd', 'containerd', ['--config', join(dir, 'containerd.toml')]);
-  const [nsenter, ...version] = inNode(holder, ['ctr', 'version']);
+  const [nsenter, ...version] = inNode(holder.pid, ['ctr', 'version']);
   await waitFor('containerd', () => spawnSync(nsenter!, version).status === 0, 30_000, join(dir, 'containerd.log'));
   // The sandbox image and the add-ons' images, made once (cached) and imported before kubelet needs the first.
   const addons = join(repoRoot(), 'e2e/addons');
   importImages(
-    holder,
+    holder.pid,
     dir,
     run('bash', [join(addons, 'build.sh')])
       .trim()
@@ -414,7 +453,7 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
       `--secure-port=${await freePort()}`,
     ],
     join(dir, 'kube-scheduler.log'),
-  ).pid!;
+  );
   save();
 
   const admin = join(cpDir, 'admin.kubeconfig');
@@ -422,7 +461,7 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
     `node ${NODE_NAME} Ready`,
     () => {
       const r = spawnSync(
-        'kubectl',
+        join(binDir, 'kubectl'),
         [
           '--kubeconfig',
           admin,
@@ -434,8 +473,8 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
         ],
         { encoding: 'utf8' },
       );
-      for (const [name, pid] of Object.entries(state.pids)) {
-        if (!alive(pid)) throw new Error(`${name} exited: ${logTail(join(dir, `${name}.log`))}`);
+      for (const [name, p] of Object.entries(state.pids)) {
+        if (!running(p)) throw new Error(`${name} exited: ${logTail(join(dir, `${name}.log`))}`);
       }
       return r.stdout.trim() === 'True';
     },
@@ -444,22 +483,28 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
   );
   // metrics-server (HPAs read real CPU use) and CoreDNS (Service names resolve in pods).
   for (const manifest of ['metrics-server.yaml', 'coredns.yaml']) {
-    run('kubectl', ['--kubeconfig', admin, 'apply', '-f', join(addons, manifest)]);
+    run(join(binDir, 'kubectl'), ['--kubeconfig', admin, 'apply', '-f', join(addons, manifest)]);
   }
   return state;
 }
 
-/** Stops the node's processes (only those it started, found by PID and in its cgroups) and undoes what it made. */
-export async function stopNode(cpDir: string): Promise<void> {
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Stops the node's processes (only those it started: by PID while still the process recorded, and those in its
+ * cgroups) and undoes what it made; `net` is what makeNetwork() found. Synchronous (it also runs from signal handlers).
+ */
+export function stopNode(cpDir: string, net: NetworkState | undefined): void {
   const file = join(cpDir, 'node.json');
   if (!existsSync(file)) {
-    removeNetwork();
+    removeCgroups();
+    removeNetwork(net);
     return;
   }
   const state = JSON.parse(readFileSync(file, 'utf8')) as NodeState;
-  for (const name of ['kube-scheduler', 'kube-proxy', 'kubelet']) await stopProcess(state.pids[name]);
+  stopProcessesSync(state.pids, ['kube-scheduler', 'kube-proxy', 'kubelet']);
   // Containers and their shims: in the node's cgroups, started by its containerd.
-  await stopProcess(state.pids.containerd);
+  stopProcessesSync(state.pids, ['containerd']);
   for (let i = 0; i < 50; i++) {
     const left = cgroupProcesses();
     if (left.length === 0) break;
@@ -470,10 +515,10 @@ export async function stopNode(cpDir: string): Promise<void> {
         // already gone
       }
     }
-    await new Promise((r) => setTimeout(r, 100));
+    Atomics.wait(pause, 0, 0, 100);
   }
-  await stopProcess(state.pids.holder);
+  stopProcessesSync(state.pids, ['holder']);
   removeCgroups();
-  removeNetwork();
+  removeNetwork(net);
   if (state.inotifyInstances) writeFileSync('/proc/sys/fs/inotify/max_user_instances', String(state.inotifyInstances));
 }
