@@ -1,5 +1,6 @@
 // `npm run test:cluster`: tests against a real control plane (e2e/cluster/controlplane.ts) started once for the run.
 import base from './jest.config.js';
+import './scripts/kubectl-path.js';
 
 /** @type {import('jest').Config} */
 export default {

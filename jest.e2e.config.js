@@ -1,5 +1,6 @@
 // `npm run test:e2e`: the end-to-end suite against the cluster KUBECONFIG names (the local node cluster, kind, any).
 import base from './jest.config.js';
+import './scripts/kubectl-path.js';
 
 /** @type {import('jest').Config} */
 export default {

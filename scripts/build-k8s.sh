@@ -5,6 +5,9 @@
 #   3. else builds them with Go from the pinned modules in e2e/k8s (k8s.io/kubernetes) and e2e/etcd (etcd 3.6).
 # Idempotent. Prints what it built and how long it took. With --node, also the node components (kubelet, kube-proxy,
 # kube-scheduler).
+# kubectl: the machine's only when its minor version is within one of the release's (Kubernetes' supported skew),
+# else built from the same pinned module; it is linked alone into <dir>/path, which the harness, install-operator.sh,
+# quickstart and the jest configs put first on PATH. With --kubectl only that is done, and <dir>/path printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +21,58 @@ want=("${CONTROL_PLANE[@]}")
 CACHE="${SCORING_CACHE:-$HOME/.cache/scoring-operator}/k8s"
 DIR="$CACHE/$K8S_VERSION"
 mkdir -p "$DIR"
+export PATH="/usr/local/go/bin:$PATH" GOFLAGS=-mod=mod CGO_ENABLED=0
+
+stamp() { echo "$K8S_VERSION $ETCD_VERSION $(go version | cut -d' ' -f3)"; }
+need_go() { command -v go >/dev/null || { echo "build-k8s: Go is needed to build $1 (none on PATH or at /usr/local/go)" >&2; exit 1; }; }
+build() { # module-dir package binary [ldflags]
+  local start=$SECONDS
+  need_go "$3"
+  echo "build-k8s: building $3 ($2) ..." >&2
+  (cd "$1" && go build -trimpath -buildvcs=false -ldflags "-s -w ${4:-}" -o "$DIR/$3.tmp" "$2")
+  mv "$DIR/$3.tmp" "$DIR/$3"
+  echo "build-k8s: built $3 in $((SECONDS - start)) s" >&2
+}
+VERSION_FLAGS="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
+VERSION_FLAGS+=" -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/component-base/version/verflag.programName=kubernetes"
+
+MINOR=$(echo "$K8S_VERSION" | cut -d. -f2)
+kubectl_minor() { "$1" version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"v1\.\([0-9][0-9]*\)\..*/\1/p' | head -n1; }
+kubectl_fits() { # path: within one minor of the release
+  local m
+  m=$(kubectl_minor "$1")
+  [ -n "$m" ] && [ "$m" -ge $((MINOR - 1)) ] && [ "$m" -le $((MINOR + 1)) ]
+}
+provide_kubectl() {
+  local k="$DIR/kubectl" other=""
+  if [ -L "$k" ] && kubectl_fits "$k"; then :; # the machine's, still within the skew
+  elif ! [ -L "$k" ] && [ -x "$k" ] && [ "$(cat "$k.stamp" 2>/dev/null)" = "$(stamp)" ]; then :; # built here
+  else
+    rm -f "$k.stamp"
+    # The machine's kubectl (not ours, should <dir>/path already be on PATH), when within the skew.
+    for c in $(type -ap kubectl); do
+      case "$c" in "$DIR"/*) continue ;; esac
+      other=$c && break
+    done
+    if [ -n "$other" ] && kubectl_fits "$other"; then
+      ln -sfn "$(readlink -f "$other")" "$k"
+      echo "build-k8s: using the machine's kubectl $other (v1.$(kubectl_minor "$other"))" >&2
+    else
+      [ -n "$other" ] && echo "build-k8s: the machine's kubectl $other is v1.$(kubectl_minor "$other" || true), outside" \
+        "v1.$((MINOR - 1))-v1.$((MINOR + 1)) (kubectl's supported skew around $K8S_VERSION): building $K8S_VERSION's" >&2
+      build e2e/k8s k8s.io/kubernetes/cmd/kubectl kubectl "$VERSION_FLAGS"
+      stamp > "$k.stamp"
+    fi
+  fi
+  mkdir -p "$DIR/path"
+  ln -sfn ../kubectl "$DIR/path/kubectl"
+}
+if [ "${1:-}" = "--kubectl" ]; then
+  provide_kubectl
+  echo "$DIR/path"
+  exit 0
+fi
+
 ASSETS=""
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
   for b in kube-apiserver etcd; do
@@ -34,20 +89,7 @@ if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
   fi
   want=("${missing[@]}")
 fi
-export PATH="/usr/local/go/bin:$PATH" GOFLAGS=-mod=mod CGO_ENABLED=0
-command -v go >/dev/null || { echo "build-k8s: Go is needed (none on PATH or at /usr/local/go)" >&2; exit 1; }
-
-stamp() { echo "$K8S_VERSION $ETCD_VERSION $(go version | cut -d' ' -f3)"; }
-build() { # module-dir package binary [ldflags]
-  local start=$SECONDS
-  echo "build-k8s: building $3 ($2) ..." >&2
-  (cd "$1" && go build -trimpath -buildvcs=false -ldflags "-s -w ${4:-}" -o "$DIR/$3.tmp" "$2")
-  mv "$DIR/$3.tmp" "$DIR/$3"
-  echo "build-k8s: built $3 in $((SECONDS - start)) s" >&2
-}
-
-VERSION_FLAGS="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
-VERSION_FLAGS+=" -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/component-base/version/verflag.programName=kubernetes"
+need_go "the Kubernetes binaries"
 total=$SECONDS
 for b in "${want[@]}"; do
   [ -x "$DIR/$b" ] && [ "$(cat "$DIR/$b.stamp" 2>/dev/null)" = "$(stamp)" ] && continue
@@ -58,14 +100,7 @@ if [ -z "$ASSETS" ] && { ! [ -x "$DIR/etcd" ] || [ "$(cat "$DIR/etcd.stamp" 2>/d
   build e2e/etcd go.etcd.io/etcd/server/v3 etcd
   stamp > "$DIR/etcd.stamp"
 fi
-# kubectl: the machine's when it has one, else built from the same release.
-if ! [ -x "$DIR/kubectl" ]; then
-  if command -v kubectl >/dev/null; then
-    ln -sf "$(command -v kubectl)" "$DIR/kubectl"
-  else
-    build e2e/k8s k8s.io/kubernetes/cmd/kubectl kubectl "$VERSION_FLAGS"
-  fi
-fi
+provide_kubectl
 echo "build-k8s: binaries ready in $DIR ($((SECONDS - total)) s)" >&2
 if [ -n "$ASSETS" ]; then
   merged="$CACHE/envtest-merged"

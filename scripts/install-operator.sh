@@ -5,6 +5,8 @@
 #   scripts/install-operator.sh OPERATOR_IMAGE SCORER_IMAGE
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# kubectl within the supported skew of v1.34 (the machine's when it is, else built from the pinned module).
+PATH="$(scripts/build-k8s.sh --kubectl):$PATH"
 op=${1:?operator image}
 scorer=${2:?scorer image}
 name=${op%:*}
