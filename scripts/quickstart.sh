@@ -10,6 +10,8 @@ t0=$SECONDS
 step() { echo "quickstart: $1 at $((SECONDS - t0)) s" >&2; }
 . scripts/node24.sh >/dev/null
 [ -d node_modules ] || npm ci >&2
+# kubectl within the supported skew of the cluster's v1.34 (the machine's if it is, else built; none needed before).
+PATH="$(scripts/build-k8s.sh --kubectl):$PATH"
 if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
   mode=kind
   env=$(e2e/kind/up.sh)
@@ -26,19 +28,54 @@ kubectl apply -f config/samples/scoring_v1alpha1_scoringmodel_identity.yaml >&2
 kubectl wait --for=condition=Ready scoringmodel/identity --timeout=300s >&2
 step "model ready"
 kubectl get sm identity >&2
+# The first request, retried for a bounded time: the model is Ready once its pod is, and the Service's address
+# answers a moment later (kube-proxy programs it). Retries refused or unrouted
+# connections only: an HTTP answer that is not 200 fails at once.
+first_score() { # url; prints the answer
+  local deadline=$((SECONDS + 60)) out code
+  while :; do
+    code=0
+    out=$(curl -sS -m 5 -o - -w '\n%{http_code}' -X POST "$1/score" -H 'content-type: application/json' \
+      -d '{"X": [1, 2]}' 2>/dev/null) || code=$?
+    if [ "$code" -eq 0 ]; then
+      if [ "${out##*$'\n'}" = 200 ]; then
+        echo "${out%$'\n'*}"
+        return 0
+      fi
+      echo "quickstart: POST $1/score answered HTTP ${out##*$'\n'}: ${out%$'\n'*}" >&2
+      return 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      echo "quickstart: POST $1/score not answered within 60 s (curl exit $code); the Service's endpoints:" >&2
+      kubectl get endpointslices -l kubernetes.io/service-name=identity >&2 || true
+      return 1
+    fi
+    sleep 1
+  done
+}
 if [ "$mode" = local ]; then
   # The host routes the Service range to the local node: the ClusterIP answers from here.
   ip=$(kubectl get service identity -o jsonpath='{.spec.clusterIP}')
+  answer=$(first_score "http://$ip")
   try="curl -s -X POST http://$ip/score -H 'content-type: application/json' -d '{\"X\": [1, 2]}'"
-  answer=$(eval "$try")
   stop="npm run cluster:down"
 else
-  kubectl port-forward service/identity 8080:80 >/dev/null 2>&1 &
+  # A port-forward for the first request, stopped however this script ends; ready when it says it forwards.
+  pflog=$(mktemp)
+  kubectl port-forward service/identity 8080:80 >"$pflog" 2>&1 &
   pf=$!
-  sleep 2
+  trap 'kill "$pf" 2>/dev/null || true; wait "$pf" 2>/dev/null || true; rm -f "$pflog"' EXIT
+  deadline=$((SECONDS + 30))
+  until grep -q '^Forwarding from 127.0.0.1:8080' "$pflog"; do
+    if ! kill -0 "$pf" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+      echo "quickstart: kubectl port-forward service/identity 8080:80 did not start:" >&2
+      cat "$pflog" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  answer=$(first_score http://127.0.0.1:8080)
   try="curl -s -X POST http://127.0.0.1:8080/score -H 'content-type: application/json' -d '{\"X\": [1, 2]}'"
-  answer=$(eval "$try")
-  kill "$pf"
   try="kubectl port-forward service/identity 8080:80 &  $try"
   stop="$KIND delete cluster --name ${KIND_CLUSTER:-scoring}"
 fi

@@ -9,16 +9,9 @@ cd "$(dirname "$0")/../.."
 CLUSTER=${KIND_CLUSTER:-scoring}
 SCORER=scoring-dev/scorer:dev
 OPERATOR=scoring-dev/scoring-operator:dev
-KIND_VERSION=v0.33.0
-KIND=$(command -v kind || true)
-if [ -z "$KIND" ]; then
-  KIND="${SCORING_CACHE:-$HOME/.cache/scoring-operator}/bin/kind-$KIND_VERSION"
-  if ! [ -x "$KIND" ]; then # kind is a Go program: built from its module, cached
-    gobin=$(mktemp -d)
-    GOBIN="$gobin" PATH="/usr/local/go/bin:$PATH" go install "sigs.k8s.io/kind@$KIND_VERSION" >&2
-    mkdir -p "$(dirname "$KIND")" && mv "$gobin/kind" "$KIND" && rm -rf "$gobin"
-  fi
-fi
+KIND=$(e2e/kind/kind.sh)
+# kubectl within the supported skew of the release the harness pins (scripts/build-k8s.sh --kubectl).
+PATH="$(scripts/build-k8s.sh --kubectl):$PATH"
 if ! "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
   "$KIND" create cluster --name "$CLUSTER" --wait 120s >&2
 fi
