@@ -19,6 +19,7 @@ import {
   startClient,
   startLoad,
   startModelStore,
+  privilegedPod,
 } from './world.js';
 
 const fixture = (name: string) => fixtures().find((f) => f.name === name)!;
@@ -52,6 +53,14 @@ describe('restricted pod security', () => {
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     const d = getJson(['deployment', 'scoring-operator', '-n', 'scoring-system'])!;
     expect(d.status.readyReplicas).toBe(d.spec.replicas);
+  });
+
+  // The negative control: without it the tests above and the models' pods would pass just as well on a cluster
+  // whose PodSecurity admission is off.
+  it.each(['scoring-system', NS])('refuses a privileged pod in %s', (namespace) => {
+    const run = kubectl(['create', '--dry-run=server', '-f', '-'], privilegedPod(namespace));
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/violates PodSecurity "restricted:[^"]+": privileged/);
   });
 });
 
@@ -186,34 +195,68 @@ describe('scaling', () => {
 });
 
 describe('a rolling update under load', () => {
-  it('changes the model with zero failed requests', async () => {
+  it('changes the model with zero failed requests, the load running until the old pods are gone', async () => {
     const generation = getJson(['sm', 'iris', '-n', NS])!.metadata.generation as number;
-    const load = startLoad('rollout-load', url('iris', '/score'), { X: onnx.inputs.slice(0, 1) }, 60, 4);
-    await new Promise((r) => setTimeout(r, 10_000));
-    k([
-      'patch',
-      'sm',
-      'iris',
-      '-n',
-      NS,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { model: { uri: `${store}/${onnxNext.file}`, sha256: sha256(onnxNext.path) } } }),
-    ]);
-    await waitFor(
-      'the rollout',
-      () => {
-        const sm = getJson(['sm', 'iris', '-n', NS])!;
-        const d = getJson(['deployment', 'iris', '-n', NS])!;
-        return (
-          sm.status?.observedGeneration > generation &&
-          d.status.updatedReplicas === d.spec.replicas &&
-          d.status.replicas === d.spec.replicas &&
-          d.status.readyReplicas === d.spec.replicas
-        );
-      },
-      300_000,
-    );
+    const before = getJson(['deployment', 'iris', '-n', NS])!;
+    const selector = Object.entries(before.spec.selector.matchLabels as Record<string, string>)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(',');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
+    const pods = () => getJson<{ items: any[] }>(['pods', '-n', NS, '-l', selector])!.items;
+    const oldPods = pods().map((p) => p.metadata.name as string);
+    expect(oldPods.length).toBeGreaterThan(0);
+    // Longer than any rollout takes: it is ended below, once the rollout has finished.
+    const load = startLoad('rollout-load', url('iris', '/score'), { X: onnx.inputs.slice(0, 1) }, 600, 4);
+    try {
+      await new Promise((r) => setTimeout(r, 10_000));
+      k([
+        'patch',
+        'sm',
+        'iris',
+        '-n',
+        NS,
+        '--type=merge',
+        '-p',
+        JSON.stringify({ spec: { model: { uri: `${store}/${onnxNext.file}`, sha256: sha256(onnxNext.path) } } }),
+      ]);
+      // Finished: the Deployment observed its new template and counts only new, available replicas, and the pods
+      // behind the Service are exactly those: every old pod gone (not just terminating), none left over.
+      const finished = await waitFor(
+        'the rollout to finish',
+        () => {
+          const sm = getJson(['sm', 'iris', '-n', NS])!;
+          const d = getJson(['deployment', 'iris', '-n', NS])!;
+          const want = d.spec.replicas as number;
+          const counted =
+            sm.status?.observedGeneration > generation &&
+            d.status.observedGeneration >= d.metadata.generation &&
+            d.metadata.generation > before.metadata.generation &&
+            [d.status.replicas, d.status.updatedReplicas, d.status.readyReplicas, d.status.availableReplicas].every(
+              (n) => n === want,
+            );
+          if (!counted) return undefined;
+          const now = pods();
+          const done =
+            now.length === want &&
+            now.every((p) => !p.metadata.deletionTimestamp && !oldPods.includes(p.metadata.name as string));
+          return done ? { want, now } : undefined;
+        },
+        300_000,
+      );
+      const hashes = new Set(finished.now.map((p) => p.metadata.labels['pod-template-hash'] as string));
+      expect(hashes.size).toBe(1);
+      // The ReplicaSets of the old template have no pods left.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
+      const sets = getJson<{ items: any[] }>(['replicasets', '-n', NS, '-l', selector])!.items;
+      for (const rs of sets.filter((r) => !hashes.has(r.metadata.labels['pod-template-hash'] as string))) {
+        expect({ name: rs.metadata.name, replicas: rs.status.replicas ?? 0 }).toEqual({
+          name: rs.metadata.name,
+          replicas: 0,
+        });
+      }
+    } finally {
+      load.finish();
+    }
     const result = await load.result();
     console.log(`rolling update under load: ${JSON.stringify(result)}`);
     expect(result.ok).toBeGreaterThan(100);

@@ -160,14 +160,17 @@ export interface LoadResult {
   errors: Record<string, number>;
 }
 
-/** A load generator pod; `result()` waits for it to finish and reads its summary. */
+/**
+ * A load generator pod sending for at most `seconds`; `finish()` ends it early (SIGTERM: it prints its summary and
+ * exits), `result()` waits for it to end and reads its summary, `stop()` deletes it.
+ */
 export function startLoad(
   name: string,
   url: string,
   body: unknown,
   seconds: number,
   concurrency: number,
-): { result(): Promise<LoadResult>; stop(): void } {
+): { result(): Promise<LoadResult>; finish(): void; stop(): void } {
   const p = pod(name, ['node', '-e', LOAD, url, JSON.stringify(body), String(seconds), String(concurrency)], {
     spec: { restartPolicy: 'Never' },
   });
@@ -181,10 +184,32 @@ export function startLoad(
       );
       return JSON.parse(k(['logs', '-n', NS, name]).trim().split('\n').pop()!) as LoadResult;
     },
+    finish() {
+      k(['exec', '-n', NS, name, '--', 'node', '-e', "process.kill(1, 'SIGTERM')"]);
+    },
     stop() {
       kubectl(['delete', 'pod', name, '-n', NS, '--wait=false']);
     },
   };
+}
+
+/** A pod that the restricted profile forbids (privileged), for a server-side dry run: admission must refuse it. */
+export function privilegedPod(namespace: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'privileged-probe', namespace },
+    spec: {
+      containers: [
+        {
+          name: 'main',
+          image: SCORER_IMAGE,
+          command: ['node', '-e', ''],
+          securityContext: { privileged: true },
+        },
+      ],
+    },
+  });
 }
 
 /** A ScoringModel's Ready condition. */
