@@ -49,6 +49,9 @@ export const createOnnxModel: ModelFactory = async (bytes, { name, output }) => 
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      // onnxruntime logs its warnings and errors on stderr itself, in colour, ahead of the one line the scorer writes
+      // for a model that fails; every error reaches that line (or the request's answer) through the rejection anyway.
+      logSeverityLevel: 4,
     });
   } catch (err) {
     throw new Error((err as Error).message.split('\n')[0]);

@@ -9,7 +9,8 @@ Deterministic: fixed seeds, single-threaded XGBoost. For every model NAME in man
 NAME.inputs.json ({"X": rows, null = missing}) and NAME.expected.json (the library's own predictions). ONNX graphs are
 built by hand with onnx.helper from fitted scikit-learn estimators; their expected values come from numpy math that
 mirrors the graph (float32 where the graph is float32), checked against the estimator's predict/predict_proba.
-zipmap.onnx and two_inputs.onnx are written without manifest entries (refusal / V2-only tests).
+zipmap.onnx, two_inputs.onnx and run_fails.onnx are written without manifest entries (refusal / V2-only / warm-up
+failure tests).
 """
 import json
 import math
@@ -459,6 +460,18 @@ def make_onnx():
         [helper.make_tensor_value_info('sum', TensorProto.FLOAT, [None, 3])])
     save_onnx(make_model(graph), 'two_inputs.onnx')
 
+    # --- run_fails.onnx (no manifest entry): loads, but its Gather reads index 7 of a 3-element constant, so every
+    # prediction fails, the scorer's warm-up first (warm-up failure tests). onnxruntime also warns while loading it
+    # (constant folding fails), so it shows that the scorer keeps onnxruntime's own log lines off stderr.
+    graph = helper.make_graph(
+        [helper.make_node('Gather', ['table', 'index'], ['offset'], name='Gather'),
+         helper.make_node('Add', ['x', 'offset'], ['y'], name='Add')], 'run_fails',
+        [helper.make_tensor_value_info('x', TensorProto.FLOAT, [None, 3])],
+        [helper.make_tensor_value_info('y', TensorProto.FLOAT, [None, 3])],
+        [numpy_helper.from_array(np.array([1, 2, 3], dtype=np.float32), 'table'),
+         numpy_helper.from_array(np.array([0, 1, 7], dtype=np.int64), 'index')])
+    save_onnx(make_model(graph), 'run_fails.onnx')
+
 
 # ----------------------------------------------------------------------------------------------------------------------
 
@@ -470,7 +483,7 @@ def main():
     write_json(os.path.join(OUT, 'manifest.json'), MANIFEST, indent=1)
     for entry in MANIFEST:
         print(f"{entry['name']:20s} {entry['file']}")
-    print(f'wrote {len(MANIFEST)} manifest entries (+ zipmap.onnx, two_inputs.onnx) to {OUT}')
+    print(f'wrote {len(MANIFEST)} manifest entries (+ zipmap.onnx, two_inputs.onnx, run_fails.onnx) to {OUT}')
 
 
 if __name__ == '__main__':

@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../dist/scorer/main.js', import.meta.url));
 const XGB = fileURLToPath(new URL('../fixtures/shared/xgb_regressor.json', import.meta.url));
+/** Loads, then fails every prediction (test/models/make_models.py). */
+const RUN_FAILS = fileURLToPath(new URL('../fixtures/generated/run_fails.onnx', import.meta.url));
 
 let dir: string;
 beforeAll(() => {
@@ -89,6 +91,18 @@ describe('scorer start-up', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^cannot load model ${missing}: .*not found`));
     expect(readFileSync(termination, 'utf8').trim()).toBe(lines[0]);
+  });
+
+  it("keeps onnxruntime's own log lines off stderr: a failing ONNX model gives exactly one line", async () => {
+    // onnxruntime warns while loading this model and logs an error when its warm-up prediction fails.
+    const run = await start({ MODEL_URI: RUN_FAILS }).output;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^cannot load model ${RUN_FAILS}: warm-up prediction failed: Non-zero status code returned while running ` +
+          "Gather node\\. Name:'Gather' Status Message: indices element out of data bounds, idx=7 [^\\n]*\\n$",
+      ),
+    );
   });
 
   it('refuses a model whose sha256 differs, naming both digests', async () => {
