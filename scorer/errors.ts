@@ -1,11 +1,18 @@
-/** A model that could not be fetched, parsed or verified. The message is the one line a user reads. */
+import { redactUri } from './load/uri.js';
+
+/**
+ * A model that could not be fetched, parsed or verified. The message is the one line a user reads, on stderr and in
+ * the termination log, so it names the model by its redacted URI whatever the caller passes.
+ */
 export class ModelLoadError extends Error {
   override readonly name = 'ModelLoadError';
+  /** Redacted. */
   readonly uri: string;
 
   constructor(uri: string, reason: string, options?: { cause?: unknown }) {
-    super(`cannot load model ${uri}: ${reason}`, options);
-    this.uri = uri;
+    const shown = redactUri(uri);
+    super(`cannot load model ${shown}: ${reason}`, options);
+    this.uri = shown;
   }
 }
 

@@ -47,7 +47,7 @@ async function main(): Promise<number | undefined> {
     await scorer.ready;
   } catch (err) {
     // One plain line, the same one Kubernetes shows as the container's termination message.
-    const line = err instanceof ModelLoadError ? err.message : `cannot load model ${config.modelUri}: ${String(err)}`;
+    const line = (err instanceof ModelLoadError ? err : new ModelLoadError(config.modelUri, String(err))).message;
     log.flush();
     process.stderr.write(`${line}\n`);
     await writeTerminationMessage(config.terminationLog, line);

@@ -3,6 +3,7 @@
  * validated by a zod schema. Used by both the scorer and the operator.
  */
 import type { z } from 'zod';
+import { redactUri } from './load/uri.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -34,7 +35,10 @@ export function loadSettings<S extends z.ZodObject>(
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (flags look like --name value)`);
+    if (!arg.startsWith('--')) {
+      // Most likely a model URI given without its flag: shown redacted, as its credentials would be.
+      throw new ConfigError(`unexpected argument "${redactUri(arg)}" (flags look like --name value)`);
+    }
     const eq = arg.indexOf('=');
     const flag = arg.slice(2, eq === -1 ? undefined : eq);
     const setting = byFlag.get(flag);

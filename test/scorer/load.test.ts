@@ -281,11 +281,11 @@ describe('http(s)', () => {
     const uri = `http://user:hunter2@127.0.0.1:${new URL(server.url).port}/models/forbidden.onnx?X-Amz-Signature=s3cr3t&v=1`;
     const message = await failure({ MODEL_URI: uri });
     expect(message).toBe(
-      `cannot load model http://***:***@127.0.0.1:${new URL(server.url).port}/models/forbidden.onnx?X-Amz-Signature=***&v=***: HTTP 403 Forbidden`,
+      `cannot load model http://***@127.0.0.1:${new URL(server.url).port}/models/forbidden.onnx?***: HTTP 403 Forbidden`,
     );
-    expect(message).not.toMatch(/hunter2|s3cr3t/);
+    expect(message).not.toMatch(/user|hunter2|s3cr3t/);
     const ok = await load({ MODEL_URI: `${server.url}/models/xgb.json?token=s3cr3t` });
-    expect(ok.logs).toContain('token=***');
+    expect(ok.logs).toContain(`"uri":"${server.url}/models/xgb.json?***"`);
     expect(ok.logs).not.toContain('s3cr3t');
   });
 });

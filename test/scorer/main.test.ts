@@ -11,6 +11,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { file, startModelServer, type ModelServer } from '../servers/http.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/scorer/main.js', import.meta.url));
 const XGB = fileURLToPath(new URL('../fixtures/shared/xgb_regressor.json', import.meta.url));
@@ -176,6 +177,61 @@ describe('scorer start-up', () => {
     expect(reply.status).toBe(200);
     child.kill('SIGTERM');
     expect((await child.output).code).toBe(0);
+  });
+});
+
+describe('secrets in the model URI', () => {
+  // Written to stderr and the termination log (which Kubernetes shows to anyone who can read the pod) on failure.
+  const SECRETS = /alice-user|S3CRET-pw|TOK-3f9a/;
+  let server: ModelServer;
+  let host: string;
+  beforeAll(async () => {
+    server = await startModelServer();
+    server.route('/m.onnx', file(readFileSync(RUN_FAILS)));
+    server.route('/busy.onnx', (_req, res) => res.writeHead(503).end());
+    host = new URL(server.url).host;
+  });
+  afterAll(() => server.close());
+
+  it.each([
+    {
+      what: 'a model that fails its warm-up',
+      uri: () => `http://alice-user:S3CRET-pw@${host}/m.onnx?token=TOK-3f9a`,
+      line: () =>
+        new RegExp(`^cannot load model http://\\*\\*\\*@${host}/m\\.onnx\\?\\*\\*\\*: warm-up prediction failed: `),
+    },
+    {
+      what: 'an unparsable URI',
+      uri: () => 'https://alice-user:S3CRET-pw@bad host/m.onnx?TOK-3f9a',
+      line: () =>
+        'cannot load model https://***@bad host/m.onnx?***: not a valid URL (spaces and other special characters ' +
+        'must be percent-encoded)',
+    },
+    {
+      what: 'a failed download, retried',
+      uri: () => `http://alice-user:S3CRET-pw@${host}/busy.onnx?X-Amz-Signature=TOK-3f9a&TOK-3f9a`,
+      line: () => `cannot load model http://***@${host}/busy.onnx?***: HTTP 503 Service Unavailable (after 2 attempts)`,
+    },
+  ])('stay out of stderr, stdout and the termination log: $what', async ({ uri, line }) => {
+    const termination = join(dir, 'termination-log');
+    writeFileSync(termination, '');
+    const run = await start({ MODEL_URI: uri(), TERMINATION_LOG: termination, DOWNLOAD_RETRIES: '1' }).output;
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    if (typeof line() === 'string') expect(lines[0]).toBe(line());
+    else expect(lines[0]).toMatch(line());
+    expect(readFileSync(termination, 'utf8')).toBe(`${lines[0]}\n`);
+    expect(run.stderr).not.toMatch(SECRETS);
+    expect(run.stdout).not.toMatch(SECRETS);
+  });
+
+  it('stays out of the message for a URI passed without its flag', async () => {
+    const run = await start({}, ['https://alice-user:S3CRET-pw@example.com/m.onnx?sig=TOK-3f9a']).output;
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'scorer: unexpected argument "https://***@example.com/m.onnx?***" (flags look like --name value)',
+    );
   });
 });
 
