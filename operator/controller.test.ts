@@ -12,7 +12,15 @@ import type {
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
-import { isSubset, reconcile, type ClusterEvent, type ClusterState, type ClusterWriter } from './controller.js';
+import { WrittenStatuses } from './written-status.js';
+import {
+  isSubset,
+  reconcile,
+  type ClusterEvent,
+  type ClusterState,
+  type ClusterWriter,
+  type ObjectRef,
+} from './controller.js';
 
 class World implements ClusterState {
   readonly objects = new Map<string, KubernetesObject>();
@@ -32,15 +40,21 @@ class World implements ClusterState {
   pods(): readonly V1Pod[] {
     return this.pods_;
   }
-  put(o: KubernetesObject) {
-    this.objects.set(`${o.kind}/${o.metadata!.namespace}/${o.metadata!.name}`, structuredClone(o));
+  put(o: KubernetesObject, kind = o.kind) {
+    this.objects.set(`${kind}/${o.metadata!.namespace}/${o.metadata!.name}`, structuredClone(o));
   }
 }
 
-/** Records writes and, like the API server, makes them visible to the next read. */
+/**
+ * Records writes and, like the API server, makes them visible to the next read; with `staleStatus`, a status write
+ * is not (yet) visible, as when the informer has not delivered it.
+ */
 class Recorder implements ClusterWriter {
   readonly calls: string[] = [];
   readonly events: ClusterEvent[] = [];
+  readonly deleted: ObjectRef[] = [];
+  staleStatus = false;
+  private resourceVersion = 1;
   private readonly world: World;
   constructor(world: World) {
     this.world = world;
@@ -49,13 +63,17 @@ class Recorder implements ClusterWriter {
     this.calls.push(`apply ${o.kind}`);
     this.world.put(o);
   }
-  async delete(o: KubernetesObject) {
-    this.calls.push(`delete ${o.kind}`);
-    this.world.objects.delete(`${o.kind}/${o.metadata!.namespace}/${o.metadata!.name}`);
+  async delete(ref: ObjectRef) {
+    this.calls.push(`delete ${ref.kind}`);
+    this.deleted.push(ref);
+    this.world.objects.delete(`${ref.kind}/${ref.namespace}/${ref.name}`);
   }
   async applyStatus(sm: ScoringModelObject, status: ScoringModelStatus) {
     this.calls.push('apply status');
-    this.world.put({ ...sm, status } as KubernetesObject);
+    const resourceVersion = String(++this.resourceVersion);
+    if (!this.staleStatus)
+      this.world.put({ ...sm, metadata: { ...sm.metadata, resourceVersion }, status } as KubernetesObject);
+    return resourceVersion;
   }
   async event(e: ClusterEvent) {
     this.events.push(e);
@@ -63,6 +81,13 @@ class Recorder implements ClusterWriter {
 }
 
 const log = pino({ level: 'silent' });
+const ownedBy = {
+  apiVersion: 'scoring.dev/v1alpha1',
+  kind: 'ScoringModel',
+  name: 'churn',
+  uid: 'u1',
+  controller: true,
+};
 const config = { scorerImage: 'scorer:1' };
 
 function setup(spec: unknown) {
@@ -70,13 +95,15 @@ function setup(spec: unknown) {
   world.put({
     apiVersion: 'scoring.dev/v1alpha1',
     kind: 'ScoringModel',
-    metadata: { name: 'churn', namespace: 'ml', uid: 'u1', generation: 1 },
+    metadata: { name: 'churn', namespace: 'ml', uid: 'u1', generation: 1, resourceVersion: '1' },
     spec,
   } as KubernetesObject);
   const writer = new Recorder(world);
-  const run = () =>
-    reconcile('ml/churn', { state: world, writer, config, log, now: () => new Date('2026-11-25T00:00:00Z') });
-  return { world, writer, run };
+  const written = new WrittenStatuses();
+  let now = new Date('2026-11-25T00:00:00Z');
+  const run = () => reconcile('ml/churn', { state: world, writer, config, written, log, now: () => now });
+  const later = (minutes: number) => (now = new Date(now.getTime() + minutes * 60_000));
+  return { world, writer, run, later };
 }
 
 describe('reconcile', () => {
@@ -125,6 +152,19 @@ describe('reconcile', () => {
     expect(writer.calls).toEqual(['apply Deployment', 'delete HorizontalPodAutoscaler', 'apply status']);
   });
 
+  it('deletes an HPA from an informer list (no kind, no apiVersion) by naming it', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
+    world.put(
+      { metadata: { name: 'churn', namespace: 'ml', uid: 'hpa-1', ownerReferences: [ownedBy] } },
+      'HorizontalPodAutoscaler',
+    );
+    await run();
+    expect(writer.deleted).toEqual([
+      { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace: 'ml', name: 'churn', uid: 'hpa-1' },
+    ]);
+    expect(world.hpa('ml', 'churn')).toBeUndefined();
+  });
+
   it('leaves an HPA it does not own alone', async () => {
     const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
     world.put({
@@ -162,13 +202,36 @@ describe('reconcile', () => {
     expect(writer.events).toHaveLength(first);
   });
 
+  it('a re-run that still reads the status from before its write writes nothing and records no event', async () => {
+    const { writer, run, later } = setup({ model: { uri: 'm.onnx' } });
+    writer.staleStatus = true;
+    await run();
+    later(5);
+    await run();
+    expect(writer.calls.filter((c) => c === 'apply status')).toHaveLength(1);
+    expect(writer.events.map((e) => `${e.action}=${e.reason}`)).toEqual(['Ready=Progressing', 'ModelLoaded=Loading']);
+  });
+
+  it('compares with the cache again once it holds a status newer than the one written', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
+    writer.staleStatus = true;
+    await run();
+    // Someone else's write after ours (resourceVersion 2) clears the status: it is put back.
+    const sm = world.scoringModel('ml', 'churn')!;
+    world.put({ ...sm, metadata: { ...sm.metadata, resourceVersion: '3' }, status: {} } as KubernetesObject);
+    writer.calls.length = 0;
+    await run();
+    expect(writer.calls).toEqual(['apply status']);
+  });
+
   it('does nothing for a ScoringModel that is gone or being deleted', async () => {
     const { writer, world } = setup({ model: { uri: 'm.onnx' } });
-    const gone = await reconcile('ml/other', { state: world, writer, config, log });
+    const written = new WrittenStatuses();
+    const gone = await reconcile('ml/other', { state: world, writer, config, written, log });
     expect(gone).toEqual({ applied: [], deleted: [], statusWritten: false });
     const sm = world.scoringModel('ml', 'churn')!;
     world.put({ ...sm, metadata: { ...sm.metadata, deletionTimestamp: new Date() } } as KubernetesObject);
-    await reconcile('ml/churn', { state: world, writer, config, log });
+    await reconcile('ml/churn', { state: world, writer, config, written, log });
     expect(writer.calls).toEqual([]);
   });
 });
@@ -183,6 +246,49 @@ describe('isSubset', () => {
 });
 
 describe('a child the API server refuses', () => {
+  const refuseServices = (writer: Recorder, world: World) => {
+    writer.apply = async (o: KubernetesObject) => {
+      if (o.kind === 'Service') {
+        throw Object.assign(new Error('HTTP-Code: 422'), {
+          body: JSON.stringify({ message: 'Service "churn" is invalid: spec.ports[0].nodePort: port is in use' }),
+        });
+      }
+      world.put(o);
+    };
+  };
+
+  it("keeps a healthy model's status but Ready, which says ApplyFailed and why", async () => {
+    const { writer, run, world, later } = setup({ model: { uri: 'm.onnx' } });
+    await run();
+    const d = world.deployment('ml', 'churn')!;
+    world.put({ ...d, status: { replicas: 1, readyReplicas: 1, updatedReplicas: 1 } } as KubernetesObject);
+    await run();
+    const healthy = world.scoringModel('ml', 'churn')!.status!;
+    const sm = world.scoringModel('ml', 'churn')!;
+    world.put({
+      ...sm,
+      metadata: { ...sm.metadata, generation: 2 },
+      spec: { model: { uri: 'm.onnx' }, service: { type: 'NodePort', port: 80 } },
+    } as KubernetesObject);
+    refuseServices(writer, world);
+    later(1);
+    await expect(run()).rejects.toThrow('422');
+    const { conditions, ...fields } = world.scoringModel('ml', 'churn')!.status!;
+    expect(fields).toEqual({ ...healthy, conditions: undefined, observedGeneration: 2 });
+    expect(conditions).toEqual([
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ApplyFailed',
+        message: 'applying Service/churn failed: Service "churn" is invalid: spec.ports[0].nodePort: port is in use',
+        observedGeneration: 2,
+        lastTransitionTime: '2026-11-25T00:01:00Z',
+      },
+      healthy.conditions![1],
+    ]);
+    expect(healthy.conditions![1]).toMatchObject({ type: 'ModelLoaded', status: 'True', observedGeneration: 1 });
+  });
+
   it('puts the reason in the status and fails the reconcile, so it is retried with backoff', async () => {
     const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
     writer.apply = async (o: KubernetesObject) => {

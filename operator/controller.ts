@@ -21,7 +21,16 @@ import {
 import { desiredDeployment, type DesiredConfig } from './desired/deployment.js';
 import { desiredHPA } from './desired/hpa.js';
 import { desiredService } from './desired/service.js';
-import { computeStatus, invalidSpecConditions, nextStatus, statusChanged, transitions } from './status.js';
+import {
+  applyFailedStatus,
+  computeStatus,
+  invalidSpecConditions,
+  nextStatus,
+  statusChanged,
+  transitions,
+  type ConditionDraft,
+} from './status.js';
+import type { WrittenStatuses } from './written-status.js';
 
 /** What the reconciler reads: the informers' caches. */
 export interface ClusterState {
@@ -41,13 +50,23 @@ export interface ClusterEvent {
   action: string;
 }
 
+/** An object named explicitly: what a delete needs, whatever the cache's copy carries. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** When set, the API server deletes the object only if it is still this one. */
+  uid?: string;
+}
+
 /** What the reconciler writes: a thin port over the API server (operator/kube.ts). */
 export interface ClusterWriter {
   /** Server-side apply, field manager scoring-operator, force. */
   apply(object: KubernetesObject): Promise<void>;
-  delete(object: KubernetesObject): Promise<void>;
-  /** Server-side apply of the status subresource. */
-  applyStatus(sm: ScoringModelObject, status: ScoringModelStatus): Promise<void>;
+  delete(ref: ObjectRef): Promise<void>;
+  /** Server-side apply of the status subresource; resolves to the resourceVersion the object then has. */
+  applyStatus(sm: ScoringModelObject, status: ScoringModelStatus): Promise<string | undefined>;
   event(event: ClusterEvent): Promise<void>;
 }
 
@@ -55,6 +74,8 @@ export interface ReconcilerDeps {
   state: ClusterState;
   writer: ClusterWriter;
   config: DesiredConfig;
+  /** The statuses written, held across reconciles (one instance per process). */
+  written: WrittenStatuses;
   log: Logger;
   now?: () => Date;
 }
@@ -91,12 +112,18 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const outcome: ReconcileOutcome = { applied: [], deleted: [], statusWritten: false };
   const object = state.scoringModel(namespace, name);
   // Gone, or going: owner references let the garbage collector remove the children.
-  if (!object || object.metadata.deletionTimestamp) return outcome;
+  if (!object || object.metadata.deletionTimestamp) {
+    deps.written.forget(key);
+    return outcome;
+  }
+  const previous = deps.written.current(key, object);
+  const write = (fields: Partial<ScoringModelStatus>, drafts: readonly ConditionDraft[]) =>
+    writeStatus(key, object, previous, fields, drafts, deps, now(), outcome);
 
   const parsed = parseSpec(object.spec);
   if (!parsed.ok) {
     log.warn({ reason: parsed.message }, 'invalid spec: no children touched');
-    await writeStatus(object, {}, invalidSpecConditions(parsed.message), deps, now(), outcome);
+    await write({}, invalidSpecConditions(parsed.message));
     return outcome;
   }
   const sm: ScoringModel = { ...object, spec: parsed.spec };
@@ -115,30 +142,26 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
       await writer.apply(desired);
     } catch (err) {
       // Say why in the status (once: an unchanged status is not rewritten), then retry with backoff.
-      const message = `applying ${describe(desired)} failed: ${apiMessage(err)}`;
-      await writeStatus(
-        object,
-        {},
-        [{ type: 'Ready', status: 'False', reason: 'ApplyFailed', message }],
-        deps,
-        now(),
-        outcome,
-      );
+      const failed = applyFailedStatus(previous, `applying ${describe(desired)} failed: ${apiMessage(err)}`);
+      await write(failed.fields, failed.conditions);
       throw err;
     }
     outcome.applied.push(describe(desired));
   }
   const staleHPA = hpa ? undefined : state.hpa(namespace, name);
   if (staleHPA && isOwnedBy(staleHPA, object)) {
-    await writer.delete(staleHPA);
-    outcome.deleted.push(describe({ ...staleHPA, kind: 'HorizontalPodAutoscaler' }));
+    // Named explicitly, not by the cached copy: objects from an informer's initial list carry no apiVersion or kind.
+    // The uid makes sure the HPA deleted is the one judged ours.
+    const ref = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace, name };
+    await writer.delete({ ...ref, uid: staleHPA.metadata?.uid });
+    outcome.deleted.push(describe({ ...ref, metadata: { name } }));
   }
   if (outcome.applied.length > 0 || outcome.deleted.length > 0) {
     log.info({ applied: outcome.applied, deleted: outcome.deleted }, 'children applied');
   }
 
   const { fields, conditions } = computeStatus(sm, state.deployment(namespace, name), state.pods(namespace, name));
-  await writeStatus(object, fields, conditions, deps, now(), outcome);
+  await write(fields, conditions);
   return outcome;
 }
 
@@ -146,19 +169,22 @@ function isOwnedBy(child: KubernetesObject, owner: ScoringModelObject): boolean 
   return (child.metadata?.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid && r.controller);
 }
 
+/** Writes the status if it differs from `previous` (what the object holds now), with an event per transition. */
 async function writeStatus(
+  key: string,
   object: ScoringModelObject,
+  previous: ScoringModelStatus | undefined,
   fields: Partial<ScoringModelStatus>,
-  drafts: Parameters<typeof nextStatus>[2],
+  drafts: readonly ConditionDraft[],
   deps: ReconcilerDeps,
   now: Date,
   outcome: ReconcileOutcome,
 ): Promise<void> {
-  const status = nextStatus(object, fields, drafts, now);
-  if (!statusChanged(object.status, status)) return;
-  await deps.writer.applyStatus(object, status);
+  const status = nextStatus({ ...object, status: previous }, fields, drafts, now);
+  if (!statusChanged(previous, status)) return;
+  deps.written.record(key, await deps.writer.applyStatus(object, status), status);
   outcome.statusWritten = true;
-  for (const c of transitions(object.status?.conditions, status.conditions ?? [])) {
+  for (const c of transitions(previous?.conditions, status.conditions ?? [])) {
     await deps.writer.event(eventFor(object, c)).catch((err: unknown) => {
       // An event is a courtesy; losing one must not fail the reconcile.
       deps.log.warn({ err }, 'could not record an event');

@@ -22,7 +22,7 @@ import {
   type ScoringModelObject,
   type ScoringModelStatus,
 } from './api/v1alpha1.js';
-import type { ClusterEvent, ClusterWriter } from './controller.js';
+import type { ClusterEvent, ClusterWriter, ObjectRef } from './controller.js';
 import { FIELD_MANAGER } from './desired/labels.js';
 import type { OperatorMetrics } from './metrics.js';
 
@@ -38,14 +38,22 @@ export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, repor
       await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     },
 
-    async delete(object: KubernetesObject) {
-      count('delete', object.kind);
-      await objects.delete(object, undefined, undefined, undefined, undefined, 'Background');
+    async delete(ref: ObjectRef) {
+      count('delete', ref.kind);
+      await objects.delete(
+        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        'Background',
+        ref.uid ? { preconditions: { uid: ref.uid } } : undefined,
+      );
     },
 
     async applyStatus(sm: ScoringModelObject, status: ScoringModelStatus) {
       count('apply-status', KIND);
-      await custom.patchNamespacedCustomObjectStatus(
+      const written: { metadata?: { resourceVersion?: string } } = await custom.patchNamespacedCustomObjectStatus(
         {
           group: GROUP,
           version: VERSION,
@@ -64,6 +72,7 @@ export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, repor
         },
         setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
       );
+      return written.metadata?.resourceVersion;
     },
 
     async event(e: ClusterEvent) {

@@ -14,6 +14,7 @@ import { InformerSet } from './runtime/informers.js';
 import { kubernetesLeasePort, LeaderElector } from './runtime/leader.js';
 import { startWorkers, WorkQueue } from './runtime/queue.js';
 import { startProbeServer } from './server.js';
+import { WrittenStatuses } from './written-status.js';
 
 async function main(config: OperatorConfig): Promise<void> {
   const log = pino({ level: config.logLevel, base: { component: 'scoring-operator' } });
@@ -33,6 +34,7 @@ async function main(config: OperatorConfig): Promise<void> {
     metrics,
   });
   const writer = kubernetesWriter(kc, metrics, identity);
+  const written = new WrittenStatuses();
   const probes = await startProbeServer(config.port, '0.0.0.0', { ready: () => informers.synced() }, metrics);
   log.info({ url: probes.url, identity, namespaces: config.watchNamespaces, image: config.scorerImage }, 'starting');
 
@@ -50,7 +52,7 @@ async function main(config: OperatorConfig): Promise<void> {
       async (key) => {
         const started = performance.now();
         const keyLog = log.child({ scoringmodel: key });
-        const outcome = await reconcile(key, { state: informers, writer, config, log: keyLog });
+        const outcome = await reconcile(key, { state: informers, writer, config, written, log: keyLog });
         metrics.reconcileSeconds.observe((performance.now() - started) / 1000);
         keyLog.debug({ ...outcome }, 'reconciled');
       },

@@ -3,7 +3,15 @@ import { model } from '../test/helpers/scoringmodel.js';
 import type { Condition } from './api/v1alpha1.js';
 import { desiredDeployment } from './desired/deployment.js';
 import { LABELS } from './desired/labels.js';
-import { computeStatus, mergeConditions, nextStatus, servedFormat, statusChanged, transitions } from './status.js';
+import {
+  applyFailedStatus,
+  computeStatus,
+  mergeConditions,
+  nextStatus,
+  servedFormat,
+  statusChanged,
+  transitions,
+} from './status.js';
 
 const sm = model({ model: { uri: 's3://models/churn/model.json' }, replicas: 2 });
 const template = desiredDeployment(sm, { scorerImage: 'scorer:1' });
@@ -146,5 +154,30 @@ describe('conditions over time', () => {
     expect(
       transitions(before, mergeConditions(before, [ready('True', 'Available')], 1, t1)).map((c) => c.reason),
     ).toEqual(['Available']);
+  });
+});
+
+describe('applyFailedStatus', () => {
+  it('replaces Ready only, keeping the fields and the other conditions as observed', () => {
+    const world = computeStatus(sm, deployment({ replicas: 2, readyReplicas: 2, updatedReplicas: 2 }), []);
+    const healthy = nextStatus(sm, world.fields, world.conditions, new Date('2026-11-25T10:00:00Z'));
+    const failed = applyFailedStatus(healthy, 'applying Service/churn failed: port is in use');
+    expect(failed.fields).toEqual(world.fields);
+    expect(failed.conditions).toEqual([
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ApplyFailed',
+        message: 'applying Service/churn failed: port is in use',
+      },
+      { ...byType(world.conditions).ModelLoaded, observedGeneration: 3 },
+    ]);
+  });
+
+  it('is Ready=False ApplyFailed alone for a model that had no status yet', () => {
+    expect(applyFailedStatus(undefined, 'no')).toEqual({
+      fields: {},
+      conditions: [{ type: 'Ready', status: 'False', reason: 'ApplyFailed', message: 'no' }],
+    });
   });
 });

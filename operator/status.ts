@@ -16,6 +16,8 @@ export interface ConditionDraft {
   status: Condition['status'];
   reason: string;
   message: string;
+  /** Only on a condition carried over unobserved: the generation it was observed at. */
+  observedGeneration?: number;
 }
 
 /** The format a ScoringModel serves: its spec's, or the one its file name implies. */
@@ -134,6 +136,30 @@ export function invalidSpecConditions(message: string): ConditionDraft[] {
 }
 
 /**
+ * The status after a child could not be applied: Ready says why, and the rest of what was observed stays (the URL,
+ * the replica counts, ModelLoaded): the children that exist still serve.
+ */
+export function applyFailedStatus(
+  previous: ScoringModelStatus | undefined,
+  message: string,
+): { fields: Partial<ScoringModelStatus>; conditions: ConditionDraft[] } {
+  const { observedGeneration: _observed, conditions = [], ...fields } = previous ?? {};
+  const kept = conditions
+    .filter((c) => c.type !== CONDITION.ready)
+    .map(({ type, status, reason, message, observedGeneration }) => ({
+      type,
+      status,
+      reason,
+      message,
+      observedGeneration,
+    }));
+  return {
+    fields,
+    conditions: [{ type: CONDITION.ready, status: 'False', reason: 'ApplyFailed', message }, ...kept],
+  };
+}
+
+/**
  * Merges drafts into the previous conditions: `lastTransitionTime` moves only when a condition's status flips,
  * conditions the operator no longer reports are dropped, every condition carries the observed generation.
  */
@@ -147,7 +173,7 @@ export function mergeConditions(
     const before = previous?.find((c) => c.type === d.type);
     const lastTransitionTime =
       before && before.status === d.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
-    return { ...d, observedGeneration: generation, lastTransitionTime };
+    return { ...d, observedGeneration: d.observedGeneration ?? generation, lastTransitionTime };
   });
 }
 

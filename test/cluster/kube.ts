@@ -63,6 +63,24 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * The RBAC authorizer learns of bindings from its informers (at start-up, and again after a kube-apiserver
+ * restart): until it has, the operator would be refused, and log "forbidden", which the suite counts as a missing verb.
+ */
+export async function waitForAuthorizer(timeoutMs = 60_000): Promise<void> {
+  const sa = 'system:serviceaccount:scoring-system:scoring-operator';
+  await waitFor(
+    'the RBAC authorizer to know the operator',
+    () =>
+      [
+        ['list', 'scoringmodels.scoring.dev', '-A'],
+        ['patch', 'deployments', '-A'],
+        ['create', 'leases', '-n', 'scoring-system'],
+      ].every((check) => kubectl(['auth', 'can-i', '--as', sa, ...check]).stdout.trim() === 'yes'),
+    timeoutMs,
+  );
+}
+
 let installed = false;
 /** The CRD from crds/ and the RBAC from config/rbac, applied with the real API server; a token for the operator. */
 export async function installOperatorPrerequisites(): Promise<string> {
@@ -71,16 +89,7 @@ export async function installOperatorPrerequisites(): Promise<string> {
     k(['apply', '-k', 'config/crd']);
     k(['wait', '--for', 'condition=established', 'crd/scoringmodels.scoring.dev', '--timeout=60s']);
     k(['apply', '-n', 'scoring-system', '-f', '-'], k(['kustomize', 'config/rbac']));
-    // The RBAC authorizer learns of new bindings from its informers: until it has, the operator would be refused
-    // (and log "forbidden", which the suite counts as a missing verb).
-    const sa = 'system:serviceaccount:scoring-system:scoring-operator';
-    await waitFor('the RBAC authorizer to know the operator', () =>
-      [
-        ['list', 'scoringmodels.scoring.dev', '-A'],
-        ['patch', 'deployments', '-A'],
-        ['create', 'leases', '-n', 'scoring-system'],
-      ].every((check) => kubectl(['auth', 'can-i', '--as', sa, ...check]).stdout.trim() === 'yes'),
-    );
+    await waitForAuthorizer();
     installed = true;
   }
   const token = k(['create', 'token', 'scoring-operator', '-n', 'scoring-system', '--duration=2h']).trim();

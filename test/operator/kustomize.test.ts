@@ -1,5 +1,7 @@
 /** The install manifests as kubectl renders them (`kubectl kustomize`, offline): what `kubectl apply -k` installs. */
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 
@@ -22,6 +24,148 @@ function render(dir: string): Obj[] {
 const objects = render('config/default');
 const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
 
+interface Grant {
+  role: 'ClusterRole' | 'Role';
+  group: string;
+  resource: string;
+  verbs: string[];
+}
+const cluster = (group: string, resource: string, verbs: string[]): Grant => ({
+  role: 'ClusterRole',
+  group,
+  resource,
+  verbs,
+});
+
+/** The API group and resource of each kind operator/desired builds. */
+const KINDS: Record<string, { group: string; resource: string }> = {
+  Deployment: { group: 'apps', resource: 'deployments' },
+  Service: { group: '', resource: 'services' },
+  HorizontalPodAutoscaler: { group: 'autoscaling', resource: 'horizontalpodautoscalers' },
+};
+
+/**
+ * What the operator does with the API server and the grants each use needs: calls (`ApiClass.method`, as made in
+ * operator/) or, for a grant no call shows, a line of code that needs it. The roles must be exactly the union.
+ */
+const USES: { calls?: string[]; evidence?: { file: string; text: string }; grants: Grant[]; why: string }[] = [
+  {
+    calls: ['CustomObjectsApi.listClusterCustomObject', 'CustomObjectsApi.listNamespacedCustomObject'],
+    grants: [cluster('scoring.dev', 'scoringmodels', ['list', 'watch'])],
+    why: "an informer lists, then watches from the list's resourceVersion; reads by name come from its cache",
+  },
+  {
+    calls: ['AppsV1Api.listDeploymentForAllNamespaces', 'AppsV1Api.listNamespacedDeployment'],
+    grants: [cluster('apps', 'deployments', ['list', 'watch'])],
+    why: 'informer',
+  },
+  {
+    calls: ['CoreV1Api.listServiceForAllNamespaces', 'CoreV1Api.listNamespacedService'],
+    grants: [cluster('', 'services', ['list', 'watch'])],
+    why: 'informer',
+  },
+  {
+    calls: [
+      'AutoscalingV2Api.listHorizontalPodAutoscalerForAllNamespaces',
+      'AutoscalingV2Api.listNamespacedHorizontalPodAutoscaler',
+    ],
+    grants: [cluster('autoscaling', 'horizontalpodautoscalers', ['list', 'watch'])],
+    why: 'informer',
+  },
+  {
+    calls: ['CoreV1Api.listPodForAllNamespaces', 'CoreV1Api.listNamespacedPod'],
+    grants: [cluster('', 'pods', ['list', 'watch'])],
+    why: "informer: status reads the scorers' termination messages",
+  },
+  {
+    calls: ['KubernetesObjectApi.patch'],
+    grants: Object.values(KINDS).map((r) => cluster(r.group, r.resource, ['create', 'patch'])),
+    why: 'server-side apply of the children operator/desired builds: a patch, which creates an absent object',
+  },
+  {
+    calls: ['KubernetesObjectApi.delete'],
+    grants: [cluster('autoscaling', 'horizontalpodautoscalers', ['delete'])],
+    why: 'the HPA autoscaling no longer asks for (the other children go by garbage collection)',
+  },
+  {
+    calls: ['CustomObjectsApi.patchNamespacedCustomObjectStatus'],
+    grants: [cluster('scoring.dev', 'scoringmodels/status', ['patch'])],
+    why: 'status by server-side apply on the status subresource',
+  },
+  {
+    evidence: { file: 'operator/desired/labels.ts', text: 'blockOwnerDeletion: true' },
+    grants: [cluster('scoring.dev', 'scoringmodels/finalizers', ['update'])],
+    why: 'the API server asks for it of whoever sets blockOwnerDeletion on an owner reference',
+  },
+  {
+    calls: ['EventsV1Api.createNamespacedEvent'],
+    grants: [cluster('events.k8s.io', 'events', ['create'])],
+    why: 'one new event per condition transition',
+  },
+  {
+    calls: ['CoordinationV1Api.readNamespacedLease'],
+    grants: [{ role: 'Role', group: 'coordination.k8s.io', resource: 'leases', verbs: ['get'] }],
+    why: 'leader election reads the Lease',
+  },
+  {
+    calls: ['CoordinationV1Api.createNamespacedLease'],
+    grants: [{ role: 'Role', group: 'coordination.k8s.io', resource: 'leases', verbs: ['create'] }],
+    why: 'the first replica creates it',
+  },
+  {
+    calls: ['CoordinationV1Api.replaceNamespacedLease'],
+    grants: [{ role: 'Role', group: 'coordination.k8s.io', resource: 'leases', verbs: ['update'] }],
+    why: 'acquire, renew and release (a replace, guarded by resourceVersion)',
+  },
+];
+
+const needed = (uses: typeof USES) =>
+  new Set(uses.flatMap((u) => u.grants.flatMap((g) => g.verbs.map((v) => `${g.role} ${g.group}/${g.resource} ${v}`))));
+
+function granted(): Set<string> {
+  const rules = [
+    ...(find('ClusterRole', 'scoring-operator-manager').rules as Rule[]).map((r) => ['ClusterRole', r] as const),
+    ...(find('Role', 'scoring-operator-leader-election').rules as Rule[]).map((r) => ['Role', r] as const),
+  ];
+  const all = rules.flatMap(([role, r]) =>
+    r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${role} ${g}/${res} ${v}`))),
+  );
+  // A grant written twice would hide behind the set.
+  expect(new Set(all).size).toBe(all.length);
+  return new Set(all);
+}
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => join(root, dir, f));
+}
+
+/**
+ * Every method called on a client-node API client in operator/, as `ApiClass.method`: clients are found where they
+ * are made (`kc.makeApiClient(X)`, `X.makeApiClient(kc)`) or received (`name: XApi`).
+ */
+function apiCalls(): Set<string> {
+  const calls = new Set<string>();
+  for (const file of sources('operator')) {
+    const text = readFileSync(file, 'utf8');
+    const clients = new Map<string, string>();
+    for (const m of text.matchAll(/const (\w+) = (?:\w+\.makeApiClient\((\w+Api)\)|(\w+Api)\.makeApiClient\()/g)) {
+      clients.set(m[1]!, (m[2] ?? m[3])!);
+    }
+    for (const m of text.matchAll(/\b(\w+): (\w+Api)\b/g)) clients.set(m[1]!, m[2]!);
+    for (const [name, api] of clients) {
+      for (const m of text.matchAll(new RegExp(`\\b${name}\\.(\\w+)\\(`, 'g'))) calls.add(`${api}.${m[1]}`);
+    }
+  }
+  return calls;
+}
+
 describe('config/default', () => {
   it('puts every namespaced object in scoring-system, a namespace that enforces restricted pod security', () => {
     const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
@@ -40,23 +184,29 @@ describe('config/default', () => {
   });
 
   it('grants the operator exactly the verbs its code uses', () => {
-    expect(find('ClusterRole', 'scoring-operator-manager').rules).toEqual([
-      { apiGroups: ['scoring.dev'], resources: ['scoringmodels'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['scoring.dev'], resources: ['scoringmodels/status'], verbs: ['patch'] },
-      { apiGroups: ['scoring.dev'], resources: ['scoringmodels/finalizers'], verbs: ['update'] },
-      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch'] },
-      { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch'] },
-      {
-        apiGroups: ['autoscaling'],
-        resources: ['horizontalpodautoscalers'],
-        verbs: ['list', 'watch', 'create', 'patch', 'delete'],
-      },
-      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
-      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
-    ]);
-    expect(find('Role', 'scoring-operator-leader-election').rules).toEqual([
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
-    ]);
+    expect(granted()).toEqual(needed(USES));
+  });
+
+  it('justifies every API call in operator/ by an entry of USES (and no entry names a call no longer made)', () => {
+    const made = apiCalls();
+    expect([...made].filter((c) => !USES.some((u) => u.calls?.includes(c)))).toEqual([]);
+    expect(USES.flatMap((u) => u.calls ?? []).filter((c) => !made.has(c))).toEqual([]);
+    for (const { evidence } of USES.filter((u) => u.evidence)) {
+      expect(readFileSync(join(root, evidence!.file), 'utf8')).toContain(evidence!.text);
+    }
+  });
+
+  it('server-side applies exactly the kinds USES grants create and patch on', () => {
+    const built = new Set<string>();
+    for (const file of sources('operator/desired')) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/apiVersion: '([^']+)',\s*kind: '(\w+)'/g)) {
+        const group = m[1]!.includes('/') ? m[1]!.split('/')[0] : '';
+        expect(KINDS[m[2]!]).toEqual({ group, resource: expect.any(String) });
+        built.add(`${group}/${KINDS[m[2]!]!.resource}`);
+      }
+    }
+    const applied = USES.find((u) => u.calls?.includes('KubernetesObjectApi.patch'))!.grants;
+    expect(new Set(applied.map((g) => `${g.group}/${g.resource}`))).toEqual(built);
   });
 
   it('runs the operator non-root, read-only, without capabilities, probed, as its ServiceAccount', () => {
