@@ -5,10 +5,15 @@
 import { RequestError } from '../errors.js';
 import { elementCount, type Datatype, type NumericArray, type Tensor, type TensorSpec } from '../model.js';
 
-const FLOAT_TYPES = new Set<Datatype>(['FP16', 'FP32', 'FP64']);
+/** Largest finite magnitude of each float datatype. */
+const FLOAT_MAX: Partial<Record<Datatype, number>> = {
+  FP16: 65504,
+  FP32: 3.4028234663852886e38,
+  FP64: Number.MAX_VALUE,
+};
 
 export function isFloat(datatype: Datatype): boolean {
-  return FLOAT_TYPES.has(datatype);
+  return FLOAT_MAX[datatype] !== undefined;
 }
 
 const INT_RANGE: Partial<Record<Datatype, [number, number]>> = {
@@ -54,41 +59,47 @@ export function allocate(datatype: Datatype, length: number): NumericArray {
 }
 
 /**
- * Writes one JSON value into `out[index]` as `datatype`. `where` names the element for messages
- * (e.g. `X[3][1]`); it is only called when the value is bad, so building it costs nothing on the hot path.
+ * Writes one JSON value into `out[index]` as `datatype`, once checkValue has accepted it. `where` names the element
+ * for messages (e.g. `X[3][1]`); it is only called when the value is bad, so building it costs nothing on the hot path.
  */
 export function store(out: NumericArray, index: number, value: unknown, datatype: Datatype, where: () => string): void {
+  checkValue(value, datatype, where);
+  if (value === null) out[index] = NaN;
+  else if (typeof value === 'boolean') out[index] = value ? 1 : 0;
+  else if (out instanceof BigInt64Array || out instanceof BigUint64Array) out[index] = BigInt(value as number);
+  else out[index] = value as number;
+}
+
+/**
+ * Checks that a JSON value is one of `datatype`'s values: a number within a float's range (beyond it, a typed array
+ * would hold Infinity, not the value sent) or null for a missing one; an integer within an integer's range; a boolean
+ * or 0/1 for BOOL.
+ */
+export function checkValue(value: unknown, datatype: Datatype, where: () => string): void {
+  const max = FLOAT_MAX[datatype];
   if (typeof value === 'number') {
-    if (out instanceof Float32Array || out instanceof Float64Array) {
-      out[index] = value;
-      return;
+    if (max !== undefined) {
+      if (Math.abs(value) <= max) return;
+    } else {
+      const [low, high] = INT_RANGE[datatype]!;
+      if (Number.isInteger(value) && value >= low && value <= high) return;
     }
-    const range = INT_RANGE[datatype]!;
-    if (!Number.isInteger(value) || value < range[0] || value > range[1]) {
-      throw new RequestError(
-        400,
-        `${where()} is ${value}; expected ${datatype === 'BOOL' ? 'a boolean' : `an integer in ${datatype}'s range`}`,
-      );
-    }
-    if (out instanceof BigInt64Array || out instanceof BigUint64Array) out[index] = BigInt(value);
-    else out[index] = value;
+  } else if (value === null ? max !== undefined : typeof value === 'boolean' && datatype === 'BOOL') {
     return;
   }
-  if (value === null && (out instanceof Float32Array || out instanceof Float64Array)) {
-    out[index] = NaN;
-    return;
-  }
-  if (typeof value === 'boolean' && datatype === 'BOOL') {
-    (out as Uint8Array)[index] = value ? 1 : 0;
-    return;
-  }
-  throw new RequestError(400, `${where()} is ${describe(value)}; expected ${expectedValue(datatype)}`);
+  const shown = typeof value === 'number' ? String(value) : describe(value);
+  throw new RequestError(400, `${where()} is ${shown}; expected ${expectedValue(datatype)}`);
 }
 
 function expectedValue(datatype: Datatype): string {
-  if (datatype === 'BOOL') return 'a boolean';
-  if (isFloat(datatype)) return 'a number (or null for a missing value)';
-  return 'an integer';
+  if (datatype === 'BOOL') return 'a boolean (true, false, 1 or 0)';
+  const max = FLOAT_MAX[datatype];
+  if (max !== undefined) {
+    const range = datatype === 'FP64' ? '' : ` within ${datatype}'s range (±${Number(max.toPrecision(8))})`;
+    return `a number${range} (or null for a missing value)`;
+  }
+  const [low, high] = INT_RANGE[datatype]!;
+  return `an integer in ${datatype}'s range [${low}, ${high}]`;
 }
 
 export function describe(value: unknown): string {

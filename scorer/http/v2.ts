@@ -4,7 +4,7 @@
  */
 import { RequestError } from '../errors.js';
 import { DATATYPES, elementCount, type Datatype, type Model, type Tensor } from '../model.js';
-import { allocate, checkShape, describe, flatValues, store } from './tensor.js';
+import { allocate, checkShape, checkValue, describe, flatValues, isFloat, store } from './tensor.js';
 
 export const MODEL_VERSION = '1';
 
@@ -15,6 +15,7 @@ export interface InferRequest {
 }
 
 const DATATYPE_SET = new Set<string>(DATATYPES);
+const MAX_RANK = 32;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -50,30 +51,36 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number):
         `input "${name}": datatype ${JSON.stringify(datatype)} is not one of ${DATATYPES.join(', ')}`,
       );
     }
-    if (!compatible(datatype as Datatype, spec.datatype)) {
+    const accepted = acceptedDatatypes(spec.datatype);
+    if (!accepted.includes(datatype as Datatype)) {
       throw new RequestError(
         400,
-        `input "${name}": datatype ${datatype} cannot feed the model's ${spec.datatype} input`,
+        `input "${name}": datatype ${datatype} cannot feed the model's ${spec.datatype} input ` +
+          `(expected ${accepted.length > 1 ? `one of ${accepted.join(', ')}` : spec.datatype})`,
       );
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new RequestError(400, `input "${name}": "shape" must be an array of non-negative integers`);
     }
     const dims = shape as number[];
+    // The identity model takes any shape, so its rank is bounded here (nested data is walked that deep).
+    if (dims.length > MAX_RANK) {
+      throw new RequestError(400, `input "${name}": "shape" has ${dims.length} dimensions; at most ${MAX_RANK}`);
+    }
     if (model.format !== 'identity') checkShape({ name, shape: dims }, spec);
     if (dims.length > 0 && dims[0]! > maxRows) {
       throw new RequestError(413, `input "${name}" has ${dims[0]} rows; the limit is ${maxRows} per request`);
     }
     if (!Array.isArray(data)) throw new RequestError(400, `input "${name}": "data" must be an array`);
+    const flat = data.some(Array.isArray) ? flattenNested(data, name, dims) : data;
     const count = elementCount(dims);
-    const flat = flatten(data, name, count);
     if (flat.length !== count) {
       throw new RequestError(
         400,
         `input "${name}": shape [${dims.join(', ')}] holds ${count} values but "data" has ${flat.length}`,
       );
     }
-    tensors.push(toTensor(name, spec.datatype, dims, flat));
+    tensors.push(toTensor(name, datatype as Datatype, spec.datatype, dims, flat));
   }
   for (const spec of model.inputs) {
     if (!seen.has(spec.name)) throw new RequestError(400, `input "${spec.name}" is missing`);
@@ -95,28 +102,56 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number):
   return { ...(id !== undefined && { id }), inputs: tensors, ...(outputNames && { outputNames }) };
 }
 
-/** Numbers convert between numeric datatypes (values are range-checked); BYTES only feeds BYTES. */
-function compatible(given: Datatype, wanted: Datatype): boolean {
-  return (given === 'BYTES') === (wanted === 'BYTES');
+const INTEGERS: Datatype[] = ['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64'];
+const FLOATS: Datatype[] = ['FP16', 'FP32', 'FP64'];
+
+/**
+ * The datatypes a request may declare for a model input of `wanted`: the same one, any integer or float for a float
+ * input, any integer for an integer one (values are checked against both datatypes' ranges). BOOL and BYTES feed only
+ * their own kind: a number is not a boolean, a string not a number.
+ */
+function acceptedDatatypes(wanted: Datatype): Datatype[] {
+  if (isFloat(wanted)) return [wanted, ...FLOATS.filter((d) => d !== wanted), ...INTEGERS];
+  if (INTEGERS.includes(wanted)) return [wanted, ...INTEGERS.filter((d) => d !== wanted)];
+  return [wanted];
 }
 
-/** Flattens row-major nested data, refusing more values than the shape holds before doing the work. */
-function flatten(data: unknown[], name: string, limit: number): unknown[] {
-  if (!data.some(Array.isArray)) return data;
+/**
+ * Flattens row-major nested data that must follow `shape` exactly: at each depth an array of that dimension's size,
+ * values only at the last. A ragged row, or rows run together, is an error rather than a silent reshape.
+ */
+function flattenNested(data: unknown[], name: string, shape: number[]): unknown[] {
   const out: unknown[] = [];
-  const walk = (v: unknown[], depth: number): void => {
-    if (depth > 32) throw new RequestError(400, `input "${name}": "data" is nested too deeply`);
-    for (const x of v) {
-      if (Array.isArray(x)) walk(x, depth + 1);
-      else if (out.push(x) > limit)
-        throw new RequestError(400, `input "${name}": "data" has more values than its shape holds (${limit})`);
+  const path: number[] = [];
+  const fail = (problem: string) => {
+    const where = path.length === 0 ? '"data"' : `data${path.map((i) => `[${i}]`).join('')}`;
+    return new RequestError(400, `input "${name}": ${where} ${problem}`);
+  };
+  const walk = (v: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      if (Array.isArray(v)) throw fail(`is an array; shape [${shape.join(', ')}] nests ${shape.length} deep`);
+      out.push(v);
+      return;
     }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      const what = !Array.isArray(v) ? `is ${describe(v)}` : `has ${v.length} element${v.length === 1 ? '' : 's'}`;
+      throw fail(
+        `${what}; shape [${shape.join(', ')}] expects an array of ${shape[depth]} there ` +
+          '(nested data must follow the shape; flat data must hold all its values)',
+      );
+    }
+    path.push(0);
+    for (let i = 0; i < v.length; i++) {
+      path[depth] = i;
+      walk(v[i], depth + 1);
+    }
+    path.pop();
   };
   walk(data, 0);
   return out;
 }
 
-function toTensor(name: string, datatype: Datatype, shape: number[], flat: unknown[]): Tensor {
+function toTensor(name: string, declared: Datatype, datatype: Datatype, shape: number[], flat: unknown[]): Tensor {
   if (datatype === 'BYTES') {
     const strings = flat.map((v, i) => {
       if (typeof v !== 'string')
@@ -126,7 +161,10 @@ function toTensor(name: string, datatype: Datatype, shape: number[], flat: unkno
     return { name, datatype, shape, data: strings };
   }
   const data = allocate(datatype, flat.length);
-  for (let i = 0; i < flat.length; i++) store(data, i, flat[i], datatype, () => `input "${name}": data[${i}]`);
+  const where = (i: number) => () => `input "${name}": data[${i}]`;
+  // Values must be the declared datatype's (INT8 data holds integers in INT8's range) and fit the model's.
+  if (declared !== datatype) for (let i = 0; i < flat.length; i++) checkValue(flat[i], declared, where(i));
+  for (let i = 0; i < flat.length; i++) store(data, i, flat[i], datatype, where(i));
   return { name, datatype, shape, data };
 }
 

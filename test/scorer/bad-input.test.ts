@@ -219,11 +219,96 @@ const cases: Case[] = [
     error: /shape \[2, 7\] holds 14 values but "data" has 7/,
   },
   {
-    name: 'nested data with too many values',
+    name: 'nested data with more rows than the shape',
     path: '/v2/models/xgb_regressor/infer',
     body: v2([x([ROW, ROW])]),
     status: 400,
-    error: /"data" has more values than its shape holds \(7\)/,
+    error: /^input "X": "data" has 2 elements; shape \[1, 7\] expects an array of 1 there \(nested data must follow/,
+  },
+  {
+    name: 'ragged nested rows',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([ROW.slice(1), [...ROW, 8]], { shape: [2, 7] })]),
+    status: 400,
+    error: /^input "X": data\[0\] has 6 elements; shape \[2, 7\] expects an array of 7 there/,
+  },
+  {
+    name: 'two rows run together into one nested row',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([[...ROW, ...ROW]], { shape: [2, 7] })]),
+    status: 400,
+    error: /^input "X": "data" has 1 element; shape \[2, 7\] expects an array of 2 there/,
+  },
+  {
+    name: 'nested data mixing a row and loose values',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([ROW, 0.5], { shape: [2, 7] })]),
+    status: 400,
+    error: /^input "X": data\[1\] is number; shape \[2, 7\] expects an array of 7 there/,
+  },
+  {
+    name: 'data nested deeper than the shape',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([[[0.1], ...ROW.slice(1)]])]),
+    status: 400,
+    error: /^input "X": data\[0\]\[0\] is an array; shape \[1, 7\] nests 2 deep$/,
+  },
+  {
+    name: 'a shape of too many dimensions',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x(ROW, { shape: new Array(33).fill(1) })]),
+    status: 400,
+    error: /^input "X": "shape" has 33 dimensions; at most 32$/,
+  },
+  {
+    name: 'BOOL for a float input',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([0.5, 1, 0, 1, 0, 1, 0], { datatype: 'BOOL' })]),
+    status: 400,
+    error:
+      /^input "X": datatype BOOL cannot feed the model's FP32 input \(expected one of FP32, FP16, FP64, INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64\)$/,
+  },
+  {
+    name: 'INT8 data that is not an integer',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([1000.5, 2, 3, 4, 5, 6, 7], { datatype: 'INT8' })]),
+    status: 400,
+    error: /^input "X": data\[0\] is 1000\.5; expected an integer in INT8's range \[-128, 127\]$/,
+  },
+  {
+    name: "INT8 data outside INT8's range",
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([1, 2, 3, 4, 5, 6, 1000], { datatype: 'INT8' })]),
+    status: 400,
+    error: /^input "X": data\[6\] is 1000; expected an integer in INT8's range \[-128, 127\]$/,
+  },
+  {
+    name: 'a negative UINT16',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([1, 2, -3, 4, 5, 6, 7], { datatype: 'UINT16' })]),
+    status: 400,
+    error: /^input "X": data\[2\] is -3; expected an integer in UINT16's range \[0, 65535\]$/,
+  },
+  {
+    name: "FP16 data outside FP16's range",
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([1, 2, 3, 70000, 5, 6, 7], { datatype: 'FP16' })]),
+    status: 400,
+    error: /^input "X": data\[3\] is 70000; expected a number within FP16's range \(±65504\) \(or null/,
+  },
+  {
+    name: "FP64 data outside the model's FP32 range",
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([1e39, 2, 3, 4, 5, 6, 7], { datatype: 'FP64' })]),
+    status: 400,
+    error: /^input "X": data\[0\] is 1e\+39; expected a number within FP32's range \(±3\.4028235e\+38\)/,
+  },
+  {
+    name: 'a boolean in FP32 data',
+    path: '/v2/models/xgb_regressor/infer',
+    body: v2([x([true, 2, 3, 4, 5, 6, 7])]),
+    status: 400,
+    error: /^input "X": data\[0\] is boolean; expected a number within FP32's range/,
   },
   {
     name: 'data that is not an array',
@@ -283,10 +368,79 @@ describe('the scorer answers bad input with a 4xx and a message naming the probl
     expect(message).not.toMatch(/\n\s+at /);
   });
 
+  it('takes integer datatypes for a float input, and nested data that follows the shape', async () => {
+    const ints = [1, -2, 3, 0, 5, 6, -7];
+    const as = async (datatype: string, data: unknown, shape = [1, 7]) => {
+      const reply = await request(
+        `${scorer.url}/v2/models/xgb_regressor/infer`,
+        'POST',
+        v2([x(data, { datatype, shape })]),
+      );
+      expect(reply.status).toBe(200);
+      return (reply.body as { outputs: { data: number[] }[] }).outputs[0]!.data;
+    };
+    const expected = await as('FP32', ints);
+    expect(await as('INT8', ints)).toEqual(expected);
+    expect(await as('FP64', [ints])).toEqual(expected);
+    expect(await as('INT32', [ints, ints], [2, 7])).toEqual([...expected, ...expected]);
+  });
+
   it('keeps serving after all of them', async () => {
     const reply = await request(`${scorer.url}/score`, 'POST', { X: ROW });
     expect(reply.status).toBe(200);
     expect((reply.body as { score: number[] }).score).toHaveLength(1);
     expect(scorer.logs.filter((l) => l.level === 50)).toEqual([]);
+  });
+});
+
+describe('V2 datatypes and values for an integer input', () => {
+  // onnx_int64_input: input "x" of datatype INT64, shape [-1, 4]
+  const MODEL_INT64 = fileURLToPath(new URL('../fixtures/generated/onnx_int64_input.onnx', import.meta.url));
+  const infer = '/v2/models/onnx_int64_input/infer';
+  const int = (datatype: string, data: unknown) => v2([{ name: 'x', datatype, shape: [1, 4], data }]);
+  const INTEGERS = 'INT8, INT16, INT32, UINT8, UINT16, UINT32, UINT64';
+  let scorer: TestScorer;
+  beforeAll(async () => {
+    scorer = await startTestScorer({ MODEL_URI: MODEL_INT64 });
+    await scorer.ready;
+  });
+  afterAll(() => scorer.close());
+
+  it.each([
+    {
+      name: 'FP32 for an INT64 input',
+      body: int('FP32', [1, 2, 3, 4]),
+      error: `input "x": datatype FP32 cannot feed the model's INT64 input (expected one of INT64, ${INTEGERS})`,
+    },
+    {
+      name: 'BOOL for an INT64 input',
+      body: int('BOOL', [true, false, true, false]),
+      error: `input "x": datatype BOOL cannot feed the model's INT64 input (expected one of INT64, ${INTEGERS})`,
+    },
+    {
+      name: 'a fraction in INT64 data',
+      body: int('INT64', [1, 2.5, 3, 4]),
+      error: `input "x": data[1] is 2.5; expected an integer in INT64's range [-9007199254740991, 9007199254740991]`,
+    },
+    {
+      name: 'a null in INT64 data',
+      body: int('INT64', [1, 2, null, 4]),
+      error: `input "x": data[2] is null; expected an integer in INT64's range [-9007199254740991, 9007199254740991]`,
+    },
+    {
+      name: "UINT8 data outside UINT8's range",
+      body: int('UINT8', [1, 2, 3, 300]),
+      error: `input "x": data[3] is 300; expected an integer in UINT8's range [0, 255]`,
+    },
+  ])('$name -> 400', async ({ body, error }) => {
+    const reply = await request(`${scorer.url}${infer}`, 'POST', body);
+    expect(reply).toMatchObject({ status: 400, body: { error } });
+  });
+
+  it('takes a narrower integer datatype', async () => {
+    const wide = await request(`${scorer.url}${infer}`, 'POST', int('INT64', [1, 2, 3, 4]));
+    const narrow = await request(`${scorer.url}${infer}`, 'POST', int('UINT8', [1, 2, 3, 4]));
+    expect(wide.status).toBe(200);
+    expect(narrow).toMatchObject({ status: 200, body: { outputs: (wide.body as { outputs: unknown }).outputs } });
   });
 });
