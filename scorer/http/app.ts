@@ -60,19 +60,25 @@ export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOpt
       next();
     };
 
-  /** The served model, or an error: 404 for another name, 503 while loading. */
+  /** 404 for a name other than the loaded model's, or a version other than MODEL_VERSION (the only one). */
+  const checkNamed = (name: string, version: string | undefined): void => {
+    const model = state.model;
+    if (model && name !== model.name) throw new RequestError(404, `model "${name}" not found`);
+    if (version !== undefined && version !== MODEL_VERSION) {
+      throw new RequestError(404, `model "${name}" has no version "${version}" (versions: ${MODEL_VERSION})`);
+    }
+  };
+
+  /** The served model, or an error: 404 for another name or version, 503 while loading. */
   const modelFor = (name: string | undefined, version?: string): Model => {
     const model = state.model;
     if (!model) throw new RequestError(503, 'the model is not loaded yet');
-    if (name !== undefined && name !== model.name) throw new RequestError(404, `model "${name}" not found`);
-    if (version !== undefined && version !== MODEL_VERSION) {
-      throw new RequestError(404, `model "${model.name}" has no version "${version}" (versions: ${MODEL_VERSION})`);
-    }
+    if (name !== undefined) checkNamed(name, version);
     return model;
   };
 
   const predict = async (model: Model, inputs: Tensor[], res: Response<unknown, Locals>, outputs?: string[]) => {
-    res.locals.rows = inputs[0]?.shape.length ? inputs[0].shape[0]! : 1;
+    res.locals.rows = rowCount(model, inputs);
     let result: Tensor[];
     try {
       result = await model.predict(inputs, outputs);
@@ -106,8 +112,7 @@ export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOpt
       res.json(modelMetadata(modelFor(req.params.name, req.params.version)));
     });
     app.get(`${prefix}/ready`, route(`${prefix}/ready`), (req: Request<{ name: string; version?: string }>, res) => {
-      const model = state.model;
-      if (model && req.params.name !== model.name) throw new RequestError(404, `model "${req.params.name}" not found`);
+      checkNamed(req.params.name, req.params.version);
       res.status(ready() ? 200 : 503).json({ name: req.params.name, ready: ready() });
     });
     app.post(
@@ -149,6 +154,17 @@ export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOpt
   });
 
   return app;
+}
+
+/**
+ * The rows a request scores: the first input's batch dimension. A tensor of lower rank than the model's input (the
+ * identity model's flat row `{"X": [1, 2]}`, shape [2]) is one row, not one row per value.
+ */
+function rowCount(model: Model, inputs: readonly Tensor[]): number {
+  const tensor = inputs[0];
+  if (!tensor) return 0;
+  const rank = model.inputs.find((s) => s.name === tensor.name)?.shape.length;
+  return tensor.shape.length > 0 && tensor.shape.length === rank ? tensor.shape[0]! : 1;
 }
 
 function oneLine(err: unknown): string {

@@ -87,8 +87,11 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number):
   }
 
   let outputNames: string[] | undefined;
-  if (outputs !== undefined) {
-    if (!Array.isArray(outputs)) throw new RequestError(400, '"outputs" must be an array of {name}');
+  if (outputs !== undefined && !Array.isArray(outputs)) {
+    throw new RequestError(400, '"outputs" must be an array of {name}');
+  }
+  // An empty list names no output in particular: every output, as when "outputs" is absent.
+  if (outputs !== undefined && outputs.length > 0) {
     outputNames = outputs.map((o: unknown, k) => {
       if (!isObject(o) || typeof o.name !== 'string')
         throw new RequestError(400, `"outputs[${k}].name" must be a string`);

@@ -55,6 +55,26 @@ describe('the identity model (the seed tutorial contract)', () => {
     expect(lines[0]).toMatchObject({ method: 'POST', route: '/score', status: 200, rows: 3 });
     expect(typeof lines[0]!.ms).toBe('number');
   });
+
+  it('counts a flat row as one row, in the request log and in scorer_rows_scored_total', async () => {
+    const rowsScored = async () => {
+      const text = (await request(`${scorer.url}/metrics`)).body as string;
+      return Number(/^scorer_rows_scored_total (\d+)$/m.exec(text)![1]);
+    };
+    const before = await rowsScored();
+    const logged = scorer.logs.length;
+    await request(`${scorer.url}/score`, 'POST', { X: [1, 2, 3, 4, 5] });
+    await request(`${scorer.url}/v2/models/identity/infer`, 'POST', {
+      inputs: [{ name: 'X', datatype: 'FP64', shape: [4], data: [1, 2, 3, 4] }],
+    });
+    expect(await rowsScored()).toBe(before + 2);
+    await request(`${scorer.url}/score`, 'POST', { X: [[1, 2, 3, 4, 5]] });
+    await request(`${scorer.url}/score`, 'POST', { X: [[1], [2], [3]] });
+    expect(await rowsScored()).toBe(before + 6);
+    await new Promise((r) => setTimeout(r, 20));
+    const rows = scorer.logs.slice(logged).filter((l) => l.msg === 'request' && l.route !== '/metrics');
+    expect(rows.map((l) => l.rows)).toEqual([1, 1, 1, 3]);
+  });
 });
 
 describe('the Open Inference Protocol endpoints', () => {
@@ -90,6 +110,20 @@ describe('the Open Inference Protocol endpoints', () => {
 
   it('accepts the versioned path for version 1', async () => {
     expect((await request(`${scorer.url}/v2/models/xgb_multiclass/versions/1`)).status).toBe(200);
+    expect((await request(`${scorer.url}/v2/models/xgb_multiclass/versions/1/ready`)).status).toBe(200);
+  });
+
+  it('answers every output for an empty "outputs" list, as without one', async () => {
+    const meta = (await request(`${scorer.url}/v2/models/xgb_multiclass`)).body as { inputs: { shape: number[] }[] };
+    const features = meta.inputs[0]!.shape[1]!;
+    const infer = (extra: object) =>
+      request(`${scorer.url}/v2/models/xgb_multiclass/infer`, 'POST', {
+        inputs: [{ name: 'X', datatype: 'FP32', shape: [1, features], data: new Array(features).fill(0.5) }],
+        ...extra,
+      });
+    const all = await infer({});
+    expect(all.status).toBe(200);
+    expect(await infer({ outputs: [] })).toMatchObject({ status: 200, body: all.body as object });
   });
 
   it('exports request, latency, row, in-flight and model-load metrics', async () => {

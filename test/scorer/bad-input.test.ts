@@ -126,6 +126,21 @@ const cases: Case[] = [
     status: 404,
     error: /has no version "9"/,
   },
+  {
+    name: 'readiness of an unknown model version',
+    method: 'GET',
+    path: '/v2/models/xgb_regressor/versions/9/ready',
+    body: undefined,
+    status: 404,
+    error: /^model "xgb_regressor" has no version "9" \(versions: 1\)$/,
+  },
+  {
+    name: 'infer on an unknown model version',
+    path: '/v2/models/xgb_regressor/versions/2/infer',
+    body: v2([x(ROW)]),
+    status: 404,
+    error: /^model "xgb_regressor" has no version "2" \(versions: 1\)$/,
+  },
   { name: 'a malformed URL escape', path: '/v2/models/%E0%A4%A/infer', body: v2([x(ROW)]), status: 400, error: /.+/ },
   {
     name: 'infer without "inputs"',

@@ -105,6 +105,27 @@ describe('MODEL_OUTPUT', () => {
     }
   });
 
+  it('answers every output for an empty V2 "outputs" list, as without one', async () => {
+    const scorer = await startTestScorer({ MODEL_URI: classifier.path });
+    try {
+      await scorer.ready;
+      const infer = (extra: object) =>
+        request(`${scorer.url}/v2/models/onnx_two_outputs/infer`, 'POST', {
+          inputs: [{ name: 'float_input', datatype: 'FP32', shape: [2, 6], data: classifier.inputs.slice(0, 2) }],
+          ...extra,
+        });
+      const all = await infer({});
+      expect(all.status).toBe(200);
+      expect((all.body as { outputs: { name: string }[] }).outputs.map((o) => o.name)).toEqual([
+        'label',
+        'probabilities',
+      ]);
+      expect(await infer({ outputs: [] })).toMatchObject({ status: 200, body: all.body as object });
+    } finally {
+      await scorer.close();
+    }
+  });
+
   it('defaults to the first output (the label)', async () => {
     const scorer = await startTestScorer({ MODEL_URI: classifier.path });
     try {
