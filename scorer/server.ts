@@ -1,6 +1,6 @@
 /** Starts the scorer: listen first (live, not ready), load and warm up the model, then report ready. */
 import { once } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ScorerConfig } from './config.js';
@@ -37,6 +37,7 @@ export async function startScorer(
   const server = app.listen(config.port, config.host);
   // Keep-alive longer than common load balancers' idle timeouts, so they close first and never reuse a dead socket.
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server);
   const connections = trackConnections(server);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -95,6 +96,37 @@ export async function startScorer(
   };
 
   return { url, server, state, metrics, ready, shutdown };
+}
+
+/**
+ * Requests Node's HTTP parser refuses never reach express; Node's own answer is a bare 400 without a body. Give them
+ * the same `{"error": ...}` every other bad request gets: 431 for headers over the limit, 408 for a request that
+ * did not arrive in time, 400 for anything else the parser cannot read.
+ */
+function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string }, socket: Socket) => {
+    // A reset or closed connection has no one left to read an answer; one whose pipelined response is already under
+    // way cannot take another in its middle (Node's own handler makes the same check, on the same private field).
+    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent === true;
+    if (err.code === 'ECONNRESET' || !socket.writable || inProgress) {
+      socket.destroy();
+      return;
+    }
+    let status = 400;
+    let error = `malformed HTTP request: ${err.reason ?? err.message}`;
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      status = 431;
+      error = `the request's headers are over the limit of ${maxHeaderSize} bytes`;
+    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      status = 408;
+      error = 'the request did not arrive in time';
+    }
+    const body = JSON.stringify({ error });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }
 
 /** While draining, a kept-alive connection without a request for this long is ended (clients reuse theirs at once). */

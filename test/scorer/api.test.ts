@@ -1,4 +1,7 @@
 /** The scorer's HTTP surface beyond predictions: the seed contract, health, metadata, metrics and request logs. */
+import { once } from 'node:events';
+import { maxHeaderSize } from 'node:http';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ModelLoadError } from '../../scorer/errors.js';
@@ -174,5 +177,54 @@ describe('readiness follows the model', () => {
     } finally {
       await scorer.close();
     }
+  });
+});
+
+describe("requests Node's HTTP parser refuses", () => {
+  let scorer: TestScorer;
+  beforeAll(async () => {
+    scorer = await startTestScorer({ MODEL_URI: 'identity' });
+    await scorer.ready;
+  });
+  afterAll(() => scorer.close());
+
+  /** Writes `raw` on a fresh socket and returns the status and JSON body of the answer, read until the server closes. */
+  async function send(raw: string): Promise<{ status: number; body: unknown }> {
+    const { hostname, port } = new URL(scorer.url);
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    socket.write(raw);
+    await once(socket, 'close');
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/\r\ncontent-type: application\/json/i);
+    return { status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(head!)?.[1]), body: JSON.parse(body!) };
+  }
+
+  it('answers a Content-Length that is not a number with 400 and a JSON error', async () => {
+    expect(await send('POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{"X": [1]}')).toEqual({
+      status: 400,
+      body: { error: 'malformed HTTP request: Invalid character in Content-Length' },
+    });
+  });
+
+  it('answers a request line that is not HTTP with 400 and a JSON error', async () => {
+    expect(await send('HELLO THERE\r\n\r\n')).toEqual({
+      status: 400,
+      body: { error: expect.stringMatching(/^malformed HTTP request: \w/) },
+    });
+  });
+
+  it('answers headers over the limit with 431 and a JSON error', async () => {
+    const big = `GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(maxHeaderSize + 1)}\r\n\r\n`;
+    expect(await send(big)).toEqual({
+      status: 431,
+      body: { error: `the request's headers are over the limit of ${maxHeaderSize} bytes` },
+    });
+  });
+
+  it('keeps serving afterwards', async () => {
+    expect((await request(`${scorer.url}/score`, 'POST', { X: [1] })).status).toBe(200);
   });
 });
