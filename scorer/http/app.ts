@@ -146,7 +146,9 @@ export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOpt
     // Errors from express itself (a malformed URL escape, say) carry their own 4xx status.
     const status = (err as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(status).json({ error: oneLine(err) });
+      // The router's "Failed to decode param '%E0%A4%A'" says what is wrong, not what was expected.
+      const expected = err instanceof URIError ? ': expected a path percent-encoded as UTF-8' : '';
+      res.status(status).json({ error: `${oneLine(err)}${expected}` });
       return;
     }
     log.error({ err }, 'unexpected error');

@@ -121,7 +121,11 @@ async function downloadOnce(target: URL, limits: FetchLimits): Promise<Uint8Arra
     }
   } catch (err) {
     if ((err as Error).message.includes('DOWNLOAD_MAX_BYTES')) throw err;
-    throw new Retryable(networkReason(err, limits.downloadTimeoutMs), { cause: err });
+    const of = Number.isNaN(declared) ? '' : ` of ${declared}`;
+    throw new Retryable(
+      `the download ended after ${total}${of} bytes: ${networkReason(err, limits.downloadTimeoutMs)}`,
+      { cause: err },
+    );
   }
   if (!Number.isNaN(declared) && total !== declared) {
     throw new Retryable(`the download ended after ${total} of ${declared} bytes`);

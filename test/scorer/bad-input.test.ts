@@ -141,7 +141,13 @@ const cases: Case[] = [
     status: 404,
     error: /^model "xgb_regressor" has no version "2" \(versions: 1\)$/,
   },
-  { name: 'a malformed URL escape', path: '/v2/models/%E0%A4%A/infer', body: v2([x(ROW)]), status: 400, error: /.+/ },
+  {
+    name: 'a malformed URL escape',
+    path: '/v2/models/%E0%A4%A/infer',
+    body: v2([x(ROW)]),
+    status: 400,
+    error: /^Failed to decode param '%E0%A4%A': expected a path percent-encoded as UTF-8$/,
+  },
   {
     name: 'infer without "inputs"',
     path: '/v2/models/xgb_regressor/infer',
