@@ -21,15 +21,12 @@ async function main(config: OperatorConfig): Promise<void> {
   const identity = config.identity ?? `${hostname()}_${process.pid}`;
   const kc = new KubeConfig();
   kc.loadFromDefault();
-  const metrics = new OperatorMetrics();
   const queue = new WorkQueue();
+  const metrics = new OperatorMetrics(() => queue.len());
   const informers = new InformerSet({
     kc,
     namespaces: config.watchNamespaces,
-    enqueue: (key) => {
-      queue.add(key);
-      metrics.queueDepth.set(queue.len());
-    },
+    enqueue: (key) => queue.add(key),
     log,
     metrics,
   });
@@ -50,19 +47,18 @@ async function main(config: OperatorConfig): Promise<void> {
       queue,
       config.workers,
       async (key) => {
-        const started = performance.now();
         const keyLog = log.child({ scoringmodel: key });
         const outcome = await reconcile(key, { state: informers, writer, config, written, log: keyLog });
-        metrics.reconcileSeconds.observe((performance.now() - started) / 1000);
         keyLog.debug({ ...outcome }, 'reconciled');
       },
       {
-        onSuccess: () => {
+        onSuccess: (_key, ms) => {
           metrics.reconciles.inc({ result: 'success' });
-          metrics.queueDepth.set(queue.len());
+          metrics.reconcileSeconds.observe(ms / 1000);
         },
-        onError: (key, err, retryInMs) => {
+        onError: (key, err, retryInMs, ms) => {
           metrics.reconciles.inc({ result: 'error' });
+          metrics.reconcileSeconds.observe(ms / 1000);
           metrics.retries.inc();
           log.warn({ scoringmodel: key, err: describeError(err), retryInMs }, 'reconcile failed; retrying');
         },

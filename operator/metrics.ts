@@ -15,11 +15,7 @@ export class OperatorMetrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
-  readonly queueDepth = new Gauge({
-    name: 'scoring_operator_queue_depth',
-    help: 'Keys waiting in the work queue.',
-    registers: [this.registry],
-  });
+  readonly queueDepth: Gauge;
   readonly retries = new Counter({
     name: 'scoring_operator_retries_total',
     help: 'Keys requeued with backoff after an error.',
@@ -43,7 +39,16 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** `queueDepth` is read at each scrape, so that every way a key enters or leaves the queue shows. */
+  constructor(queueDepth: () => number) {
+    this.queueDepth = new Gauge({
+      name: 'scoring_operator_queue_depth',
+      help: 'Keys waiting in the work queue.',
+      registers: [this.registry],
+      collect() {
+        this.set(queueDepth());
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 }

@@ -200,6 +200,29 @@ describe('startWorkers', () => {
     await workers;
   });
 
+  it('reports how long a processing took, failed or not', async () => {
+    const q = new WorkQueue({ clock: new ManualClock() });
+    const took: string[] = [];
+    const workers = startWorkers(
+      q,
+      1,
+      async (key) => {
+        await new Promise((r) => setTimeout(r, 20));
+        if (key === 'bad') throw new Error('conflict');
+      },
+      {
+        onSuccess: (key, ms) => took.push(`${key} ${ms >= 15}`),
+        onError: (key, _err, _retryInMs, ms) => took.push(`${key} ${ms >= 15}`),
+      },
+    );
+    q.add('good');
+    q.add('bad');
+    await new Promise((r) => setTimeout(r, 100));
+    q.shutDown();
+    await workers;
+    expect(took).toEqual(['good true', 'bad true']);
+  });
+
   it('forgets a key’s failures once it is processed successfully', async () => {
     const clock = new ManualClock();
     const q = new WorkQueue({ baseDelayMs: 100, clock });

@@ -126,8 +126,9 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** What a worker reports of each key it processed; `ms` is how long the processing took, either way. */
 export interface WorkerHooks {
-  onError?(key: string, err: unknown, retryInMs: number): void;
+  onError?(key: string, err: unknown, retryInMs: number, ms: number): void;
   onSuccess?(key: string, ms: number): void;
 }
 
@@ -150,7 +151,7 @@ export function startWorkers(
         safely(() => hooks.onSuccess?.(key, performance.now() - started));
       } catch (err) {
         const retryInMs = queue.addRateLimited(key);
-        safely(() => hooks.onError?.(key, err, retryInMs));
+        safely(() => hooks.onError?.(key, err, retryInMs, performance.now() - started));
       } finally {
         queue.done(key);
       }
