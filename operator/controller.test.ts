@@ -12,6 +12,7 @@ import type {
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
+import { FIELD_MANAGER } from './desired/labels.js';
 import { WrittenStatuses } from './written-status.js';
 import {
   isSubset,
@@ -59,9 +60,19 @@ class Recorder implements ClusterWriter {
   constructor(world: World) {
     this.world = world;
   }
+  readonly handedOver: KubernetesObject[] = [];
   async apply(o: KubernetesObject) {
     this.calls.push(`apply ${o.kind}`);
-    this.world.put(o);
+    const ownsReplicas = (o as V1Deployment).spec?.replicas !== undefined;
+    const fieldsV1 = ownsReplicas ? { 'f:spec': { 'f:replicas': {} } } : {};
+    this.world.put({
+      ...o,
+      metadata: { ...o.metadata, managedFields: [{ manager: FIELD_MANAGER, operation: 'Apply', fieldsV1 }] },
+    });
+  }
+  async handOver(o: KubernetesObject) {
+    this.calls.push(`hand over ${o.kind}`);
+    this.handedOver.push(o);
   }
   async delete(ref: ObjectRef) {
     this.calls.push(`delete ${ref.kind}`);
@@ -165,6 +176,38 @@ describe('reconcile', () => {
     expect(world.hpa('ml', 'churn')).toBeUndefined();
   });
 
+  it('hands the replicas it owns to another field manager, at their live value, when autoscaling is added', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' }, replicas: 3 });
+    await run();
+    const sm = world.scoringModel('ml', 'churn')!;
+    world.put({
+      ...sm,
+      spec: { model: { uri: 'm.onnx' }, replicas: 3, autoscaling: { minReplicas: 2, maxReplicas: 5 } },
+      metadata: { ...sm.metadata, generation: 2 },
+    } as KubernetesObject);
+    writer.calls.length = 0;
+    await run();
+    // The pod template is unchanged, yet the Deployment is applied: without replicas, letting go of them.
+    expect(writer.calls).toEqual([
+      'hand over Deployment',
+      'apply Deployment',
+      'apply HorizontalPodAutoscaler',
+      'apply status',
+    ]);
+    expect(writer.handedOver).toEqual([
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'churn', namespace: 'ml' },
+        spec: { replicas: 3 },
+      },
+    ]);
+    expect(world.deployment('ml', 'churn')!.spec).not.toHaveProperty('replicas');
+    writer.calls.length = 0;
+    await run();
+    expect(writer.calls).toEqual([]);
+  });
+
   it('leaves an HPA it does not own alone', async () => {
     const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
     world.put({
@@ -191,6 +234,23 @@ describe('reconcile', () => {
       },
     ]);
     expect(writer.events).toMatchObject([{ type: 'Warning', reason: 'InvalidSpec' }]);
+  });
+
+  it('marks a name the Service cannot take InvalidSpec (admitted before the CRD checked names)', async () => {
+    const world = new World();
+    world.put({
+      apiVersion: 'scoring.dev/v1alpha1',
+      kind: 'ScoringModel',
+      metadata: { name: 'churn.v1', namespace: 'ml', uid: 'u1', generation: 1, resourceVersion: '1' },
+      spec: { model: { uri: 'm.onnx' } },
+    } as KubernetesObject);
+    const writer = new Recorder(world);
+    await reconcile('ml/churn.v1', { state: world, writer, config, written: new WrittenStatuses(), log });
+    expect(writer.calls).toEqual(['apply status']);
+    expect(world.scoringModel('ml', 'churn.v1')!.status!.conditions![0]).toMatchObject({
+      reason: 'InvalidSpec',
+      message: expect.stringContaining('metadata.name must be a DNS-1035 label'),
+    });
   });
 
   it('records events on transitions only', async () => {
@@ -242,6 +302,17 @@ describe('isSubset', () => {
     expect(isSubset({ a: 1 }, { a: 2 })).toBe(false);
     expect(isSubset({ l: [{ x: 1 }] }, { l: [{ x: 1 }, { x: 2 }] })).toBe(false);
     expect(isSubset({ o: {} }, {})).toBe(false);
+  });
+
+  it('matches resource quantities by value, as the API server stores them canonical', () => {
+    const resources = (cpu: string, memory: string) => ({ containers: [{ resources: { requests: { cpu, memory } } }] });
+    expect(isSubset(resources('0.5', '1024Mi'), resources('500m', '1Gi'))).toBe(true);
+    expect(isSubset(resources('0.5', '1024Mi'), resources('500m', '1G'))).toBe(false);
+    expect(isSubset({ emptyDir: { sizeLimit: '65536Ki' } }, { emptyDir: { sizeLimit: '64Mi' } })).toBe(true);
+  });
+
+  it('compares anything else as text, quantity-like or not', () => {
+    expect(isSubset({ env: [{ name: 'CPU', value: '0.5' }] }, { env: [{ name: 'CPU', value: '500m' }] })).toBe(false);
   });
 });
 

@@ -12,6 +12,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
+  nameProblem,
   parseSpec,
   type Condition,
   type ScoringModel,
@@ -19,6 +20,7 @@ import {
   type ScoringModelStatus,
 } from './api/v1alpha1.js';
 import { desiredDeployment, type DesiredConfig } from './desired/deployment.js';
+import { FIELD_MANAGER } from './desired/labels.js';
 import { desiredHPA } from './desired/hpa.js';
 import { desiredService } from './desired/service.js';
 import {
@@ -30,6 +32,8 @@ import {
   transitions,
   type ConditionDraft,
 } from './status.js';
+import { appliedBy } from './managed-fields.js';
+import { sameQuantity } from './quantity.js';
 import type { WrittenStatuses } from './written-status.js';
 
 /** What the reconciler reads: the informers' caches. */
@@ -64,6 +68,11 @@ export interface ObjectRef {
 export interface ClusterWriter {
   /** Server-side apply, field manager scoring-operator, force. */
   apply(object: KubernetesObject): Promise<void>;
+  /**
+   * Server-side apply as the hand-over field manager, without force: a conflict means another manager (the HPA
+   * controller) already owns the fields, and there is nothing to hand over.
+   */
+  handOver(object: KubernetesObject): Promise<void>;
   delete(ref: ObjectRef): Promise<void>;
   /** Server-side apply of the status subresource; resolves to the resourceVersion the object then has. */
   applyStatus(sm: ScoringModelObject, status: ScoringModelStatus): Promise<string | undefined>;
@@ -89,18 +98,29 @@ export interface ReconcileOutcome {
 
 /**
  * True when every field of `desired` holds the same value in `actual` (the API server adds defaults beside them).
- * Lists match element by element, so an added or removed element is a difference.
+ * Lists match element by element, so an added or removed element is a difference. Resource quantities match by
+ * value: the API server stores them canonical ("0.5" as "500m").
  */
-export function isSubset(desired: unknown, actual: unknown): boolean {
+export function isSubset(desired: unknown, actual: unknown, path: readonly string[] = []): boolean {
   if (desired === undefined) return true;
   if (Array.isArray(desired)) {
-    return Array.isArray(actual) && actual.length === desired.length && desired.every((d, i) => isSubset(d, actual[i]));
+    return (
+      Array.isArray(actual) &&
+      actual.length === desired.length &&
+      desired.every((d, i) => isSubset(d, actual[i], [...path, '[]']))
+    );
   }
   if (desired !== null && typeof desired === 'object') {
     if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
-    return Object.entries(desired).every(([k, v]) => isSubset(v, (actual as Record<string, unknown>)[k]));
+    return Object.entries(desired).every(([k, v]) => isSubset(v, (actual as Record<string, unknown>)[k], [...path, k]));
   }
-  return desired === actual;
+  return isQuantity(path) ? sameQuantity(desired, actual) : desired === actual;
+}
+
+/** Where the children hold quantities: a container's resources, an emptyDir's size limit. */
+function isQuantity(path: readonly string[]): boolean {
+  const [resources, list] = path.slice(-3, -1);
+  return (resources === 'resources' && (list === 'requests' || list === 'limits')) || path.at(-1) === 'sizeLimit';
 }
 
 const describe = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
@@ -120,7 +140,8 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const write = (fields: Partial<ScoringModelStatus>, drafts: readonly ConditionDraft[]) =>
     writeStatus(key, object, previous, fields, drafts, deps, now(), outcome);
 
-  const parsed = parseSpec(object.spec);
+  const badName = nameProblem(object.metadata.name);
+  const parsed = badName ? { ok: false as const, message: badName } : parseSpec(object.spec);
   if (!parsed.ok) {
     log.warn({ reason: parsed.message }, 'invalid spec: no children touched');
     await write({}, invalidSpecConditions(parsed.message));
@@ -128,17 +149,18 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   }
   const sm: ScoringModel = { ...object, spec: parsed.spec };
 
-  const deployment = desiredDeployment(sm, deps.config);
-  const children: [KubernetesObject, KubernetesObject | undefined][] = [
-    [deployment, state.deployment(namespace, name)],
-    [desiredService(sm), state.service(namespace, name)],
+  const live = state.deployment(namespace, name);
+  const children: Child[] = [
+    { desired: desiredDeployment(sm, deps.config), actual: live, handOver: replicasHandOver(sm, live) },
+    { desired: desiredService(sm), actual: state.service(namespace, name) },
   ];
   const hpa = desiredHPA(sm);
-  if (hpa) children.push([hpa, state.hpa(namespace, name)]);
-  for (const [desired, actual] of children) {
+  if (hpa) children.push({ desired: hpa, actual: state.hpa(namespace, name) });
+  for (const { desired, actual, handOver } of children) {
     // Objects from an informer's list carry no apiVersion/kind (those from its watch do): compare the rest.
-    if (actual && isSubset({ ...desired, apiVersion: undefined, kind: undefined }, actual)) continue;
+    if (actual && !handOver && isSubset({ ...desired, apiVersion: undefined, kind: undefined }, actual)) continue;
     try {
+      if (handOver) await writer.handOver(handOver);
       await writer.apply(desired);
     } catch (err) {
       // Say why in the status (once: an unchanged status is not rewritten), then retry with backoff.
@@ -163,6 +185,33 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const { fields, conditions } = computeStatus(sm, state.deployment(namespace, name), state.pods(namespace, name));
   await write(fields, conditions);
   return outcome;
+}
+
+interface Child {
+  desired: KubernetesObject;
+  actual: KubernetesObject | undefined;
+  /** Applied by the hand-over field manager first; then `desired` is applied even if it matches. */
+  handOver?: KubernetesObject;
+}
+
+/**
+ * Autoscaling added to a Deployment whose replicas this operator's applies own: an apply without them lets go of
+ * the field, and the API server resets it to 1 until the HPA acts. The server-side apply docs' "transferring
+ * ownership": another field manager first applies the live value, so that it stays when our next apply drops it;
+ * the HPA's first write of the field ends that manager's share.
+ */
+function replicasHandOver(sm: ScoringModel, live: V1Deployment | undefined): KubernetesObject | undefined {
+  const replicas = live?.spec?.replicas;
+  if (!sm.spec.autoscaling || replicas === undefined || !appliedBy(live!, FIELD_MANAGER, ['spec', 'replicas'])) {
+    return undefined;
+  }
+  const { name, namespace } = sm.metadata;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: { replicas },
+  } as KubernetesObject;
 }
 
 function isOwnedBy(child: KubernetesObject, owner: ScoringModelObject): boolean {

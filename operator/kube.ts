@@ -3,6 +3,7 @@
  * the status subresource, deletes, events.k8s.io events. Every write is counted (a quiet operator writes nothing).
  */
 import {
+  ApiException,
   CustomObjectsApi,
   EventsV1Api,
   KubernetesObjectApi,
@@ -23,7 +24,7 @@ import {
   type ScoringModelStatus,
 } from './api/v1alpha1.js';
 import type { ClusterEvent, ClusterWriter, ObjectRef } from './controller.js';
-import { FIELD_MANAGER } from './desired/labels.js';
+import { FIELD_MANAGER, HANDOVER_FIELD_MANAGER } from './desired/labels.js';
 import type { OperatorMetrics } from './metrics.js';
 
 export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, reportingInstance: string): ClusterWriter {
@@ -36,6 +37,16 @@ export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, repor
     async apply(object: KubernetesObject) {
       count('apply', object.kind);
       await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    },
+
+    async handOver(object: KubernetesObject) {
+      count('apply', object.kind);
+      try {
+        await objects.patch(object, undefined, undefined, HANDOVER_FIELD_MANAGER, false, PatchStrategy.ServerSideApply);
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 409) return;
+        throw err;
+      }
     },
 
     async delete(ref: ObjectRef) {

@@ -3,17 +3,31 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { CRD_FILE, lintStructural, renderCRD, scoringModelCRD, toStructural, type Schema } from './crd.js';
-import { DEFAULT_RESOURCES, parseSpec } from './v1alpha1.js';
+import { DEFAULT_RESOURCES, nameProblem, parseSpec } from './v1alpha1.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const crd = scoringModelCRD() as {
   spec: { versions: { schema: { openAPIV3Schema: Schema }; additionalPrinterColumns: { name: string }[] }[] };
 };
 const openAPI = crd.spec.versions[0]!.schema.openAPIV3Schema;
+const isObject = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 describe('the generated CRD', () => {
   it('is the file checked in (run `npm run gen:crd` after changing the schema)', () => {
     expect(readFileSync(`${root}${CRD_FILE}`, 'utf8')).toBe(renderCRD());
+  });
+
+  it('describes every property, so that kubectl explain has something to say', () => {
+    const undescribed = (schema: Schema, path: string): string[] => [
+      ...Object.entries((schema.properties as Record<string, Schema>) ?? {}).flatMap(([name, sub]) => [
+        ...(typeof sub.description === 'string' && sub.description !== '' ? [] : [`${path}.${name}`]),
+        ...undescribed(sub, `${path}.${name}`),
+      ]),
+      ...(isObject(schema.items) ? undescribed(schema.items, `${path}[*]`) : []),
+      ...(isObject(schema.additionalProperties) ? undescribed(schema.additionalProperties, `${path}{*}`) : []),
+    ];
+    // The API server refuses a description on metadata (only name and generateName may be said there).
+    expect(undescribed(openAPI, '')).toEqual(['.metadata']);
   });
 
   it('is a structural schema', () => {
@@ -46,6 +60,15 @@ describe('the generated CRD', () => {
       'must be s3://bucket/key, http(s)://..., file:///path, a path, pvc://CLAIM/path or "identity"',
     );
     expect(text).toMatch(/env may not set MODEL_URI, MODEL_FORMAT/);
+  });
+
+  it('refuses at the root a name the Service could not take', () => {
+    expect(openAPI['x-kubernetes-validations']).toEqual([
+      {
+        rule: "size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+        message: expect.stringContaining('metadata.name must be a DNS-1035 label'),
+      },
+    ]);
   });
 
   it('writes resource quantities in the exact int-or-string form', () => {
@@ -124,6 +147,15 @@ describe('samples in config/samples', () => {
     const checked = validateWithCRD(sample);
     expect(checked.errors).toBe('No errors');
     expect((checked.value as { spec: unknown }).spec).toEqual(parsed.ok && parsed.spec);
+  });
+});
+
+describe('nameProblem', () => {
+  it.each(['churn', 'a', 'm-1', 'x'.repeat(63)])('admits %s', (name) => {
+    expect(nameProblem(name)).toBeUndefined();
+  });
+  it.each(['model.v1', '1model', 'x'.repeat(64), 'Churn', 'churn-', ''])('refuses %j', (name) => {
+    expect(nameProblem(name)).toContain('metadata.name must be a DNS-1035 label');
   });
 });
 

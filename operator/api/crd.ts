@@ -8,6 +8,8 @@ import {
   CATEGORIES,
   GROUP,
   KIND,
+  NAME_MESSAGE,
+  NAME_RULE,
   PLURAL,
   SHORT_NAMES,
   SINGULAR,
@@ -127,6 +129,7 @@ export function scoringModelCRD(): Schema {
       status: jsonSchema(scoringModelStatusSchema),
     },
     required: ['spec'],
+    'x-kubernetes-validations': [{ rule: NAME_RULE, message: NAME_MESSAGE }],
   };
   const problems = lintStructural(openAPIV3Schema);
   if (problems.length > 0) throw new Error(`the ScoringModel schema is not structural:\n${problems.join('\n')}`);

@@ -42,16 +42,19 @@ export const RESERVED_ENV: readonly string[] = (
 const keySelector = z.object({
   name: z.string().regex(dnsSubdomain).max(253).meta({ description: 'Name of the object in this namespace.' }),
   key: z.string().min(1).max(253).meta({ description: 'The key to select.' }),
-  optional: z.boolean().optional(),
+  optional: z
+    .boolean()
+    .meta({ description: 'Whether the Secret or ConfigMap, or its key, may be missing.' })
+    .optional(),
 });
 
 const envVar = z.object({
   name: z.string().regex(envName).max(256).meta({ description: 'Environment variable name.' }),
-  value: z.string().optional(),
+  value: z.string().meta({ description: 'The value, as given (no $(VAR) expansion).' }).optional(),
   valueFrom: z
     .object({
-      secretKeyRef: keySelector.optional(),
-      configMapKeyRef: keySelector.optional(),
+      secretKeyRef: keySelector.meta({ description: 'A key of a Secret in the namespace.' }).optional(),
+      configMapKeyRef: keySelector.meta({ description: 'A key of a ConfigMap in the namespace.' }).optional(),
     })
     .meta({
       description: 'A value from a key of a Secret or ConfigMap in the namespace.',
@@ -66,17 +69,39 @@ const envVar = z.object({
 });
 
 const toleration = z.object({
-  key: z.string().optional(),
-  operator: z.enum(['Exists', 'Equal']).optional(),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-  tolerationSeconds: z.number().int().optional(),
+  key: z.string().meta({ description: 'The taint key tolerated; empty with operator Exists: every taint.' }).optional(),
+  operator: z
+    .enum(['Exists', 'Equal'])
+    .meta({ description: 'Exists (any value) or Equal (the value below; the default).' })
+    .optional(),
+  value: z.string().meta({ description: 'The taint value tolerated, with operator Equal.' }).optional(),
+  effect: z
+    .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])
+    .meta({ description: 'The taint effect tolerated; empty: every effect.' })
+    .optional(),
+  tolerationSeconds: z
+    .number()
+    .int()
+    .meta({ description: 'With NoExecute: how long the pod stays bound to a tainted node; absent: for ever.' })
+    .optional(),
 });
 
 export const DEFAULT_RESOURCES = {
   requests: { cpu: '100m', memory: '256Mi' },
   limits: { memory: '1Gi' },
 };
+
+/** A ScoringModel's name is its Service's, and a Service name must be a DNS-1035 label. */
+const NAME_PATTERN = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+export const NAME_RULE = `size(self.metadata.name) <= 63 && self.metadata.name.matches('${NAME_PATTERN}')`;
+export const NAME_MESSAGE =
+  'metadata.name must be a DNS-1035 label, as it names the Service: at most 63 characters, lowercase letters, ' +
+  "digits and '-', starting with a letter and ending with a letter or digit";
+
+/** The CEL name rule for objects admitted before it existed (the API server checks it for new ones). */
+export function nameProblem(name: string): string | undefined {
+  return name.length <= 63 && new RegExp(NAME_PATTERN).test(name) ? undefined : NAME_MESSAGE;
+}
 
 const URI_PATTERNS = ['^(file|https?)://.+', '^s3://[^/]+/.+', '^pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/.+'];
 const URI_RULE = `self == 'identity' || !self.contains('://') || ${URI_PATTERNS.map((p) => `self.matches('${p}')`).join(' || ')}`;
@@ -147,8 +172,12 @@ export const scoringModelSpecSchema = z
     autoscaling: autoscalingSchema.optional(),
     resources: z
       .object({
-        requests: resourceList.optional(),
-        limits: resourceList.optional(),
+        requests: resourceList
+          .meta({ description: 'The CPU and memory each scorer is scheduled with (e.g. cpu: 500m, memory: 1Gi).' })
+          .optional(),
+        limits: resourceList
+          .meta({ description: 'The most CPU and memory each scorer may use; above the memory limit it is killed.' })
+          .optional(),
       })
       .default(DEFAULT_RESOURCES)
       .meta({ description: 'Compute resources of each scorer container (default: 100m CPU, 256Mi-1Gi memory).' }),
@@ -175,43 +204,83 @@ export const scoringModelSpecSchema = z
       .optional(),
     credentials: z
       .object({
-        secretRef: z.object({ name: z.string().regex(dnsSubdomain).max(253) }).meta({
-          description: 'A Secret in the namespace whose keys become environment variables (AWS_ACCESS_KEY_ID, ...).',
-        }),
+        secretRef: z
+          .object({
+            name: z
+              .string()
+              .regex(dnsSubdomain)
+              .max(253)
+              .meta({ description: 'Name of the Secret in this namespace.' }),
+          })
+          .meta({
+            description: 'A Secret in the namespace whose keys become environment variables (AWS_ACCESS_KEY_ID, ...).',
+          }),
       })
       .meta({ description: 'Credentials for the model store; the Secret is referenced, never copied.' })
       .optional(),
     service: z
       .object({
-        type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP'),
-        port: z.number().int().min(1).max(65535).default(80),
+        type: z
+          .enum(['ClusterIP', 'NodePort', 'LoadBalancer'])
+          .default('ClusterIP')
+          .meta({ description: 'The Service type: ClusterIP (default), NodePort or LoadBalancer.' }),
+        port: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .default(80)
+          .meta({ description: 'The port the Service listens on (default 80); the scorers listen on 8080.' }),
       })
       .default({ type: 'ClusterIP', port: 80 })
       .meta({ description: 'The Service in front of the scorers (default ClusterIP on port 80).' }),
-    nodeSelector: z.record(z.string(), z.string()).optional(),
-    tolerations: z.array(toleration).max(64).optional(),
-    serviceAccountName: z.string().regex(dnsSubdomain).max(253).optional(),
+    nodeSelector: z
+      .record(z.string(), z.string())
+      .meta({ description: 'Node labels a scorer pod needs to be scheduled on a node.' })
+      .optional(),
+    tolerations: z.array(toleration).max(64).meta({ description: 'Taints the scorer pods tolerate.' }).optional(),
+    serviceAccountName: z
+      .string()
+      .regex(dnsSubdomain)
+      .max(253)
+      .meta({
+        description:
+          "The scorer pods' ServiceAccount (e.g. for cloud credentials); the namespace's default when absent.",
+      })
+      .optional(),
   })
   .meta({ description: 'What to serve and how.' });
 
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 
 export const conditionSchema = z.object({
-  type: z.string().min(1).max(316),
-  status: z.enum(CONDITION_STATUSES),
-  observedGeneration: z.number().int().min(0).optional(),
-  lastTransitionTime: z.string().meta({ format: 'date-time' }),
+  type: z.string().min(1).max(316).meta({ description: 'What the condition is about: Ready or ModelLoaded.' }),
+  status: z.enum(CONDITION_STATUSES).meta({ description: 'True, False or Unknown.' }),
+  observedGeneration: z
+    .number()
+    .int()
+    .min(0)
+    .meta({ description: 'The metadata.generation the condition was set from.' })
+    .optional(),
+  lastTransitionTime: z
+    .string()
+    .meta({ format: 'date-time', description: 'When the status last changed from one value to another.' }),
   reason: z
     .string()
     .min(1)
     .max(1024)
-    .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/),
-  message: z.string().max(32768),
+    .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+    .meta({ description: 'Why, in one CamelCase word (e.g. Available, Progressing, ModelLoadFailed, ApplyFailed).' }),
+  message: z.string().max(32768).meta({ description: 'Why, for a human: what happened and what to do.' }),
 });
 
 export const scoringModelStatusSchema = z
   .object({
-    observedGeneration: z.number().int().optional(),
+    observedGeneration: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'The metadata.generation this status was computed from.' }),
     replicas: z.number().int().optional().meta({ description: 'Scorer pods that exist.' }),
     readyReplicas: z.number().int().optional().meta({ description: 'Scorer pods that are ready (model loaded).' }),
     ready: z.string().optional().meta({ description: 'ready/desired, for kubectl get.' }),
@@ -221,7 +290,11 @@ export const scoringModelStatusSchema = z
     conditions: z
       .array(conditionSchema)
       .optional()
-      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+      .meta({
+        description: 'Ready (the model answers requests) and ModelLoaded (the scorers loaded the model).',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
   })
   .meta({ description: 'What the operator observed.' });
 

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { API_VERSION, KIND, type ScoringModel } from '../api/v1alpha1.js';
 
 export const FIELD_MANAGER = 'scoring-operator';
+/** Holds a Deployment's replicas while they pass from the operator to its HPA (see the controller). */
+export const HANDOVER_FIELD_MANAGER = 'scoring-operator-handover';
 export const MANAGED_BY = 'scoring-operator';
 
 export const LABELS = {
