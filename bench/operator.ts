@@ -2,8 +2,8 @@
  * `npm run bench:operator`: the operator on the real control plane (e2e/cluster/controlplane.ts).
  *
  * For N ScoringModels (BENCH_SIZES, default "100,1000"): the time from the first create until every one has its
- * Deployment, Service and a written status; the operator's write requests per object (its own metrics, checked
- * against the API server's audit log); its RSS. Then, for the same writes, a bare client loop (server-side apply
+ * Deployment, Service and a written status; the operator's API requests per object (reads and writes, from the API
+ * server's audit log; its writes checked against its own metrics); its RSS. Then, for the same writes, a bare client loop (server-side apply
  * of the same objects with the same concurrency): the API server's own limit on this machine, and the ratio.
  * Then a quiet period (BENCH_QUIET_SECONDS, default 30): the operator's writes must be 0, and the script exits 1
  * when they are not. Prints figures.
@@ -59,14 +59,27 @@ function rssMiB(pid: number): { rss: number; peak: number } {
 }
 
 interface AuditEvent {
+  auditID: string;
   user: { username: string };
   stageTimestamp: string;
   verb: string;
-  objectRef?: { resource?: string; subresource?: string };
+  requestURI: string;
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
 }
+
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 /** The operator's writes since `since` (Lease renewals aside), from the API server's audit log. */
 function operatorWritesInAudit(cp: ControlPlane, since: Date): AuditEvent[] {
+  return operatorRequestsInAudit(cp, since).filter((e) => WRITE_VERBS.has(e.verb));
+}
+
+/**
+ * Every request of the operator's since `since` (Lease traffic aside), once each: a watch has two entries (response
+ * started, complete).
+ */
+function operatorRequestsInAudit(cp: ControlPlane, since: Date): AuditEvent[] {
+  const seen = new Set<string>();
   return (
     readFileSync(cp.auditLog, 'utf8')
       .split('\n')
@@ -82,6 +95,7 @@ function operatorWritesInAudit(cp: ControlPlane, since: Date): AuditEvent[] {
       .filter(
         (e) => e.user.username === SA_USER && new Date(e.stageTimestamp) >= since && e.objectRef?.resource !== 'leases',
       )
+      .filter((e) => !seen.has(e.auditID) && seen.add(e.auditID))
   );
 }
 
@@ -89,7 +103,9 @@ function operatorWritesInAudit(cp: ControlPlane, since: Date): AuditEvent[] {
 function byKind(events: AuditEvent[]): string {
   const counts = new Map<string, number>();
   for (const e of events) {
-    const what = `${e.verb} ${e.objectRef?.resource ?? '?'}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+    const what = e.objectRef?.resource
+      ? `${e.verb} ${e.objectRef.resource}${e.objectRef.subresource ? `/${e.objectRef.subresource}` : ''}`
+      : `${e.verb} ${e.requestURI}`;
     counts.set(what, (counts.get(what) ?? 0) + 1);
   }
   return [...counts].map(([what, c]) => `${what} ${c}`).join(', ');
@@ -201,7 +217,7 @@ async function bareLoop(kc: KubeConfig, namespace: string): Promise<number> {
 async function main(): Promise<void> {
   const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('npm run build failed');
-  const cp = await startControlPlane();
+  const cp = await startControlPlane({ auditReadsBy: SA_USER });
   const kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfig);
   let operator: ReturnType<typeof spawn> | undefined;
@@ -249,33 +265,49 @@ async function main(): Promise<void> {
       await sleep(1000);
       const writes = (await operatorMetric(metrics, 'scoring_operator_api_writes_total')) - writesBefore;
       const audited = operatorWritesInAudit(cp, since);
+      const requests = operatorRequestsInAudit(cp, since);
       const memory = rssMiB(operator.pid!);
       const heap = (await operatorMetric(metrics, 'nodejs_heap_size_used_bytes')) / 2 ** 20;
       const line =
         `N=${n}: converged in ${seconds.toFixed(1)} s (creating them took ${created.toFixed(1)} s; ${(n / seconds).toFixed(0)} models/s)\n` +
+        `  operator API requests: ${requests.length} (${(requests.length / n).toFixed(2)} per object; reads: ` +
+        `${byKind(requests.filter((e) => !WRITE_VERBS.has(e.verb))) || 'none'})\n` +
         `  operator writes: ${writes} (${(writes / n).toFixed(2)} per object; audit log: ${audited.length}: ${byKind(audited)})\n` +
         `  operator RSS: ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB), JS heap used ${heap.toFixed(0)} MiB`;
       console.log(line);
       results.push({ n, seconds, line });
     }
 
-    // The world settles after "converged": the controller-manager still creates pods and writes Deployment status,
-    // and the operator follows. Quiet starts once its writes have stopped for 5 s.
+    // The world settles after "converged": the controller-manager still creates ReplicaSets and pods and writes
+    // Deployment status, and the operator follows (status.replicas). Quiet starts once every Deployment's status is
+    // the controller-manager's last word on it and the operator's writes have stopped for 5 s.
+    const apps = kc.makeApiClient(AppsV1Api);
+    const settleStarted = performance.now();
     let settled = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
     for (;;) {
       await sleep(5000);
       const now = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
-      if (now === settled) break;
+      const pending = (await apps.listDeploymentForAllNamespaces()).items.filter(
+        (d) =>
+          d.status?.observedGeneration !== d.metadata?.generation ||
+          (d.status?.replicas ?? 0) !== (d.spec?.replicas ?? 1) ||
+          (d.status?.updatedReplicas ?? 0) !== (d.spec?.replicas ?? 1),
+      ).length;
+      if (now === settled && pending === 0) break;
       settled = now;
     }
+    console.log(`settled ${((performance.now() - settleStarted) / 1000).toFixed(0)} s after convergence`);
     const quietFrom = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
     const quietSince = new Date();
     await sleep(QUIET_SECONDS * 1000);
     const quietWrites = (await operatorMetric(metrics, 'scoring_operator_api_writes_total')) - quietFrom;
     const quietAudited = operatorWritesInAudit(cp, quietSince);
+    const objects = new Set(quietAudited.map((e) => `${e.objectRef?.namespace}/${e.objectRef?.name}`));
     console.log(
-      `quiet ${QUIET_SECONDS} s after convergence: ${quietWrites} operator writes (metrics), ` +
-        `${quietAudited.length} in the audit log${quietAudited.length ? ` (${byKind(quietAudited)})` : ''} (goal: 0)`,
+      `quiet ${QUIET_SECONDS} s after settling: ${quietWrites} operator writes (metrics), ` +
+        `${quietAudited.length} in the audit log` +
+        (quietAudited.length ? ` (${byKind(quietAudited)}; to ${objects.size} objects)` : '') +
+        ' (goal: 0)',
     );
     if (quietWrites !== 0 || quietAudited.length !== 0) process.exitCode = 1;
 

@@ -148,12 +148,15 @@ export function kubeconfigYaml(server: string, caFile: string, user: Record<stri
   ].join('\n');
 }
 
-/** Only writes, and only their metadata: enough to count who wrote what. */
-const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+/**
+ * Only writes, and only their metadata: enough to count who wrote what. With `readsBy`, that user's reads too (the
+ * operator benchmark counts every request it makes).
+ */
+const auditPolicy = (readsBy?: string) => `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
-  - level: Metadata
+${readsBy ? `  - level: Metadata\n    users: [${JSON.stringify(readsBy)}]\n` : ''}  - level: Metadata
     verbs: [create, update, patch, delete, deletecollection]
   - level: None
 `;
@@ -195,6 +198,8 @@ export interface ControlPlaneOptions {
    * Node authorizer, proxies to aggregated APIs (metrics-server); kube-controller-manager runs all its controllers.
    */
   hostIp?: string;
+  /** A user whose reads (get, list, watch) the audit log records too, not only everyone's writes. */
+  auditReadsBy?: string;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -207,7 +212,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const unregister = onTermination(stopNow);
   try {
     makeCertificates(dir, hostIp);
-    writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
+    writeFileSync(join(dir, 'audit-policy.yaml'), auditPolicy(options.auditReadsBy));
     mkdirSync(join(dir, 'etcd'));
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
     const server = `https://${hostIp ?? '127.0.0.1'}:${apiPort}`;
