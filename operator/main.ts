@@ -3,12 +3,13 @@
  * leader election and the probe server. Every replica keeps warm caches (so each is ready and a successor starts
  * at once); only the Lease holder runs workers.
  */
-import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { ConfigError, loadOperatorConfig, type OperatorConfig } from './config.js';
 import { reconcile } from './controller.js';
 import { kubernetesWriter } from './kube.js';
+import { PooledKubeConfig } from './kubeconfig.js';
 import { OperatorMetrics } from './metrics.js';
 import { InformerSet } from './runtime/informers.js';
 import { kubernetesLeasePort, LeaderElector } from './runtime/leader.js';
@@ -19,7 +20,7 @@ import { WrittenStatuses } from './written-status.js';
 async function main(config: OperatorConfig): Promise<void> {
   const log = pino({ level: config.logLevel, base: { component: 'scoring-operator' } });
   const identity = config.identity ?? `${hostname()}_${process.pid}`;
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   kc.loadFromDefault();
   const queue = new WorkQueue();
   const metrics = new OperatorMetrics(() => queue.len());

@@ -3,7 +3,7 @@
  * bound to the project's ClusterRole: a missing verb shows as a failure here, and the operator's logs must hold no
  * "forbidden". No kubelet runs: Deployment and pod status are written by the test through the status subresource.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restartApiserver } from '../../e2e/cluster/controlplane.js';
@@ -55,6 +55,25 @@ afterAll(async () => {
   // The verdict needs logs to judge: every operator started logged its start.
   expect(operators.map((o) => o.logs().some((l) => l.msg === 'starting'))).toEqual(operators.map(() => true));
 });
+
+/** The established TCP connections process `pid` has to `remotePort` on 127.0.0.1 (its sockets in /proc/net/tcp). */
+function establishedTcp(pid: number, remotePort: number): number {
+  const sockets = new Set(
+    readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1]];
+      } catch {
+        return []; // closed meanwhile
+      }
+    }),
+  );
+  const remote = `0100007F:${remotePort.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[2] === remote && f[3] === '01' && sockets.has(f[9])).length;
+}
 
 /** The first scorer pod of a ScoringModel (made by the real ReplicaSet controller). */
 const scorerPod = (instance: string) =>
@@ -573,6 +592,13 @@ describe('restarts and replicas', () => {
         items.every((o) => o.metadata.ownerReferences.length === 1 && uids.has(o.metadata.ownerReferences[0]!.uid)),
       ).toBe(true);
     }
+  });
+
+  it('makes its API calls over a few pooled connections, not one per call', () => {
+    // The restarted operator has just made some 250 writes for the batch, and watches five kinds. client-node 2.0.1
+    // alone opens a TLS connection per call and keeps it (operator/kubeconfig.ts).
+    const apiPort = Number(new URL(/server: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))![1]!).port);
+    expect(establishedTcp(op.child.pid!, apiPort)).toBeLessThanOrEqual(20);
   });
 
   it('of two replicas exactly one reconciles; the other takes over when the first stops', async () => {
