@@ -12,7 +12,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
@@ -22,6 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSpec, type ScoringModel } from '../operator/api/v1alpha1.js';
+import { PooledKubeConfig } from '../operator/kubeconfig.js';
 import { desiredDeployment } from '../operator/desired/deployment.js';
 import { desiredService } from '../operator/desired/service.js';
 import {
@@ -218,7 +219,8 @@ async function main(): Promise<void> {
   const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('npm run build failed');
   const cp = await startControlPlane({ auditReadsBy: SA_USER });
-  const kc = new KubeConfig();
+  // The operator's own pooled client, so that the bare loop is the API server's limit, not client-node's.
+  const kc = new PooledKubeConfig();
   kc.loadFromFile(cp.kubeconfig);
   let operator: ReturnType<typeof spawn> | undefined;
   try {
