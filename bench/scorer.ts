@@ -2,7 +2,8 @@
  * `npm run bench:scorer`: the scorer under load on 127.0.0.1, side by side with the seed tutorial's Flask app.
  *
  * For identity, an ONNX model and an XGBoost model (the fixtures, and production-sized ones): req/s, p50 and p99 at 16 connections for 1-row and 100-row
- * requests (autocannon), and the same model's raw in-process prediction rate (no HTTP). The seed's Flask app is
+ * requests (autocannon), 100-row V2 infer requests with binary input (the binary tensor data extension: no JSON to
+ * parse), and the same model's raw in-process prediction rate (no HTTP). The seed's Flask app is
  * driven the same way, with Flask's own server and with gunicorn's 2 sync workers. Prints figures; asserts nothing.
  *
  * BENCH_SECONDS (default 10) sets each run's length. Needs `npm run build` (the script does it) and, for the
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadScorerConfig } from '../scorer/config.js';
 import { allocate } from '../scorer/http/tensor.js';
+import type { Datatype } from '../scorer/model.js';
 import { loadModel } from '../scorer/load/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -117,11 +119,11 @@ interface Figures {
   failures: number;
 }
 
-async function load(url: string, body: string): Promise<Figures> {
+async function load(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Figures> {
   const result = await autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body,
     connections: CONNECTIONS,
     duration: SECONDS,
@@ -206,7 +208,14 @@ function line(label: string, rows: number, f: Figures): void {
 async function benchScorer(target: Target, results: Map<string, Figures>): Promise<void> {
   const port = await freePort();
   const child = spawn(process.execPath, [`${ROOT}dist/scorer/main.js`], {
-    env: { PATH: process.env.PATH, MODEL_URI: target.uri, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH,
+      MODEL_URI: target.uri,
+      MODEL_NAME: 'bench',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -219,12 +228,37 @@ async function benchScorer(target: Target, results: Map<string, Figures>): Promi
       results.set(`${target.label}/${rows}`, f);
       line(target.label, rows, f);
     }
+    const binary = await binaryInfer(`http://127.0.0.1:${port}/v2/models/bench`, batch(target.rows, 100));
+    await load(binary.url, binary.body, binary.headers);
+    const f = await load(binary.url, binary.body, binary.headers);
+    results.set(`${target.label}/100/binary`, f);
+    line('  the same, V2 binary input', 100, f);
     if (HAS_WRK && target.label === 'identity') {
       results.set('identity/1/wrk', wrkLoad(url, JSON.stringify({ X: target.rows[0] })));
     }
   } finally {
     await stop(child);
   }
+}
+
+/** A V2 infer request for `rows` with the input's data as raw bytes after the JSON (Inference-Header-Content-Length). */
+async function binaryInfer(modelUrl: string, rows: number[][]) {
+  const meta = (await (await fetch(modelUrl)).json()) as { inputs: { name: string; datatype: Datatype }[] };
+  const { name, datatype } = meta.inputs[0]!;
+  const data = allocate(datatype, rows.length * rows[0]!.length);
+  rows
+    .flat()
+    .forEach((v, i) => (data[i] = data instanceof BigInt64Array || data instanceof BigUint64Array ? BigInt(v) : v));
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const shape = [rows.length, rows[0]!.length];
+  const head = Buffer.from(
+    JSON.stringify({ inputs: [{ name, datatype, shape, parameters: { binary_data_size: bytes.length } }] }),
+  );
+  return {
+    url: `${modelUrl}/infer`,
+    body: Buffer.concat([head, bytes]),
+    headers: { 'inference-header-content-length': String(head.length) },
+  };
 }
 
 async function benchFlask(label: string, command: string[], results: Map<string, Figures>): Promise<void> {
@@ -272,14 +306,16 @@ async function main(): Promise<void> {
   }
 
   console.log('\nraw in-process prediction (100-row batches, no HTTP) vs 100-row requests over HTTP');
-  const ratios = new Map<string, number>();
+  const ratios = new Map<string, { json: number; binary: number }>();
   for (const target of TARGETS) {
     const raw = await rawRowsPerSec(target);
     const http = results.get(`${target.label}/100`)!.reqPerSec * 100;
-    ratios.set(target.label, (100 * http) / raw);
+    const binary = results.get(`${target.label}/100/binary`)!.reqPerSec * 100;
+    ratios.set(target.label, { json: (100 * http) / raw, binary: (100 * binary) / raw });
     console.log(
       `${target.label.padEnd(34)} raw ${fmt(raw).padStart(11)} rows/s   http ${fmt(http).padStart(11)} rows/s   ` +
-        `http/raw ${fmt((100 * http) / raw, 1)}%`,
+        `http/raw ${fmt((100 * http) / raw, 1)}%   V2 binary ${fmt(binary).padStart(11)} rows/s   ` +
+        `http/raw ${fmt((100 * binary) / raw, 1)}%`,
     );
   }
 
@@ -314,7 +350,10 @@ async function main(): Promise<void> {
   }
   for (const [label, ratio] of ratios) {
     if (label === 'identity') continue; // it returns its input: there is no model work to compare with
-    console.log(`  100-row requests vs raw, ${label}: ${fmt(ratio, 1)}% (goal >= 70%)`);
+    console.log(
+      `  100-row requests vs raw, ${label}: ${fmt(ratio.json, 1)}% JSON /score, ` +
+        `${fmt(ratio.binary, 1)}% V2 binary input (goal >= 70%)`,
+    );
   }
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { RequestError } from '../errors.js';
 import type { ScorerMetrics } from '../metrics.js';
 import type { Model, Tensor } from '../model.js';
+import { readInferBody } from './binary.js';
 import { readJson } from './body.js';
 import { scoreInputs, scoreResponse } from './score.js';
 import { inferResponse, modelMetadata, MODEL_VERSION, parseInferRequest } from './v2.js';
@@ -120,7 +121,8 @@ export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOpt
       route(`${prefix}/infer`),
       async (req: Request<{ name: string; version?: string }>, res: Response<unknown, Locals>) => {
         const model = modelFor(req.params.name, req.params.version);
-        const request = parseInferRequest(await readJson(req, maxBodyBytes), model, maxRows);
+        const { json, binary } = await readInferBody(req, maxBodyBytes);
+        const request = parseInferRequest(json, model, maxRows, binary);
         const outputs = await predict(model, request.inputs, res, request.outputNames);
         res.json(inferResponse(model, request, outputs));
       },

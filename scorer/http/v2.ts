@@ -4,6 +4,7 @@
  */
 import { RequestError } from '../errors.js';
 import { DATATYPES, elementCount, type Datatype, type Model, type Tensor } from '../model.js';
+import { binaryDataSize, binaryTensor, takeBinary, type BinaryData } from './binary.js';
 import { allocate, checkShape, checkValue, describe, flatValues, isFloat, store } from './tensor.js';
 
 export const MODEL_VERSION = '1';
@@ -21,8 +22,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Validates an infer request against the model and converts its inputs to tensors of the model's datatypes. */
-export function parseInferRequest(body: unknown, model: Model, maxRows: number): InferRequest {
+/**
+ * Validates an infer request against the model and converts its inputs to tensors of the model's datatypes. `binary`
+ * holds the bytes after the JSON request (the binary tensor data extension, see binary.ts).
+ */
+export function parseInferRequest(body: unknown, model: Model, maxRows: number, binary?: BinaryData): InferRequest {
   if (!isObject(body)) throw new RequestError(400, 'the request body must be a JSON object with "inputs"');
   const { id, inputs, outputs } = body;
   if (id !== undefined && typeof id !== 'string')
@@ -51,6 +55,7 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number):
         `input "${name}": datatype ${JSON.stringify(datatype)} is not one of ${DATATYPES.join(', ')}`,
       );
     }
+    const binarySize = binaryDataSize(input, name, datatype as Datatype);
     const accepted = acceptedDatatypes(spec.datatype);
     if (!accepted.includes(datatype as Datatype)) {
       throw new RequestError(
@@ -71,6 +76,12 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number):
     if (dims.length > 0 && dims[0]! > maxRows) {
       throw new RequestError(413, `input "${name}" has ${dims[0]} rows; the limit is ${maxRows} per request`);
     }
+    if (binarySize !== undefined) {
+      const declared = datatype as Exclude<Datatype, 'BYTES'>;
+      const bytes = takeBinary(binary, name, declared, dims, elementCount(dims), binarySize);
+      tensors.push(binaryTensor(name, declared, spec.datatype, dims, bytes));
+      continue;
+    }
     if (!Array.isArray(data)) throw new RequestError(400, `input "${name}": "data" must be an array`);
     const flat = data.some(Array.isArray) ? flattenNested(data, name, dims) : data;
     const count = elementCount(dims);
@@ -82,6 +93,7 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number):
     }
     tensors.push(toTensor(name, datatype as Datatype, spec.datatype, dims, flat));
   }
+  binary?.finish();
   for (const spec of model.inputs) {
     if (!seen.has(spec.name)) throw new RequestError(400, `input "${spec.name}" is missing`);
   }

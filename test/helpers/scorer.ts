@@ -36,7 +36,7 @@ export interface Reply {
   headers: Headers;
 }
 
-/** Sends a request with a raw (string) or JSON body and parses the JSON answer. */
+/** Sends a request with a raw (string or bytes) or JSON body and parses the JSON answer. */
 export async function request(
   url: string,
   method = 'GET',
@@ -44,7 +44,9 @@ export async function request(
   headers?: Record<string, string>,
 ): Promise<Reply> {
   const init: RequestInit = { method, headers: { 'content-type': 'application/json', ...headers } };
-  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  if (body !== undefined) {
+    init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+  }
   const res = await fetch(url, init);
   const text = await res.text();
   let parsed: unknown = text;
@@ -54,4 +56,21 @@ export async function request(
     // not JSON (e.g. /metrics)
   }
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/**
+ * A V2 infer request in the binary tensor data extension: the JSON request padded with `pad` spaces (to move the
+ * binary data's alignment), then each part's bytes; `headers` says where the JSON ends (`headerLength` overrides it).
+ */
+export function binaryInfer(
+  json: unknown,
+  parts: readonly ArrayBufferView[],
+  { pad = 0, headerLength }: { pad?: number; headerLength?: string } = {},
+): { body: Buffer; headers: Record<string, string> } {
+  const head = Buffer.from(JSON.stringify(json) + ' '.repeat(pad));
+  const tail = parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+  return {
+    body: Buffer.concat([head, ...tail]),
+    headers: { 'inference-header-content-length': headerLength ?? String(head.length) },
+  };
 }

@@ -3,7 +3,7 @@
  * of datatype FP32, shape [-1, 7]). Each gets a 4xx and a message that names what is wrong.
  */
 import { fileURLToPath } from 'node:url';
-import { request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
+import { binaryInfer, request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
 
 const MODEL = fileURLToPath(new URL('../fixtures/shared/xgb_regressor.json', import.meta.url));
 const ROW = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
@@ -15,6 +15,7 @@ interface Case {
   method?: string;
   path?: string;
   body: unknown;
+  headers?: Record<string, string>;
   status: number;
   error: RegExp;
 }
@@ -26,6 +27,17 @@ const x = (data: unknown, over: Record<string, unknown> = {}) => ({
   shape: [1, 7],
   data,
   ...over,
+});
+
+const INFER = '/v2/models/xgb_regressor/infer';
+/** An input whose data is `size` bytes after the JSON request. */
+const bx = (size: number, over: Record<string, unknown> = {}) =>
+  x(undefined, { parameters: { binary_data_size: size }, ...over });
+const F32 = Float32Array.from(ROW);
+/** A binary infer request (the binary tensor data extension) as a table row's path, body and headers. */
+const bin = (json: unknown, parts: ArrayBufferView[], headerLength?: string) => ({
+  path: INFER,
+  ...binaryInfer(json, parts, headerLength === undefined ? {} : { headerLength }),
 });
 
 const cases: Case[] = [
@@ -366,6 +378,124 @@ const cases: Case[] = [
     status: 413,
     error: /has 51 rows; the limit is 50/,
   },
+
+  // V2 binary tensor data
+  {
+    name: 'an Inference-Header-Content-Length that is not a number',
+    ...bin(v2([bx(28)]), [F32], 'abc'),
+    status: 400,
+    error: /^Inference-Header-Content-Length is "abc"; expected a non-negative integer \(the byte length of the JSON/,
+  },
+  {
+    name: 'a negative Inference-Header-Content-Length',
+    ...bin(v2([bx(28)]), [F32], '-4'),
+    status: 400,
+    error: /^Inference-Header-Content-Length is "-4"; expected a non-negative integer/,
+  },
+  {
+    name: 'an Inference-Header-Content-Length beyond the body',
+    ...bin(v2([bx(28)]), [F32], '100000'),
+    status: 400,
+    error: /^Inference-Header-Content-Length is 100000 but the body has \d+ bytes; expected at most the body's length$/,
+  },
+  {
+    name: 'an Inference-Header-Content-Length that cuts the JSON short',
+    ...bin(v2([bx(28)]), [F32], '10'),
+    status: 400,
+    error: /^malformed JSON in the first 10 bytes \(Inference-Header-Content-Length\): /,
+  },
+  {
+    name: 'a binary_data_size that does not fit the shape',
+    ...bin(v2([bx(24)]), [F32.subarray(0, 6)]),
+    status: 400,
+    error: /^input "X": "binary_data_size" is 24; shape \[1, 7\] of FP32 takes 28 bytes \(7 values of 4 bytes\)$/,
+  },
+  {
+    name: 'a binary_data_size that does not fit the declared datatype',
+    ...bin(v2([bx(28, { datatype: 'FP64' })]), [F32]),
+    status: 400,
+    error: /^input "X": "binary_data_size" is 28; shape \[1, 7\] of FP64 takes 56 bytes \(7 values of 8 bytes\)$/,
+  },
+  {
+    name: 'binary data shorter than binary_data_size',
+    ...bin(v2([bx(28)]), [F32.subarray(0, 5)]),
+    status: 400,
+    error: /^input "X": "binary_data_size" is 28 but only 20 bytes of binary data are left after the JSON request/,
+  },
+  {
+    name: 'more binary data than the inputs take',
+    ...bin(v2([bx(28)]), [F32, F32.subarray(0, 1)]),
+    status: 400,
+    error:
+      /^the inputs' "binary_data_size" add up to 28 bytes but 32 follow the JSON request \(Inference-Header-Content-Length: \d+\); expected them to be equal$/,
+  },
+  {
+    name: 'binary data after a JSON-only request',
+    ...bin(v2([x(ROW)]), [F32]),
+    status: 400,
+    error: /^the inputs' "binary_data_size" add up to 0 bytes but 28 follow the JSON request/,
+  },
+  {
+    name: 'an input with both "data" and binary_data_size',
+    ...bin(v2([bx(28, { data: ROW })]), [F32]),
+    status: 400,
+    error: /^input "X" has both "data" and "binary_data_size"; expected one of them/,
+  },
+  {
+    name: 'binary_data_size without Inference-Header-Content-Length',
+    path: INFER,
+    body: v2([bx(28)]),
+    status: 400,
+    error: /^input "X" has "binary_data_size" but the request has no Inference-Header-Content-Length header; expected/,
+  },
+  {
+    name: 'a binary_data_size that is not an integer',
+    ...bin(v2([bx(-28)]), [F32]),
+    status: 400,
+    error: /^input "X": "binary_data_size" is -28; expected a non-negative integer/,
+  },
+  {
+    name: '"parameters" that are not an object',
+    ...bin(v2([x(undefined, { parameters: 'binary' })]), [F32]),
+    status: 400,
+    error: /^input "X": "parameters" is a string \("binary"\); expected an object$/,
+  },
+  {
+    name: 'BYTES as binary data',
+    ...bin(v2([bx(7, { datatype: 'BYTES' })]), [new Uint8Array(7)]),
+    status: 400,
+    error: /^input "X": BYTES inputs cannot be sent as binary data here; expected their strings in "data"$/,
+  },
+  {
+    name: 'binary BOOL for a float input',
+    ...bin(v2([bx(7, { datatype: 'BOOL' })]), [new Uint8Array(7)]),
+    status: 400,
+    error: /^input "X": datatype BOOL cannot feed the model's FP32 input \(expected one of FP32, FP16/,
+  },
+  {
+    name: 'binary data of the wrong shape',
+    ...bin(v2([bx(12, { shape: [1, 3] })]), [F32.subarray(0, 3)]),
+    status: 400,
+    error: /dimension 1 must be 7/,
+  },
+  {
+    name: "binary FP64 data outside the model's FP32 range",
+    ...bin(v2([bx(56, { datatype: 'FP64' })]), [Float64Array.from([1e39, 2, 3, 4, 5, 6, 7])]),
+    status: 400,
+    error: /^input "X": binary value 0 is 1e\+39; expected a number within FP32's range/,
+  },
+  {
+    name: 'more binary rows than the limit',
+    ...bin(v2([bx(28 * (MAX_ROWS + 1), { shape: [MAX_ROWS + 1, 7] })]), [new Float32Array(7 * (MAX_ROWS + 1))]),
+    status: 413,
+    error: /has 51 rows; the limit is 50/,
+  },
+  {
+    name: 'a binary body over the byte limit',
+    ...bin(v2([bx(MAX_BODY, { shape: [MAX_ROWS, 7] })]), [new Uint8Array(MAX_BODY)]),
+    status: 413,
+    error: /request body is \d+ bytes; the limit is 65536/,
+  },
 ];
 
 describe('the scorer answers bad input with a 4xx and a message naming the problem', () => {
@@ -380,8 +510,8 @@ describe('the scorer answers bad input with a 4xx and a message naming the probl
     expect(cases.length).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(cases)('$name -> $status', async ({ method = 'POST', path = '/score', body, status, error }) => {
-    const reply = await request(`${scorer.url}${path}`, method, body);
+  it.each(cases)('$name -> $status', async ({ method = 'POST', path = '/score', body, headers, status, error }) => {
+    const reply = await request(`${scorer.url}${path}`, method, body, headers);
     expect(reply.status).toBe(status);
     const message = (reply.body as { error?: unknown }).error;
     expect(typeof message).toBe('string');
