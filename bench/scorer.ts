@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadScorerConfig } from '../scorer/config.js';
-import { allocate } from '../scorer/http/tensor.js';
+import { HEADER_LENGTH } from '../scorer/http/binary.js';
+import { allocate, store } from '../scorer/http/tensor.js';
 import type { Datatype } from '../scorer/model.js';
 import { loadModel } from '../scorer/load/index.js';
 
@@ -246,9 +247,7 @@ async function binaryInfer(modelUrl: string, rows: number[][]) {
   const meta = (await (await fetch(modelUrl)).json()) as { inputs: { name: string; datatype: Datatype }[] };
   const { name, datatype } = meta.inputs[0]!;
   const data = allocate(datatype, rows.length * rows[0]!.length);
-  rows
-    .flat()
-    .forEach((v, i) => (data[i] = data instanceof BigInt64Array || data instanceof BigUint64Array ? BigInt(v) : v));
+  rows.flat().forEach((v, i) => store(data, i, v, datatype, () => `row value ${i}`));
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const shape = [rows.length, rows[0]!.length];
   const head = Buffer.from(
@@ -257,7 +256,7 @@ async function binaryInfer(modelUrl: string, rows: number[][]) {
   return {
     url: `${modelUrl}/infer`,
     body: Buffer.concat([head, bytes]),
-    headers: { 'inference-header-content-length': String(head.length) },
+    headers: { [HEADER_LENGTH]: String(head.length) },
   };
 }
 

@@ -9,8 +9,8 @@
 import type { IncomingMessage } from 'node:http';
 import { endianness } from 'node:os';
 import { RequestError } from '../errors.js';
-import type { Datatype, NumericArray, Tensor } from '../model.js';
-import { readBody, parseJson } from './body.js';
+import { elementCount, type Datatype, type NumericArray, type Tensor } from '../model.js';
+import { parseJson, readBody, readJson } from './body.js';
 import { allocate, describe, isFloat, store } from './tensor.js';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
@@ -23,12 +23,9 @@ export interface InferBody {
 
 /** Reads an infer request: all JSON, or a JSON request followed by binary tensor data. */
 export async function readInferBody(req: IncomingMessage, limit: number): Promise<InferBody> {
-  const body = await readBody(req, limit);
   const header = req.headers[HEADER_LENGTH];
-  if (header === undefined) {
-    if (body.length === 0) throw new RequestError(400, 'request body is empty; expected JSON');
-    return { json: parseJson(body) };
-  }
+  if (header === undefined) return { json: await readJson(req, limit) };
+  const body = await readBody(req, limit);
   const text = String(header);
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n)) {
@@ -140,9 +137,9 @@ export function takeBinary(
   name: string,
   declared: Exclude<Datatype, 'BYTES'>,
   shape: number[],
-  count: number,
   size: number,
 ): Buffer {
+  const count = elementCount(shape);
   const width = ELEMENT_SIZE[declared];
   if (size !== count * width) {
     throw new RequestError(

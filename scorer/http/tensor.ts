@@ -28,6 +28,10 @@ const INT_RANGE: Partial<Record<Datatype, [number, number]>> = {
   BOOL: [0, 1],
 };
 
+export const FLOAT_DATATYPES = Object.keys(FLOAT_MAX) as Datatype[];
+/** The integer datatypes (BOOL, carried as 0/1, is not one). */
+export const INTEGER_DATATYPES: Datatype[] = (Object.keys(INT_RANGE) as Datatype[]).filter((d) => d !== 'BOOL');
+
 /** Allocates a typed array for `datatype` (FP16 is carried as float32 values). */
 export function allocate(datatype: Datatype, length: number): NumericArray {
   switch (datatype) {

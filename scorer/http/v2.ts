@@ -5,7 +5,17 @@
 import { RequestError } from '../errors.js';
 import { DATATYPES, elementCount, type Datatype, type Model, type Tensor } from '../model.js';
 import { binaryDataSize, binaryTensor, takeBinary, type BinaryData } from './binary.js';
-import { allocate, checkShape, checkValue, describe, flatValues, isFloat, store } from './tensor.js';
+import {
+  allocate,
+  checkShape,
+  checkValue,
+  describe,
+  FLOAT_DATATYPES,
+  flatValues,
+  INTEGER_DATATYPES,
+  isFloat,
+  store,
+} from './tensor.js';
 
 export const MODEL_VERSION = '1';
 
@@ -56,7 +66,7 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number, 
       );
     }
     const binarySize = binaryDataSize(input, name, datatype as Datatype);
-    const accepted = acceptedDatatypes(spec.datatype);
+    const accepted = ACCEPTED.get(spec.datatype)!;
     if (!accepted.includes(datatype as Datatype)) {
       throw new RequestError(
         400,
@@ -78,7 +88,7 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number, 
     }
     if (binarySize !== undefined) {
       const declared = datatype as Exclude<Datatype, 'BYTES'>;
-      const bytes = takeBinary(binary, name, declared, dims, elementCount(dims), binarySize);
+      const bytes = takeBinary(binary, name, declared, dims, binarySize);
       tensors.push(binaryTensor(name, declared, spec.datatype, dims, bytes));
       continue;
     }
@@ -117,19 +127,19 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number, 
   return { ...(id !== undefined && { id }), inputs: tensors, ...(outputNames && { outputNames }) };
 }
 
-const INTEGERS: Datatype[] = ['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64'];
-const FLOATS: Datatype[] = ['FP16', 'FP32', 'FP64'];
-
 /**
  * The datatypes a request may declare for a model input of `wanted`: the same one, any integer or float for a float
  * input, any integer for an integer one (values are checked against both datatypes' ranges). BOOL and BYTES feed only
  * their own kind: a number is not a boolean, a string not a number.
  */
 function acceptedDatatypes(wanted: Datatype): Datatype[] {
-  if (isFloat(wanted)) return [wanted, ...FLOATS.filter((d) => d !== wanted), ...INTEGERS];
-  if (INTEGERS.includes(wanted)) return [wanted, ...INTEGERS.filter((d) => d !== wanted)];
+  if (isFloat(wanted)) return [wanted, ...FLOAT_DATATYPES.filter((d) => d !== wanted), ...INTEGER_DATATYPES];
+  if (INTEGER_DATATYPES.includes(wanted)) return [wanted, ...INTEGER_DATATYPES.filter((d) => d !== wanted)];
   return [wanted];
 }
+
+/** Worked out once per datatype, not per input of every request. */
+const ACCEPTED = new Map(DATATYPES.map((d) => [d, acceptedDatatypes(d)]));
 
 /**
  * Flattens row-major nested data that must follow `shape` exactly: at each depth an array of that dimension's size,

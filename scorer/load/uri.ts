@@ -55,12 +55,7 @@ function parseUrl(uri: string): URL {
 export function redactUri(uri: string): string {
   const scheme = SCHEME.exec(uri)?.[0];
   if (scheme === undefined) return uri;
-  let url: URL | undefined;
-  try {
-    url = new URL(uri);
-  } catch {
-    url = undefined;
-  }
+  const url = URL.parse(uri);
   if (url) {
     if (!url.username && !url.password && !url.search && !url.hash) return uri;
     const userinfo = url.username || url.password ? '***@' : '';

@@ -2,6 +2,7 @@
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { loadScorerConfig } from '../../scorer/config.js';
+import { HEADER_LENGTH } from '../../scorer/http/binary.js';
 import { loadModel } from '../../scorer/load/index.js';
 import { startScorer, type LoadedModel, type Scorer } from '../../scorer/server.js';
 import type { ScorerConfig } from '../../scorer/config.js';
@@ -71,6 +72,6 @@ export function binaryInfer(
   const tail = parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
   return {
     body: Buffer.concat([head, ...tail]),
-    headers: { 'inference-header-content-length': headerLength ?? String(head.length) },
+    headers: { [HEADER_LENGTH]: headerLength ?? String(head.length) },
   };
 }
