@@ -266,8 +266,8 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - started) / 1000;
       await sleep(1000);
       const writes = (await operatorMetric(metrics, 'scoring_operator_api_writes_total')) - writesBefore;
-      const audited = operatorWritesInAudit(cp, since);
       const requests = operatorRequestsInAudit(cp, since);
+      const audited = requests.filter((e) => WRITE_VERBS.has(e.verb));
       const memory = rssMiB(operator.pid!);
       const heap = (await operatorMetric(metrics, 'nodejs_heap_size_used_bytes')) / 2 ** 20;
       const line =

@@ -21,7 +21,7 @@ import {
 } from './api/v1alpha1.js';
 import { desiredDeployment, type DesiredConfig } from './desired/deployment.js';
 import { FIELD_MANAGER } from './desired/labels.js';
-import { desiredHPA } from './desired/hpa.js';
+import { desiredHPA, HPA_TYPE } from './desired/hpa.js';
 import { desiredService } from './desired/service.js';
 import {
   applyFailedStatus,
@@ -174,7 +174,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   if (staleHPA && isOwnedBy(staleHPA, object)) {
     // Named explicitly, not by the cached copy: objects from an informer's initial list carry no apiVersion or kind.
     // The uid makes sure the HPA deleted is the one judged ours.
-    const ref = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace, name };
+    const ref = { ...HPA_TYPE, namespace, name };
     await writer.delete({ ...ref, uid: staleHPA.metadata?.uid });
     outcome.deleted.push(describe({ ...ref, metadata: { name } }));
   }

@@ -15,7 +15,6 @@ export class OperatorMetrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
-  readonly queueDepth: Gauge;
   readonly retries = new Counter({
     name: 'scoring_operator_retries_total',
     help: 'Keys requeued with backoff after an error.',
@@ -41,7 +40,8 @@ export class OperatorMetrics {
 
   /** `queueDepth` is read at each scrape, so that every way a key enters or leaves the queue shows. */
   constructor(queueDepth: () => number) {
-    this.queueDepth = new Gauge({
+    // Registered, and read only through the registry.
+    new Gauge({
       name: 'scoring_operator_queue_depth',
       help: 'Keys waiting in the work queue.',
       registers: [this.registry],

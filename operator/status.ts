@@ -146,13 +146,7 @@ export function applyFailedStatus(
   const { observedGeneration: _observed, conditions = [], ...fields } = previous ?? {};
   const kept = conditions
     .filter((c) => c.type !== CONDITION.ready)
-    .map(({ type, status, reason, message, observedGeneration }) => ({
-      type,
-      status,
-      reason,
-      message,
-      observedGeneration,
-    }));
+    .map(({ lastTransitionTime: _kept, ...draft }) => draft);
   return {
     fields,
     conditions: [{ type: CONDITION.ready, status: 'False', reason: 'ApplyFailed', message }, ...kept],

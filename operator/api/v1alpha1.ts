@@ -99,8 +99,10 @@ export const NAME_MESSAGE =
   "digits and '-', starting with a letter and ending with a letter or digit";
 
 /** The CEL name rule for objects admitted before it existed (the API server checks it for new ones). */
+const NAME_REGEX = new RegExp(NAME_PATTERN);
+
 export function nameProblem(name: string): string | undefined {
-  return name.length <= 63 && new RegExp(NAME_PATTERN).test(name) ? undefined : NAME_MESSAGE;
+  return name.length <= 63 && NAME_REGEX.test(name) ? undefined : NAME_MESSAGE;
 }
 
 const URI_PATTERNS = ['^(file|https?)://.+', '^s3://[^/]+/.+', '^pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/.+'];
