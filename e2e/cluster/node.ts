@@ -23,10 +23,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NODE_NAME, SERVICE_CIDR, freePort, kubeconfigYaml, repoRoot } from './controlplane.js';
-import { logTail, running, startProcess, stopProcessesSync, type Recorded } from './process.js';
+import { logTail, running, sleepSync, startProcess, stopProcessesSync, type Recorded } from './process.js';
 
 export const NETNS = 'scoring-node';
 export const HOST_IP = '10.240.0.1';
@@ -488,8 +487,6 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
   return state;
 }
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
 /**
  * Stops the node's processes (only those it started: by PID while still the process recorded, and those in its
  * cgroups) and undoes what it made; `net` is what makeNetwork() found. Synchronous (it also runs from signal handlers).
@@ -515,7 +512,7 @@ export function stopNode(cpDir: string, net: NetworkState | undefined): void {
         // already gone
       }
     }
-    Atomics.wait(pause, 0, 0, 100);
+    sleepSync(100);
   }
   stopProcessesSync(state.pids, ['holder']);
   removeCgroups();

@@ -84,7 +84,7 @@ function comm(pid: number): string {
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
-function sleepSync(ms: number): void {
+export function sleepSync(ms: number): void {
   Atomics.wait(pause, 0, 0, ms);
 }
 
