@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { RequestError } from '../errors.js';
 import type { ScorerMetrics } from '../metrics.js';
 import type { Model, Tensor } from '../model.js';
-import { readInferBody } from './binary.js';
+import { HEADER_LENGTH, readInferBody } from './binary.js';
 import { readJson } from './body.js';
 import { scoreInputs, scoreResponse } from './score.js';
 import { inferResponse, modelMetadata, MODEL_VERSION, parseInferRequest } from './v2.js';
@@ -124,7 +124,14 @@ export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOpt
         const { json, binary } = await readInferBody(req, maxBodyBytes);
         const request = parseInferRequest(json, model, maxRows, binary);
         const outputs = await predict(model, request.inputs, res, request.outputNames);
-        res.json(inferResponse(model, request, outputs));
+        const answer = inferResponse(model, request, outputs);
+        if (answer.binary.length === 0) {
+          res.json(answer.json);
+          return;
+        }
+        const head = Buffer.from(JSON.stringify(answer.json));
+        res.setHeader(HEADER_LENGTH, head.length);
+        res.type('application/octet-stream').send(Buffer.concat([head, ...answer.binary]));
       },
     );
   }

@@ -4,7 +4,9 @@
  * With `Inference-Header-Content-Length: N`, the body's first N bytes are the JSON request; each input carrying
  * `"parameters": {"binary_data_size": B}` has no "data" and takes the next B bytes, in the order the inputs are listed,
  * as raw little-endian values of its datatype. It spares fast models the JSON parse, which costs them as much as the
- * prediction. Responses stay JSON.
+ * prediction. Outputs come back the same way when asked for (`"parameters": {"binary_data_output": true}` on the request,
+ * or `{"binary_data": true}` on an output): the response's first N bytes are its JSON, each such output has
+ * `"parameters": {"binary_data_size": B}` instead of "data", and its bytes follow in output order.
  */
 import type { IncomingMessage } from 'node:http';
 import { endianness } from 'node:os';
@@ -232,4 +234,94 @@ function halfToNumber(h: number): number {
   if (exponent === 0) return sign * fraction * 2 ** -24;
   if (exponent === 31) return fraction ? NaN : sign * Infinity;
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/**
+ * A request's or an output's boolean parameter (`binary_data_output`, `binary_data`): undefined when absent. `where`
+ * names the object the parameters belong to, as the request's JSON spells it.
+ */
+export function booleanParameter(parameters: unknown, key: string, where: string): boolean | undefined {
+  if (parameters === undefined) return undefined;
+  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
+    throw new RequestError(400, `${where}"parameters" is ${describe(parameters)}; expected an object`);
+  }
+  const value = (parameters as Record<string, unknown>)[key];
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new RequestError(400, `${where}"parameters.${key}" is ${describe(value)}; expected true or false`);
+}
+
+/**
+ * An output's values as the binary tensor data extension lays them out: raw little-endian values of its datatype
+ * (BOOL one byte, FP16 two), BYTES as each string's UTF-8 length in 4 little-endian bytes followed by the string.
+ */
+export function tensorBytes(tensor: Tensor): Buffer {
+  const { data, datatype } = tensor;
+  if (Array.isArray(data)) {
+    const strings = data.map((s) => Buffer.from(s, 'utf8'));
+    const out = Buffer.allocUnsafe(strings.reduce((n, b) => n + 4 + b.length, 0));
+    let at = 0;
+    for (const b of strings) {
+      out.writeUInt32LE(b.length, at);
+      out.set(b, at + 4);
+      at += 4 + b.length;
+    }
+    return out;
+  }
+  if (datatype === 'FP16') {
+    const out = Buffer.allocUnsafe(data.length * 2);
+    for (let i = 0; i < data.length; i++) out.writeUInt16LE(numberToHalf(data[i] as number), i * 2);
+    return out;
+  }
+  const View = VIEWS[datatype];
+  if (LITTLE_ENDIAN && (View ? data instanceof View : datatype === 'BOOL')) {
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+  // A big-endian host, or an array of another type than the datatype's own.
+  const width = ELEMENT_SIZE[datatype as Exclude<Datatype, 'BYTES'>];
+  const out = Buffer.allocUnsafe(data.length * width);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const write = WRITE[datatype as Exclude<Datatype, 'BYTES' | 'FP16'>];
+  for (let i = 0; i < data.length; i++) write(view, i * width, data[i]!);
+  return out;
+}
+
+const WRITE: Record<Exclude<Datatype, 'BYTES' | 'FP16'>, (view: DataView, at: number, v: number | bigint) => void> = {
+  BOOL: (d, at, v) => d.setUint8(at, v ? 1 : 0),
+  UINT8: (d, at, v) => d.setUint8(at, Number(v)),
+  INT8: (d, at, v) => d.setInt8(at, Number(v)),
+  UINT16: (d, at, v) => d.setUint16(at, Number(v), true),
+  INT16: (d, at, v) => d.setInt16(at, Number(v), true),
+  UINT32: (d, at, v) => d.setUint32(at, Number(v), true),
+  INT32: (d, at, v) => d.setInt32(at, Number(v), true),
+  FP32: (d, at, v) => d.setFloat32(at, Number(v), true),
+  UINT64: (d, at, v) => d.setBigUint64(at, BigInt(v), true),
+  INT64: (d, at, v) => d.setBigInt64(at, BigInt(v), true),
+  FP64: (d, at, v) => d.setFloat64(at, Number(v), true),
+};
+
+/** IEEE 754 half precision, rounded to nearest even (the inverse of halfToNumber). */
+function numberToHalf(value: number): number {
+  const f32 = new Float32Array([value]);
+  const x = new Uint32Array(f32.buffer)[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  let e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    let half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
+  e = half >>> 10;
+  return sign | (e >= 0x1f ? 0x7c00 : half);
 }

@@ -4,7 +4,7 @@
  */
 import { RequestError } from '../errors.js';
 import { DATATYPES, elementCount, type Datatype, type Model, type Tensor } from '../model.js';
-import { binaryDataSize, binaryTensor, takeBinary, type BinaryData } from './binary.js';
+import { binaryDataSize, binaryTensor, booleanParameter, takeBinary, tensorBytes, type BinaryData } from './binary.js';
 import {
   allocate,
   checkShape,
@@ -23,6 +23,8 @@ export interface InferRequest {
   id?: string;
   inputs: Tensor[];
   outputNames?: string[];
+  /** Outputs to answer as binary data (the binary tensor data extension), when any. */
+  binaryOutputs?: Set<string>;
 }
 
 const DATATYPE_SET = new Set<string>(DATATYPES);
@@ -38,7 +40,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  */
 export function parseInferRequest(body: unknown, model: Model, maxRows: number, binary?: BinaryData): InferRequest {
   if (!isObject(body)) throw new RequestError(400, 'the request body must be a JSON object with "inputs"');
-  const { id, inputs, outputs } = body;
+  const { id, inputs, outputs, parameters } = body;
   if (id !== undefined && typeof id !== 'string')
     throw new RequestError(400, `"id" is ${describe(id)}; expected a string`);
   if (!Array.isArray(inputs) || inputs.length === 0) {
@@ -112,6 +114,8 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number, 
   if (outputs !== undefined && !Array.isArray(outputs)) {
     throw new RequestError(400, '"outputs" must be an array of {name}');
   }
+  const binaryDefault = booleanParameter(parameters, 'binary_data_output', '') ?? false;
+  const binaryOutputs = new Set<string>();
   // An empty list names no output in particular: every output, as when "outputs" is absent.
   if (outputs !== undefined && outputs.length > 0) {
     outputNames = outputs.map((o: unknown, k) => {
@@ -121,10 +125,20 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number, 
         const names = model.outputs.map((s) => `"${s.name}"`).join(', ');
         throw new RequestError(400, `output "${o.name}" is not an output of model "${model.name}" (outputs: ${names})`);
       }
+      if (booleanParameter(o.parameters, 'binary_data', `output "${o.name}": `) ?? binaryDefault) {
+        binaryOutputs.add(o.name);
+      }
       return o.name;
     });
+  } else if (binaryDefault) {
+    for (const o of model.outputs) binaryOutputs.add(o.name);
   }
-  return { ...(id !== undefined && { id }), inputs: tensors, ...(outputNames && { outputNames }) };
+  return {
+    ...(id !== undefined && { id }),
+    inputs: tensors,
+    ...(outputNames && { outputNames }),
+    ...(binaryOutputs.size > 0 && { binaryOutputs }),
+  };
 }
 
 /**
@@ -193,13 +207,28 @@ function toTensor(name: string, declared: Datatype, datatype: Datatype, shape: n
   return { name, datatype, shape, data };
 }
 
-export function inferResponse(model: Model, request: InferRequest, outputs: readonly Tensor[]) {
-  return {
+export interface InferResponse {
+  /** The JSON response. */
+  json: object;
+  /** The bytes of the outputs answered as binary data, in output order, to follow the JSON. */
+  binary: Buffer[];
+}
+
+export function inferResponse(model: Model, request: InferRequest, outputs: readonly Tensor[]): InferResponse {
+  const binary: Buffer[] = [];
+  const json = {
     model_name: model.name,
     model_version: MODEL_VERSION,
     ...(request.id !== undefined && { id: request.id }),
-    outputs: outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: flatValues(t) })),
+    outputs: outputs.map((t) => {
+      const head = { name: t.name, datatype: t.datatype, shape: t.shape };
+      if (!request.binaryOutputs?.has(t.name)) return { ...head, data: flatValues(t) };
+      const bytes = tensorBytes(t);
+      binary.push(bytes);
+      return { ...head, parameters: { binary_data_size: bytes.length } };
+    }),
   };
+  return { json, binary };
 }
 
 export function modelMetadata(model: Model) {

@@ -461,6 +461,27 @@ const cases: Case[] = [
     error: /^input "X": "parameters" is a string \("binary"\); expected an object$/,
   },
   {
+    name: 'a "binary_data_output" that is not a boolean',
+    path: INFER,
+    body: v2([x(ROW)], { parameters: { binary_data_output: 'yes' } }),
+    status: 400,
+    error: /^"parameters.binary_data_output" is a string \("yes"\); expected true or false$/,
+  },
+  {
+    name: 'request "parameters" that are not an object',
+    path: INFER,
+    body: v2([x(ROW)], { parameters: [true] }),
+    status: 400,
+    error: /^"parameters" is an array; expected an object$/,
+  },
+  {
+    name: 'an output\'s "binary_data" that is not a boolean',
+    path: INFER,
+    body: v2([x(ROW)], { outputs: [{ name: 'score', parameters: { binary_data: 1 } }] }),
+    status: 400,
+    error: /^output "score": "parameters.binary_data" is number; expected true or false$/,
+  },
+  {
     name: 'BYTES as binary data',
     ...bin(v2([bx(7, { datatype: 'BYTES' })]), [new Uint8Array(7)]),
     status: 400,

@@ -3,8 +3,9 @@
  * equivalent JSON request, whatever the binary data's alignment in the body and whatever datatype feeds the input.
  */
 import { fileURLToPath } from 'node:url';
-import { binaryInfer, request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
 import { readFileSync } from 'node:fs';
+import { HEADER_LENGTH, tensorBytes } from '../../scorer/http/binary.js';
+import { binaryInfer, request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
 
 const fixture = (path: string) => fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url));
 
@@ -31,6 +32,7 @@ function pack(rows: (number | null)[][], datatype: string): ArrayBufferView {
 
 const MODELS = [
   { file: 'shared/mlp_classifier', ext: 'onnx', datatype: 'FP32' },
+  { file: 'shared/logreg_multiclass', ext: 'onnx', datatype: 'FP32' },
   { file: 'shared/xgb_multiclass', ext: 'json', datatype: 'FP32' },
   { file: 'generated/xgb_softprob_nan', ext: 'json', datatype: 'FP32' },
   { file: 'generated/onnx_linreg_f64', ext: 'onnx', datatype: 'FP64' },
@@ -69,12 +71,152 @@ describe.each(MODELS)('binary input for $file ($datatype)', ({ file, ext, dataty
     expect(await infer(body, headers)).toMatchObject({ status: 200, body: expected as object });
   });
 
+  it('answers every output as binary data with "binary_data_output"', async () => {
+    const { body, headers } = binary(datatype);
+    const json = JSON.parse(body.subarray(0, Number(headers[HEADER_LENGTH])).toString()) as object;
+    const asked = binaryInfer({ ...json, parameters: { binary_data_output: true } }, [pack(rows, datatype)]);
+    const reply = await binaryReply(`${scorer.url}/v2/models/${name}/infer`, asked.body, asked.headers);
+    expect(reply.contentType).toBe('application/octet-stream');
+    const outputs = (expected as { outputs: { name: string }[] }).outputs;
+    expect(reply.head.outputs.map((o) => o.name)).toEqual(outputs.map((o) => o.name));
+    for (const o of reply.head.outputs) {
+      expect(o).not.toHaveProperty('data');
+      expect(o.parameters?.binary_data_size).toBeGreaterThan(0);
+    }
+    expect(reply.decoded).toEqual(expected);
+  });
+
   it('converts another declared datatype as the JSON path does', async () => {
     const declared = datatype === 'INT64' ? 'INT32' : 'FP64';
     const { body, headers } = binary(declared, 1);
     const json = await infer({ id: 'r', inputs: [{ name: inputName, datatype: declared, shape, data: rows }] });
     expect(json.status).toBe(200);
     expect(await infer(body, headers)).toMatchObject({ status: 200, body: json.body as object });
+  });
+});
+
+interface OutputHead {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data?: unknown[];
+  parameters?: { binary_data_size?: number };
+}
+
+/**
+ * Posts an infer request and reads a binary tensor data answer the way a client of the extension does: the JSON head
+ * (Inference-Header-Content-Length bytes), then each binary output's bytes in order. `decoded` is the answer with those
+ * bytes read back into "data" as the JSON answer gives them (NaN as null, INT64 as numbers).
+ */
+async function binaryReply(url: string, body: Uint8Array | string, headers: Record<string, string>) {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  expect(res.status).toBe(200);
+  const length = Number(res.headers.get(HEADER_LENGTH));
+  expect(length).toBeGreaterThan(0);
+  const head = JSON.parse(bytes.subarray(0, length).toString('utf8')) as { outputs: OutputHead[] };
+  let at = length;
+  const outputs = head.outputs.map((o) => {
+    const { parameters, ...rest } = o;
+    const size = parameters?.binary_data_size;
+    if (size === undefined) return o;
+    const part = bytes.subarray(at, at + size);
+    at += size;
+    const copy = new Uint8Array(part).buffer;
+    const values = {
+      FP32: () => Array.from(new Float32Array(copy)),
+      FP64: () => Array.from(new Float64Array(copy)),
+      INT64: () => Array.from(new BigInt64Array(copy), Number),
+      INT32: () => Array.from(new Int32Array(copy)),
+    }[o.datatype]!();
+    return { ...rest, data: values.map((v) => (Number.isNaN(v) ? null : v)) };
+  });
+  expect(at).toBe(bytes.length);
+  return { contentType: res.headers.get('content-type'), head, decoded: { ...head, outputs } };
+}
+
+describe('binary output, chosen per output', () => {
+  let scorer: TestScorer;
+  const rows = rowsOf('shared/logreg_multiclass');
+  const url = () => `${scorer.url}/v2/models/logreg_multiclass/infer`;
+  const input = { name: 'X', datatype: 'FP32', shape: [rows.length, rows[0]!.length], data: rows };
+  let all: { outputs: OutputHead[] };
+  beforeAll(async () => {
+    scorer = await startTestScorer({ MODEL_URI: fixture('shared/logreg_multiclass.onnx') });
+    await scorer.ready;
+    const meta = (await request(`${scorer.url}/v2/models/logreg_multiclass`)).body as { inputs: { name: string }[] };
+    input.name = meta.inputs[0]!.name;
+    all = (await request(url(), 'POST', { inputs: [input] })).body as typeof all;
+    expect(all.outputs.length).toBe(2);
+  });
+  afterAll(() => scorer.close());
+
+  it('"binary_data" on an output overrides the request’s "binary_data_output"', async () => {
+    const [first, second] = all.outputs.map((o) => o.name) as [string, string];
+    for (const [parameters, outputs, binaryOnes] of [
+      [undefined, [{ name: first, parameters: { binary_data: true } }, { name: second }], [first]],
+      [{ binary_data_output: true }, [{ name: first }, { name: second, parameters: { binary_data: false } }], [first]],
+      [{ binary_data_output: true }, [{ name: second }], [second]],
+      [{ binary_data_output: false }, [], []],
+    ] as const) {
+      const body = JSON.stringify({ inputs: [input], outputs, ...(parameters && { parameters }) });
+      if (binaryOnes.length === 0) {
+        const reply = await request(url(), 'POST', body);
+        expect(reply.headers.get(HEADER_LENGTH)).toBeNull();
+        expect(reply.body).toMatchObject({ outputs: all.outputs });
+        continue;
+      }
+      const reply = await binaryReply(url(), body, {});
+      const named = outputs.length === 0 ? all.outputs.map((o) => o.name) : outputs.map((o) => o.name);
+      expect(reply.head.outputs.map((o) => [o.name, 'data' in o])).toEqual(
+        named.map((n) => [n, !(binaryOnes as readonly string[]).includes(n)]),
+      );
+      expect(reply.decoded.outputs).toEqual(named.map((n) => all.outputs.find((o) => o.name === n)));
+    }
+  });
+});
+
+describe('tensorBytes, the layout of binary outputs', () => {
+  const bytes = (t: Parameters<typeof tensorBytes>[0]) => [...tensorBytes(t)];
+  it('writes BOOL as one byte, INT64 as eight little-endian bytes', () => {
+    expect(bytes({ name: 'b', datatype: 'BOOL', shape: [3], data: Uint8Array.from([1, 0, 1]) })).toEqual([1, 0, 1]);
+    expect(bytes({ name: 'i', datatype: 'INT64', shape: [1], data: BigInt64Array.from([-2n]) })).toEqual([
+      0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    ]);
+  });
+  it('writes BYTES as a 4-byte little-endian length before each UTF-8 string', () => {
+    expect(bytes({ name: 's', datatype: 'BYTES', shape: [2], data: ['ab', 'é'] })).toEqual([
+      2, 0, 0, 0, 0x61, 0x62, 2, 0, 0, 0, 0xc3, 0xa9,
+    ]);
+  });
+  it('writes FP16 (carried as float32) as IEEE half precision, rounded to nearest even', () => {
+    const values = [1, -2, 0.5, 65504, 2 ** -24, 2 ** -14, 0.1, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1e6, -Infinity, NaN, 0];
+    const halves = tensorBytes({
+      name: 'h',
+      datatype: 'FP16',
+      shape: [values.length],
+      data: Float32Array.from(values),
+    });
+    const read = Array.from({ length: values.length }, (_, i) => halves.readUInt16LE(i * 2).toString(16));
+    expect(read).toEqual([
+      '3c00',
+      'c000',
+      '3800',
+      '7bff',
+      '1',
+      '400',
+      '2e66',
+      '3c00',
+      '3c02',
+      '7c00',
+      'fc00',
+      '7e00',
+      '0',
+    ]);
+  });
+  it('writes a typed array of another type than its datatype value by value', () => {
+    const t = { name: 'f', datatype: 'FP64' as const, shape: [2], data: Float32Array.from([0.5, -1]) };
+    expect([...new Float64Array(new Uint8Array(tensorBytes(t)).buffer)]).toEqual([0.5, -1]);
   });
 });
 
