@@ -1,11 +1,18 @@
 /** Starts the scorer: listen first (live, not ready), load and warm up the model, then report ready. */
 import { once } from 'node:events';
-import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  maxHeaderSize,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ScorerConfig } from './config.js';
 import { ModelLoadError } from './errors.js';
-import { createApp, type ScorerState } from './http/app.js';
+import { createHandler, type ScorerState } from './http/app.js';
 import { ScorerMetrics } from './metrics.js';
 import type { Model } from './model.js';
 import { warmUp } from './warmup.js';
@@ -33,8 +40,8 @@ export async function startScorer(
 ): Promise<Scorer> {
   const metrics = new ScorerMetrics();
   const state: ScorerState = { model: undefined, draining: false };
-  const app = createApp({ state, metrics, log, maxBodyBytes: config.maxBodyBytes, maxRows: config.maxRows });
-  const server = app.listen(config.port, config.host);
+  const handler = createHandler({ state, metrics, log, maxBodyBytes: config.maxBodyBytes, maxRows: config.maxRows });
+  const server = createServer(handler).listen(config.port, config.host);
   // Keep-alive longer than common load balancers' idle timeouts, so they close first and never reuse a dead socket.
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server);

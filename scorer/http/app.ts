@@ -1,5 +1,13 @@
-/** The scorer's HTTP API: the seed's `/score`, the Open Inference Protocol (V2) REST API, health and metrics. */
+/**
+ * The scorer's HTTP API: the seed's `/score`, the Open Inference Protocol (V2) REST API, health and metrics.
+ *
+ * Express serves every route; the two that score (`POST /score` and `POST .../infer`) are also answered straight from
+ * Node's request event when their URL is plain (no query string, no percent-escapes, no trailing slash, as spelled
+ * here), because express's routing costs about 15 µs a request (37k vs 24k req/s for a 30 KB body here), as much
+ * as a fast model's whole 100-row prediction. Both paths run the same handlers, accounting and error answers.
+ */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { RequestError } from '../errors.js';
 import type { ScorerMetrics } from '../metrics.js';
@@ -23,7 +31,8 @@ export interface AppOptions {
   maxRows: number;
 }
 
-interface Locals {
+/** What a request is accounted as: its route (a metrics label) and the rows it scored. */
+interface Exchange {
   route: string;
   rows: number;
 }
@@ -31,32 +40,66 @@ interface Locals {
 const SERVER_NAME = 'scoring-operator-scorer';
 const SERVER_VERSION = '0.1.0';
 
-export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOptions): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
+const SCORE_ROUTE = '/score';
+const INFER_ROUTES = ['/v2/models/:name/infer', '/v2/models/:name/versions/:version/infer'] as const;
+/** A plain infer URL: names without escapes (they would need decoding) and nothing after `infer`. */
+const PLAIN_INFER = /^\/v2\/models\/([\w.-]+)(?:\/versions\/([\w.-]+))?\/infer$/;
 
-  app.use((req: Request, res: Response<unknown, Locals>, next: NextFunction) => {
+/** Sends a JSON answer, with the headers express's `res.json` sets (ETag and X-Powered-By are off). */
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+/** The request handler for the scorer's server. */
+export function createHandler(options: AppOptions): RequestListener {
+  const { state, metrics, log, maxBodyBytes, maxRows } = options;
+
+  /** Counts the request in flight; once it closes, its metrics and its one log line. */
+  const begin = (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
     const start = process.hrtime.bigint();
-    res.locals.route = 'unmatched';
-    res.locals.rows = 0;
+    exchange.route = 'unmatched';
+    exchange.rows = 0;
     metrics.inFlight.inc();
     res.once('close', () => {
       metrics.inFlight.dec();
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const { route, rows } = res.locals;
+      const { route, rows } = exchange;
       const status = res.headersSent ? res.statusCode : 499;
       metrics.requests.inc({ route, method: req.method, status });
       metrics.latency.observe({ route }, seconds);
       log.info({ method: req.method, route, status, ms: Math.round(seconds * 1e6) / 1e3, rows }, 'request');
     });
     if (state.draining) res.setHeader('Connection', 'close');
-    next();
-  });
+  };
+
+  /** The answer to a failed request: its own 4xx for a RequestError or an HTTP error, else a logged 500. */
+  const sendError = (res: ServerResponse, err: unknown): void => {
+    if (res.headersSent) return;
+    if (err instanceof RequestError) {
+      // The rest of an oversized body is not worth reading: close the connection after answering.
+      if (err.status === 413) res.setHeader('Connection', 'close');
+      sendJson(res, err.status, { error: err.message });
+      return;
+    }
+    // Errors from express itself (a malformed URL escape, say) carry their own 4xx status.
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // The router's "Failed to decode param '%E0%A4%A'" says what is wrong, not what was expected.
+      const expected = err instanceof URIError ? ': expected a path percent-encoded as UTF-8' : '';
+      sendJson(res, status, { error: `${oneLine(err)}${expected}` });
+      return;
+    }
+    log.error({ err }, 'unexpected error');
+    sendJson(res, 500, { error: 'internal error' });
+  };
 
   const route =
     (name: string) =>
-    (_req: Request, res: Response<unknown, Locals>, next: NextFunction): void => {
+    (_req: Request, res: Response<unknown, Exchange>, next: NextFunction): void => {
       res.locals.route = name;
       next();
     };
@@ -78,25 +121,60 @@ export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOpt
     return model;
   };
 
-  const predict = async (model: Model, inputs: Tensor[], res: Response<unknown, Locals>, outputs?: string[]) => {
-    res.locals.rows = rowCount(model, inputs);
+  const predict = async (model: Model, inputs: Tensor[], exchange: Exchange, outputs?: string[]) => {
+    exchange.rows = rowCount(model, inputs);
     let result: Tensor[];
     try {
       result = await model.predict(inputs, outputs);
     } catch (err) {
       throw new RequestError(422, `the model could not score this input: ${oneLine(err)}`);
     }
-    metrics.rows.inc(res.locals.rows);
+    metrics.rows.inc(exchange.rows);
     return result;
   };
 
-  const ready = () => state.model !== undefined && !state.draining;
-
-  app.post('/score', route('/score'), async (req, res: Response<unknown, Locals>) => {
+  const score = async (req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> => {
     const model = modelFor(undefined);
     const inputs = scoreInputs(await readJson(req, maxBodyBytes), model, maxRows);
-    res.json(scoreResponse(await predict(model, inputs, res), model));
+    sendJson(res, 200, scoreResponse(await predict(model, inputs, exchange), model));
+  };
+
+  const infer = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: Exchange,
+    name: string,
+    version: string | undefined,
+  ): Promise<void> => {
+    const model = modelFor(name, version);
+    const { json, binary } = await readInferBody(req, maxBodyBytes);
+    const request = parseInferRequest(json, model, maxRows, binary);
+    const outputs = await predict(model, request.inputs, exchange, request.outputNames);
+    const answer = inferResponse(model, request, outputs);
+    if (answer.binary.length === 0) {
+      sendJson(res, 200, answer.json);
+      return;
+    }
+    const head = Buffer.from(JSON.stringify(answer.json));
+    const body = Buffer.concat([head, ...answer.binary]);
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Length', body.length);
+    res.setHeader(HEADER_LENGTH, head.length);
+    res.end(body);
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use((req: Request, res: Response<unknown, Exchange>, next: NextFunction) => {
+    begin(req, res, res.locals);
+    next();
   });
+
+  const ready = () => state.model !== undefined && !state.draining;
+
+  app.post(SCORE_ROUTE, route(SCORE_ROUTE), (req, res: Response<unknown, Exchange>) => score(req, res, res.locals));
 
   app.get('/v2/health/live', route('/v2/health/live'), (_req, res) => {
     res.json({ live: true });
@@ -116,23 +194,10 @@ export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOpt
       checkNamed(req.params.name, req.params.version);
       res.status(ready() ? 200 : 503).json({ name: req.params.name, ready: ready() });
     });
-    app.post(
-      `${prefix}/infer`,
-      route(`${prefix}/infer`),
-      async (req: Request<{ name: string; version?: string }>, res: Response<unknown, Locals>) => {
-        const model = modelFor(req.params.name, req.params.version);
-        const { json, binary } = await readInferBody(req, maxBodyBytes);
-        const request = parseInferRequest(json, model, maxRows, binary);
-        const outputs = await predict(model, request.inputs, res, request.outputNames);
-        const answer = inferResponse(model, request, outputs);
-        if (answer.binary.length === 0) {
-          res.json(answer.json);
-          return;
-        }
-        const head = Buffer.from(JSON.stringify(answer.json));
-        res.setHeader(HEADER_LENGTH, head.length);
-        res.type('application/octet-stream').send(Buffer.concat([head, ...answer.binary]));
-      },
+  }
+  for (const [i, path] of INFER_ROUTES.entries()) {
+    app.post(path, route(path), (req: Request<{ name: string; version?: string }>, res: Response<unknown, Exchange>) =>
+      infer(req, res, res.locals, req.params.name, i === 0 ? undefined : req.params.version),
     );
   }
 
@@ -144,27 +209,23 @@ export function createApp({ state, metrics, log, maxBodyBytes, maxRows }: AppOpt
     res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (res.headersSent) return;
-    if (err instanceof RequestError) {
-      // The rest of an oversized body is not worth reading: close the connection after answering.
-      if (err.status === 413) res.setHeader('Connection', 'close');
-      res.status(err.status).json({ error: err.message });
-      return;
-    }
-    // Errors from express itself (a malformed URL escape, say) carry their own 4xx status.
-    const status = (err as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      // The router's "Failed to decode param '%E0%A4%A'" says what is wrong, not what was expected.
-      const expected = err instanceof URIError ? ': expected a path percent-encoded as UTF-8' : '';
-      res.status(status).json({ error: `${oneLine(err)}${expected}` });
-      return;
-    }
-    log.error({ err }, 'unexpected error');
-    res.status(500).json({ error: 'internal error' });
-  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, err));
 
-  return app;
+  return (req, res) => {
+    if (req.method === 'POST') {
+      const url = req.url ?? '';
+      const plain = url === SCORE_ROUTE ? undefined : PLAIN_INFER.exec(url);
+      if (url === SCORE_ROUTE || plain) {
+        const exchange: Exchange = { route: '', rows: 0 };
+        begin(req, res, exchange);
+        exchange.route = plain ? INFER_ROUTES[plain[2] === undefined ? 0 : 1] : SCORE_ROUTE;
+        const answered = plain ? infer(req, res, exchange, plain[1]!, plain[2]) : score(req, res, exchange);
+        answered.catch((err: unknown) => sendError(res, err));
+        return;
+      }
+    }
+    void app(req, res);
+  };
 }
 
 /**

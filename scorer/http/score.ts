@@ -1,7 +1,7 @@
 /** The seed tutorial's protocol: `POST /score {"X": row | rows}` -> `{"score": [...]}`. */
 import { RequestError } from '../errors.js';
 import type { Model, Tensor } from '../model.js';
-import { allocate, checkShape, describe, nestedValues, store } from './tensor.js';
+import { allocate, checkShape, describe, nestedValues, storeAll } from './tensor.js';
 
 const USAGE = 'expected a JSON object {"X": [x1, ..., xn]} (one row) or {"X": [[...], ...]} (rows)';
 
@@ -39,11 +39,9 @@ export function scoreInputs(body: unknown, model: Model, maxRows: number): Tenso
 
   const data = allocate(spec.datatype, rows * features);
   if (oneRow) {
-    for (let j = 0; j < features; j++) {
-      const v = X[j];
-      if (Array.isArray(v)) throw new RequestError(400, `"X" mixes numbers and rows: "X[${j}]" is an array`);
-      store(data, j, v, spec.datatype, () => `"X[${j}]"`);
-    }
+    const row = X.findIndex(Array.isArray);
+    if (row >= 0) throw new RequestError(400, `"X" mixes numbers and rows: "X[${row}]" is an array`);
+    storeAll(data, 0, X, 0, features, spec.datatype, (j) => `"X[${j}]"`);
   } else {
     for (let i = 0; i < rows; i++) {
       const row: unknown = X[i];
@@ -56,8 +54,7 @@ export function scoreInputs(body: unknown, model: Model, maxRows: number): Tenso
           `"X[${i}]" has ${row.length} features; expected ${features} (rows must all be the same length)`,
         );
       }
-      const base = i * features;
-      for (let j = 0; j < features; j++) store(data, base + j, row[j], spec.datatype, () => `"X[${i}][${j}]"`);
+      storeAll(data, i * features, row, 0, features, spec.datatype, (j) => `"X[${i}][${j}]"`);
     }
   }
   // The identity model echoes "X" as sent (the seed's demo contract): a flat row stays flat.

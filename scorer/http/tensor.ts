@@ -75,6 +75,28 @@ export function store(out: NumericArray, index: number, value: unknown, datatype
 }
 
 /**
+ * Writes `count` JSON values from `values` (from index `from`) into `out` from index `at`, as store does: numbers a
+ * float datatype holds go straight in, anything else through store, whose message names the element by `where(k)`.
+ */
+export function storeAll(
+  out: NumericArray,
+  at: number,
+  values: readonly unknown[],
+  from: number,
+  count: number,
+  datatype: Datatype,
+  where: (k: number) => string,
+): void {
+  const max = FLOAT_MAX[datatype];
+  const floats = max !== undefined && (out instanceof Float32Array || out instanceof Float64Array);
+  for (let k = 0; k < count; k++) {
+    const value = values[from + k];
+    if (floats && typeof value === 'number' && Math.abs(value) <= max) out[at + k] = value;
+    else store(out, at + k, value, datatype, () => where(k));
+  }
+}
+
+/**
  * Checks that a JSON value is one of `datatype`'s values: a number within a float's range (beyond it, a typed array
  * would hold Infinity, not the value sent) or null for a missing one; an integer within an integer's range; a boolean
  * or 0/1 for BOOL.

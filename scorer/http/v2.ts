@@ -14,7 +14,7 @@ import {
   flatValues,
   INTEGER_DATATYPES,
   isFloat,
-  store,
+  storeAll,
 } from './tensor.js';
 
 export const MODEL_VERSION = '1';
@@ -203,7 +203,7 @@ function toTensor(name: string, declared: Datatype, datatype: Datatype, shape: n
   const where = (i: number) => () => `input "${name}": data[${i}]`;
   // Values must be the declared datatype's (INT8 data holds integers in INT8's range) and fit the model's.
   if (declared !== datatype) for (let i = 0; i < flat.length; i++) checkValue(flat[i], declared, where(i));
-  for (let i = 0; i < flat.length; i++) store(data, i, flat[i], datatype, where(i));
+  storeAll(data, 0, flat, 0, flat.length, datatype, (i) => where(i)());
   return { name, datatype, shape, data };
 }
 

@@ -146,6 +146,66 @@ describe('the Open Inference Protocol endpoints', () => {
   });
 });
 
+describe('the direct path of the scoring routes and express answer alike', () => {
+  // Plain URLs of POST /score and .../infer are answered without express (scorer/http/app.ts); the same routes spelt
+  // otherwise (a trailing slash, capitals, a percent-escape) go through express. Both must give the same answer.
+  let scorer: TestScorer;
+  let row: number[];
+  beforeAll(async () => {
+    scorer = await startTestScorer({ MODEL_URI: fixture('xgb_multiclass.json'), MAX_ROWS: '5' });
+    await scorer.ready;
+    const meta = (await request(`${scorer.url}/v2/models/xgb_multiclass`)).body as { inputs: { shape: number[] }[] };
+    row = new Array<number>(meta.inputs[0]!.shape[1]!).fill(0.25);
+  });
+  afterAll(() => scorer.close());
+
+  const v2 = (data: unknown, shape: number[]) => ({ inputs: [{ name: 'X', datatype: 'FP32', shape, data }] });
+  const bodies = () => ({
+    score: [{ X: [row, row] }, { X: [row.slice(1)] }, '{"X": [1,', { X: [row, row, row, row, row, row] }, 'null'],
+    infer: [v2([...row, ...row], [2, row.length]), v2(row, [1, row.length + 1]), '{"inputs"', { inputs: 'x' }],
+  });
+  const plain = { score: '/score', infer: '/v2/models/xgb_multiclass/infer' };
+  const routed = {
+    score: ['/score/', '/SCORE'],
+    infer: [
+      '/v2/models/xgb_multiclass/infer/',
+      '/v2/models/xgb%5Fmulticlass/infer',
+      '/v2/models/xgb_multiclass/versions/1/infer',
+    ],
+  };
+
+  it.each(['score', 'infer'] as const)('POST %s: same status, body and headers', async (kind) => {
+    const answer = async (path: string, body: unknown) => {
+      const reply = await request(`${scorer.url}${path}`, 'POST', body);
+      const headers = ['content-type', 'content-length', 'connection'].map((h) => reply.headers.get(h));
+      return { status: reply.status, body: reply.body, headers };
+    };
+    const statuses = new Set<number>();
+    for (const body of bodies()[kind]) {
+      const direct = await answer(plain[kind], body);
+      statuses.add(direct.status);
+      for (const path of routed[kind]) expect(await answer(path, body)).toEqual(direct);
+    }
+    expect([...statuses].sort()).toEqual(kind === 'score' ? [200, 400, 413, 422] : [200, 400]);
+  });
+
+  it('accounts both the same way: route label, status and rows in the log', async () => {
+    const logged = scorer.logs.length;
+    await request(`${scorer.url}/score`, 'POST', { X: [row, row] });
+    await request(`${scorer.url}/score/`, 'POST', { X: [row, row] });
+    await request(`${scorer.url}/v2/models/xgb_multiclass/versions/1/infer`, 'POST', v2(row, [1, row.length]));
+    await request(`${scorer.url}/v2/models/xgb_multiclass/versions/1/infer/`, 'POST', v2(row, [1, row.length]));
+    await new Promise((r) => setTimeout(r, 20));
+    const lines = scorer.logs.slice(logged).filter((l) => l.msg === 'request');
+    expect(lines.map(({ route, status, rows }) => ({ route, status, rows }))).toEqual([
+      { route: '/score', status: 200, rows: 2 },
+      { route: '/score', status: 200, rows: 2 },
+      { route: '/v2/models/:name/versions/:version/infer', status: 200, rows: 1 },
+      { route: '/v2/models/:name/versions/:version/infer', status: 200, rows: 1 },
+    ]);
+  });
+});
+
 describe('readiness follows the model', () => {
   it('is live but not ready, and refuses to score, until the model has loaded', async () => {
     let release!: () => void;
