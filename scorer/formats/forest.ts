@@ -12,8 +12,11 @@ export const MISSING_NONE = 0;
 export const MISSING_ZERO = 1;
 export const MISSING_NAN = 2;
 
-/** LightGBM's kZeroThreshold: |x| <= this counts as zero for `missing_type=Zero`. */
-const ZERO_THRESHOLD = 1e-35;
+/**
+ * LightGBM's kZeroThreshold: |x| <= this counts as zero for `missing_type=Zero`. It is the float 1e-35f
+ * (1.0000000180025095e-35 as a double), not the double 1e-35: values in between are zero to LightGBM.
+ */
+const ZERO_THRESHOLD = Math.fround(1e-35);
 
 export interface Forest {
   readonly numFeatures: number;
@@ -171,6 +174,8 @@ export function evaluateXGBoost(
 /**
  * LightGBM's rule (Tree::NumericalDecision): NaN counts as 0 unless the split's missing type is NaN; a missing
  * value (zero for type Zero, NaN for type NaN) takes the default child; otherwise `x <= threshold` goes left.
+ * Like Booster.predict, which keeps only the features with |x| > kZeroThreshold (or NaN) of each row, any
+ * |x| <= ZERO_THRESHOLD is 0: x = -1e-35f itself goes right of a split at -1e-35f, as 0 does.
  * Sums in float64, as LightGBM does.
  */
 export function evaluateLightGBM(forest: Forest, x: Float64Array, rows: number, out: Float64Array): void {
@@ -206,8 +211,8 @@ export function evaluateLightGBM(forest: Forest, x: Float64Array, rows: number, 
             continue;
           }
           v = 0;
-        }
-        if (type === MISSING_ZERO && v >= -ZERO_THRESHOLD && v <= ZERO_THRESHOLD) n = missing[n]!;
+        } else if (v >= -ZERO_THRESHOLD && v <= ZERO_THRESHOLD) v = 0;
+        if (type === MISSING_ZERO && v === 0) n = missing[n]!;
         else n = v <= threshold[n]! ? left[n]! : right[n]!;
         f = feature[n]!;
       }

@@ -33,9 +33,23 @@ export interface LightGBMModelFile {
   scale: number;
 }
 
-function numbers(text: string | undefined, where: string, count: number): number[] {
+/** "inf", "-inf", "infinity" in any case, as LightGBM's strtod reads them (JavaScript's Number() does not). */
+const INFINITY = /^([+-]?)inf(inity)?$/i;
+
+function toFloat(text: string): number {
+  const inf = INFINITY.exec(text);
+  if (inf === null) return Number(text);
+  return inf[1] === '-' ? -Infinity : Infinity;
+}
+
+/**
+ * `count` space-separated numbers. `floats`: also ±inf, which LightGBM writes as a threshold when a split sends
+ * every non-missing value one way (NaN missing type: the last bin's upper bound), and reads back as ±Infinity.
+ */
+function numbers(text: string | undefined, where: string, count: number, floats = false): number[] {
   if (text === undefined) throw new Error(`${where} is missing`);
-  const values = text.trim() === '' ? [] : text.trim().split(/\s+/).map(Number);
+  const words = text.trim() === '' ? [] : text.trim().split(/\s+/);
+  const values = words.map(floats ? toFloat : Number);
   if (values.length !== count || values.some((v) => Number.isNaN(v))) {
     throw new Error(`${where} must hold ${count} numbers`);
   }
@@ -106,10 +120,10 @@ export function parseLightGBMModel(text: string): LightGBMModelFile {
     if (Number(block.get('num_cat') ?? 0) > 0) throw new Error(`${where} has categorical splits (not supported)`);
     if (block.get('is_linear') === '1')
       throw new Error(`${where} is a linear tree (linear_tree models are not supported)`);
-    const leafValue = numbers(block.get('leaf_value'), `${where}: leaf_value`, leaves);
+    const leafValue = numbers(block.get('leaf_value'), `${where}: leaf_value`, leaves, true);
     const splits = leaves - 1;
     const features = numbers(block.get('split_feature') ?? '', `${where}: split_feature`, splits);
-    const thresholds = numbers(block.get('threshold') ?? '', `${where}: threshold`, splits);
+    const thresholds = numbers(block.get('threshold') ?? '', `${where}: threshold`, splits, true);
     const decisions = numbers(block.get('decision_type') ?? '', `${where}: decision_type`, splits);
     const leftChild = numbers(block.get('left_child') ?? '', `${where}: left_child`, splits);
     const rightChild = numbers(block.get('right_child') ?? '', `${where}: right_child`, splits);
