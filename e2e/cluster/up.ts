@@ -3,6 +3,7 @@
  * after this command returns. `npm run cluster:up -- --node` adds a real node (containerd, kubelet, kube-proxy,
  * kube-scheduler; needs root) and waits until it is Ready. `npm run cluster:down` stops either.
  * Refuses while a cluster it recorded still runs; a failed or interrupted start (SIGINT, SIGTERM) undoes itself.
+ * `--check` makes only that check (e2e/local/up.sh runs it before spending minutes on images).
  */
 import { writeFileSync } from 'node:fs';
 import { startControlPlane } from './controlplane.js';
@@ -27,6 +28,7 @@ if (recorded) {
   console.error(`the cluster recorded in ${STATE_FILE} (${recorded.dir}) no longer runs: clearing what it left`);
   stopCluster(recorded);
 }
+if (process.argv.includes('--check')) process.exit(0);
 
 if (withNode) checkNodePrerequisites();
 // Until the cluster is up, a signal undoes what this command made so far (the control plane's own handler, which

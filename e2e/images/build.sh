@@ -46,11 +46,14 @@ if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
   echo "images: made $BASE in $((SECONDS - start)) s" >&2
 fi
 
+had_cni_lock=$([ -e /etc/cni/net.d/cni.lock ] && echo yes || true)
 for image in scorer operator; do
   name=localhost/scoring-dev/$([ "$image" = scorer ] && echo scorer || echo scoring-operator):$TAG
   start=$SECONDS
   buildah bud --isolation chroot --pull=never --layers=false --build-arg "NODE_IMAGE=$BASE" \
     -f "Dockerfile.$image" -t "$name" . >&2
+  # buildah's CNI setup leaves its lock file on the host (chroot isolation uses the host's network, nothing else).
+  [ -n "$had_cni_lock" ] || rm -f /etc/cni/net.d/cni.lock
   echo "images: built $name in $((SECONDS - start)) s" >&2
   echo "$name"
 done

@@ -9,11 +9,13 @@ cd "$(dirname "$0")/../.."
 . scripts/node24.sh >/dev/null
 [ -d node_modules ] || npm ci >&2
 bash scripts/setup-node.sh
+npm run build --silent >&2
+# Refuse a second cluster before the image builds, not after them.
+node dist/e2e/cluster/up.js --check
 start=$SECONDS
 built=$(e2e/images/build.sh)
 mapfile -t images <<<"$built"
 echo "local: images built in $((SECONDS - start)) s" >&2
-npm run build --silent >&2
 t=$SECONDS
 kubeconfig=$(node dist/e2e/cluster/up.js --node | sed -n 's/^export KUBECONFIG=//p')
 echo "local: cluster up in $((SECONDS - t)) s" >&2
