@@ -27,6 +27,7 @@ export const SCORER_ENV = {
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
   terminationLog: 'TERMINATION_LOG',
   logLevel: 'LOG_LEVEL',
+  predictThread: 'PREDICT_THREAD',
 } as const;
 export type ScorerSetting = keyof typeof SCORER_ENV;
 
@@ -66,6 +67,8 @@ export const scorerConfigSchema = z.object({
   shutdownTimeoutMs: positiveInt(3_600_000).default(25_000),
   terminationLog: z.string().default('/dev/termination-log'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Predict on a worker thread (formats/thread.ts): for models slower than the HTTP exchange. */
+  predictThread: booleanString.default(false),
 });
 export type ScorerConfig = z.infer<typeof scorerConfigSchema>;
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ScorerConfig } from '../config.js';
 import { ModelLoadError } from '../errors.js';
 import { MODEL_FACTORIES } from '../formats/index.js';
+import { createThreadModel } from '../formats/thread.js';
 import { MODEL_FORMATS } from '../model.js';
 import type { LoadedModel } from '../server.js';
 import { fetchModel } from './fetch.js';
@@ -49,7 +50,16 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
 
   let model;
   try {
-    model = await MODEL_FACTORIES[format](bytes, { name, output: config.modelOutput });
+    const options = { name, output: config.modelOutput };
+    // The identity model does no work a thread could take over.
+    model =
+      config.predictThread && format !== 'identity'
+        ? await createThreadModel(format, bytes, options, (err) => {
+            // Nothing can predict any more: exit, for the kubelet to restart the container.
+            log.fatal({ err: err.message }, 'the model thread stopped');
+            process.exit(1);
+          })
+        : await MODEL_FACTORIES[format](bytes, options);
   } catch (err) {
     throw fail(`not a valid ${format} model: ${(err as Error).message}`, err);
   }
@@ -60,6 +70,7 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
       bytes: bytes.length,
       fetchMs: Math.round(fetchedMs),
       compileMs: Math.round(performance.now() - started - fetchedMs),
+      thread: config.predictThread && format !== 'identity',
     },
     'model loaded',
   );

@@ -147,10 +147,11 @@ describe('local files', () => {
       Buffer.from(readFileSync(fixtures('lightgbm')[0]!.path, 'utf8').replace(/^left_child=.*$/m, 'left_child=1 2')),
       /not a valid lightgbm model: tree 0: left_child must hold \d+ numbers/,
     ],
-  ])('refuses %s', async (_what, name, bytes, message) => {
+  ])('refuses %s, also when the model is built on its own thread', async (_what, name, bytes, message) => {
     const path = join(dir, name);
     writeFileSync(path, bytes);
     expect(await failure({ MODEL_URI: path })).toMatch(message);
+    expect(await failure({ MODEL_URI: path, PREDICT_THREAD: 'true' })).toMatch(message);
   });
 
   it('refuses an XGBoost tree whose child points outside it', async () => {

@@ -94,17 +94,20 @@ describe('scorer start-up', () => {
     expect(readFileSync(termination, 'utf8').trim()).toBe(lines[0]);
   });
 
-  it("keeps onnxruntime's own log lines off stderr: a failing ONNX model gives exactly one line", async () => {
-    // onnxruntime warns while loading this model and logs an error when its warm-up prediction fails.
-    const run = await start({ MODEL_URI: RUN_FAILS }).output;
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(
-      new RegExp(
-        `^cannot load model ${RUN_FAILS}: warm-up prediction failed: Non-zero status code returned while running ` +
-          "Gather node\\. Name:'Gather' Status Message: indices element out of data bounds, idx=7 [^\\n]*\\n$",
-      ),
-    );
-  });
+  it.each(['false', 'true'])(
+    "keeps onnxruntime's own log lines off stderr: a failing ONNX model gives exactly one line (PREDICT_THREAD=%s)",
+    async (thread) => {
+      // onnxruntime warns while loading this model and logs an error when its warm-up prediction fails.
+      const run = await start({ MODEL_URI: RUN_FAILS, PREDICT_THREAD: thread }).output;
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^cannot load model ${RUN_FAILS}: warm-up prediction failed: Non-zero status code returned while running ` +
+            "Gather node\\. Name:'Gather' Status Message: indices element out of data bounds, idx=7 [^\\n]*\\n$",
+        ),
+      );
+    },
+  );
 
   it('refuses a model whose sha256 differs, naming both digests', async () => {
     const run = await start({ MODEL_URI: XGB, MODEL_SHA256: '0'.repeat(64) }).output;
@@ -236,29 +239,32 @@ describe('secrets in the model URI', () => {
 });
 
 describe('scorer shutdown', () => {
-  it('finishes an in-flight request after SIGTERM, refuses new connections, and exits 0', async () => {
-    const child = start({ MODEL_URI: XGB });
-    const port = await readyPort(child);
+  it.each(['false', 'true'])(
+    'finishes an in-flight request after SIGTERM, refuses new connections, and exits 0 (PREDICT_THREAD=%s)',
+    async (thread) => {
+      const child = start({ MODEL_URI: XGB, PREDICT_THREAD: thread });
+      const port = await readyPort(child);
 
-    // A request whose body is only half sent when SIGTERM arrives.
-    const body = JSON.stringify({ X: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] });
-    const socket = connect(port, '127.0.0.1');
-    await once(socket, 'connect');
-    socket.write(`POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+      // A request whose body is only half sent when SIGTERM arrives.
+      const body = JSON.stringify({ X: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] });
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(`POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+      await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
 
-    await expect(fetch(`http://127.0.0.1:${port}/v2/health/live`)).rejects.toThrow();
+      await expect(fetch(`http://127.0.0.1:${port}/v2/health/live`)).rejects.toThrow();
 
-    let answer = '';
-    socket.on('data', (c: Buffer) => (answer += c.toString()));
-    socket.write(body.slice(10));
-    await once(socket, 'close');
-    expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
-    expect(answer).toMatch(/"score":\[-?\d/);
-    expect((await child.output).code).toBe(0);
-  });
+      let answer = '';
+      socket.on('data', (c: Buffer) => (answer += c.toString()));
+      socket.write(body.slice(10));
+      await once(socket, 'close');
+      expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
+      expect(answer).toMatch(/"score":\[-?\d/);
+      expect((await child.output).code).toBe(0);
+    },
+  );
   it('answers a request sent on a kept-alive connection right after SIGTERM, with Connection: close', async () => {
     // The rolling-update race: a client reuses its idle connection just as the scorer begins to drain.
     const child = start({ MODEL_URI: XGB });

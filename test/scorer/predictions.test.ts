@@ -1,17 +1,21 @@
 /**
  * Every fixture model served by a real scorer over HTTP answers with the training library's own predictions,
- * through the seed's /score and through the Open Inference Protocol.
+ * through the seed's /score and through the Open Inference Protocol; and again with PREDICT_THREAD, where the
+ * model runs on a worker thread and tensors cross between the threads.
  */
 import { fixtures, maxRelativeError, type Fixture } from '../helpers/fixtures.js';
 import { request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
 
 const all = fixtures();
 
-describe.each(all.map((f) => [f.name, f] as const))('%s', (_name, fixture: Fixture) => {
+const cases = all.flatMap((f) => [[f.name, f, 'false'] as const, [`${f.name} on a thread`, f, 'true'] as const]);
+
+describe.each(cases)('%s', (_name, fixture: Fixture, thread) => {
   let scorer: TestScorer;
   beforeAll(async () => {
-    scorer = await startTestScorer({ MODEL_URI: fixture.path });
+    scorer = await startTestScorer({ MODEL_URI: fixture.path, PREDICT_THREAD: thread });
     await scorer.ready;
+    expect(scorer.logs.find((l) => l.msg === 'model loaded')).toMatchObject({ thread: thread === 'true' });
   });
   afterAll(() => scorer.close());
 
