@@ -192,15 +192,15 @@ interface RawResult {
 /** The argument that makes this script the raw child (rawChild) instead of the benchmark. */
 const RAW_CHILD = '--raw-child';
 
+/** Raw rates by model URI: a model served on a thread has the same raw speed as served in-process. */
+const rawResults = new Map<string, Promise<RawResult>>();
+
 /**
  * Predictions per second with no HTTP: the model's own speed on 100-row batches, measured in a fresh Node process
  * that loads only this model and has predicted what the scorer's process has by the time of its 100-row runs (see
  * rawChild). Measured here instead, after autocannon and other models, and on 100-row batches alone, XGBoost 500x8
  * came out slower than the scorer served it over HTTP (110% of "raw").
  */
-/** Raw rates by model URI: a model served on a thread has the same raw speed as served in-process. */
-const rawResults = new Map<string, Promise<RawResult>>();
-
 function rawRowsPerSec(target: Target): Promise<RawResult> {
   let result = rawResults.get(target.uri);
   if (!result) rawResults.set(target.uri, (result = measureRaw(target)));
