@@ -74,7 +74,8 @@ describe('the samples', () => {
     const churn = sample('xgboost');
     churn.spec.model = { uri: `${store}/${xgboost.file}`, sha256: sha256(xgboost.path) };
     delete churn.spec.credentials;
-    delete churn.spec.env;
+    // And it predicts on a worker thread, through spec.env: the image's read-only, non-root scorer runs the thread.
+    churn.spec.env = [{ name: 'PREDICT_THREAD', value: 'true' }];
     apply(churn);
   });
 
@@ -114,13 +115,17 @@ describe('the samples', () => {
     );
   });
 
-  it('the XGBoost model answers with XGBoost predictions', async () => {
+  it('the XGBoost model answers with XGBoost predictions, predicting on a thread (PREDICT_THREAD)', async () => {
     await waitReady('churn');
     const reply = await sendOnceServed(url('churn', '/score'), { X: xgboost.inputs });
     expect(reply.status).toBe(200);
     expect(maxRelativeError((reply.body as { score: unknown[] }).score, xgboost.expected.score!)).toBeLessThanOrEqual(
       xgboost.tolerance,
     );
+    const loaded = k(['logs', 'deployment/churn', '-n', NS])
+      .split('\n')
+      .find((l) => l.includes('"msg":"model loaded"'));
+    expect(loaded).toContain('"thread":true');
   });
 
   it('kubectl get sm shows them Ready with their URLs', () => {
