@@ -45,24 +45,26 @@ const INFER_ROUTES = ['/v2/models/:name/infer', '/v2/models/:name/versions/:vers
 /** A plain infer URL: names without escapes (they would need decoding) and nothing after `infer`. */
 const PLAIN_INFER = /^\/v2\/models\/([\w.-]+)(?:\/versions\/([\w.-]+))?\/infer$/;
 
+/** Sends an answer with its Content-Type and Content-Length. */
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
 /** Sends a JSON answer, with the headers express's `res.json` sets (ETag and X-Powered-By are off). */
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
 }
 
 /** The request handler for the scorer's server. */
 export function createHandler(options: AppOptions): RequestListener {
   const { state, metrics, log, maxBodyBytes, maxRows } = options;
 
-  /** Counts the request in flight; once it closes, its metrics and its one log line. */
+  /** Counts the request in flight; once it closes, its metrics and its one log line, as `exchange` says then. */
   const begin = (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
     const start = process.hrtime.bigint();
-    exchange.route = 'unmatched';
-    exchange.rows = 0;
     metrics.inFlight.inc();
     res.once('close', () => {
       metrics.inFlight.dec();
@@ -156,19 +158,15 @@ export function createHandler(options: AppOptions): RequestListener {
       return;
     }
     const head = Buffer.from(JSON.stringify(answer.json));
-    const body = Buffer.concat([head, ...answer.binary]);
-    res.statusCode = 200;
-    res.setHeader('Content-Type', 'application/octet-stream');
-    res.setHeader('Content-Length', body.length);
     res.setHeader(HEADER_LENGTH, head.length);
-    res.end(body);
+    send(res, 200, 'application/octet-stream', Buffer.concat([head, ...answer.binary]));
   };
 
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.use((req: Request, res: Response<unknown, Exchange>, next: NextFunction) => {
-    begin(req, res, res.locals);
+    begin(req, res, Object.assign(res.locals, { route: 'unmatched', rows: 0 }));
     next();
   });
 
@@ -195,9 +193,9 @@ export function createHandler(options: AppOptions): RequestListener {
       res.status(ready() ? 200 : 503).json({ name: req.params.name, ready: ready() });
     });
   }
-  for (const [i, path] of INFER_ROUTES.entries()) {
+  for (const path of INFER_ROUTES) {
     app.post(path, route(path), (req: Request<{ name: string; version?: string }>, res: Response<unknown, Exchange>) =>
-      infer(req, res, res.locals, req.params.name, i === 0 ? undefined : req.params.version),
+      infer(req, res, res.locals, req.params.name, req.params.version),
     );
   }
 
@@ -211,21 +209,29 @@ export function createHandler(options: AppOptions): RequestListener {
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, err));
 
+  /** A plain scoring URL is answered here (see the top of the file), anything else by express. */
   return (req, res) => {
-    if (req.method === 'POST') {
-      const url = req.url ?? '';
-      const plain = url === SCORE_ROUTE ? undefined : PLAIN_INFER.exec(url);
-      if (url === SCORE_ROUTE || plain) {
-        const exchange: Exchange = { route: '', rows: 0 };
-        begin(req, res, exchange);
-        exchange.route = plain ? INFER_ROUTES[plain[2] === undefined ? 0 : 1] : SCORE_ROUTE;
-        const answered = plain ? infer(req, res, exchange, plain[1]!, plain[2]) : score(req, res, exchange);
-        answered.catch((err: unknown) => sendError(res, err));
-        return;
-      }
+    const target = directTarget(req);
+    if (!target) {
+      void app(req, res);
+      return;
     }
-    void app(req, res);
+    const exchange: Exchange = { route: target.route, rows: 0 };
+    begin(req, res, exchange);
+    const answered =
+      target.name === undefined ? score(req, res, exchange) : infer(req, res, exchange, target.name, target.version);
+    answered.catch((err: unknown) => sendError(res, err));
   };
+}
+
+/** The route of a plain POST /score or .../infer URL, with the model's name and version for infer. */
+function directTarget(req: IncomingMessage): { route: string; name?: string; version?: string } | undefined {
+  if (req.method !== 'POST') return undefined;
+  if (req.url === SCORE_ROUTE) return { route: SCORE_ROUTE };
+  const plain = PLAIN_INFER.exec(req.url ?? '');
+  if (!plain) return undefined;
+  const [, name, version] = plain;
+  return { route: INFER_ROUTES[version === undefined ? 0 : 1], name: name!, ...(version !== undefined && { version }) };
 }
 
 /**

@@ -299,10 +299,13 @@ const WRITE: Record<Exclude<Datatype, 'BYTES' | 'FP16'>, (view: DataView, at: nu
   FP64: (d, at, v) => d.setFloat64(at, Number(v), true),
 };
 
+const FLOAT_BITS = new Float32Array(1);
+const FLOAT_WORD = new Uint32Array(FLOAT_BITS.buffer);
+
 /** IEEE 754 half precision, rounded to nearest even (the inverse of halfToNumber). */
 function numberToHalf(value: number): number {
-  const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0]!;
+  FLOAT_BITS[0] = value;
+  const x = FLOAT_WORD[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exponent = (x >>> 23) & 0xff;
   let mantissa = x & 0x7fffff;

@@ -41,7 +41,7 @@ export function scoreInputs(body: unknown, model: Model, maxRows: number): Tenso
   if (oneRow) {
     const row = X.findIndex(Array.isArray);
     if (row >= 0) throw new RequestError(400, `"X" mixes numbers and rows: "X[${row}]" is an array`);
-    storeAll(data, 0, X, 0, features, spec.datatype, (j) => `"X[${j}]"`);
+    storeAll(data, 0, X, spec.datatype, (j) => `"X[${j}]"`);
   } else {
     for (let i = 0; i < rows; i++) {
       const row: unknown = X[i];
@@ -54,7 +54,7 @@ export function scoreInputs(body: unknown, model: Model, maxRows: number): Tenso
           `"X[${i}]" has ${row.length} features; expected ${features} (rows must all be the same length)`,
         );
       }
-      storeAll(data, i * features, row, 0, features, spec.datatype, (j) => `"X[${i}][${j}]"`);
+      storeAll(data, i * features, row, spec.datatype, (j) => `"X[${i}][${j}]"`);
     }
   }
   // The identity model echoes "X" as sent (the seed's demo contract): a flat row stays flat.

@@ -75,22 +75,20 @@ export function store(out: NumericArray, index: number, value: unknown, datatype
 }
 
 /**
- * Writes `count` JSON values from `values` (from index `from`) into `out` from index `at`, as store does: numbers a
- * float datatype holds go straight in, anything else through store, whose message names the element by `where(k)`.
+ * Writes JSON values into `out` from index `at`, as store does: numbers a float datatype holds go straight in,
+ * anything else through store, whose message names the element by `where(k)` (k: its index in `values`).
  */
 export function storeAll(
   out: NumericArray,
   at: number,
   values: readonly unknown[],
-  from: number,
-  count: number,
   datatype: Datatype,
   where: (k: number) => string,
 ): void {
   const max = FLOAT_MAX[datatype];
   const floats = max !== undefined && (out instanceof Float32Array || out instanceof Float64Array);
-  for (let k = 0; k < count; k++) {
-    const value = values[from + k];
+  for (let k = 0; k < values.length; k++) {
+    const value = values[k];
     if (floats && typeof value === 'number' && Math.abs(value) <= max) out[at + k] = value;
     else store(out, at + k, value, datatype, () => where(k));
   }

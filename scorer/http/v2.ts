@@ -200,10 +200,10 @@ function toTensor(name: string, declared: Datatype, datatype: Datatype, shape: n
     return { name, datatype, shape, data: strings };
   }
   const data = allocate(datatype, flat.length);
-  const where = (i: number) => () => `input "${name}": data[${i}]`;
+  const where = (i: number) => `input "${name}": data[${i}]`;
   // Values must be the declared datatype's (INT8 data holds integers in INT8's range) and fit the model's.
-  if (declared !== datatype) for (let i = 0; i < flat.length; i++) checkValue(flat[i], declared, where(i));
-  storeAll(data, 0, flat, 0, flat.length, datatype, (i) => where(i)());
+  if (declared !== datatype) for (let i = 0; i < flat.length; i++) checkValue(flat[i], declared, () => where(i));
+  storeAll(data, 0, flat, datatype, where);
   return { name, datatype, shape, data };
 }
 

@@ -48,18 +48,18 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
   }
   const fetchedMs = performance.now() - started;
 
+  // The identity model does no work a thread could take over.
+  const onThread = config.predictThread && format !== 'identity';
   let model;
   try {
     const options = { name, output: config.modelOutput };
-    // The identity model does no work a thread could take over.
-    model =
-      config.predictThread && format !== 'identity'
-        ? await createThreadModel(format, bytes, options, (err) => {
-            // Nothing can predict any more: exit, for the kubelet to restart the container.
-            log.fatal({ err: err.message }, 'the model thread stopped');
-            process.exit(1);
-          })
-        : await MODEL_FACTORIES[format](bytes, options);
+    model = onThread
+      ? await createThreadModel(format, bytes, options, (err) => {
+          // Nothing can predict any more: exit, for the kubelet to restart the container.
+          log.fatal({ err: err.message }, 'the model thread stopped');
+          process.exit(1);
+        })
+      : await MODEL_FACTORIES[format](bytes, options);
   } catch (err) {
     throw fail(`not a valid ${format} model: ${(err as Error).message}`, err);
   }
@@ -70,7 +70,7 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
       bytes: bytes.length,
       fetchMs: Math.round(fetchedMs),
       compileMs: Math.round(performance.now() - started - fetchedMs),
-      thread: config.predictThread && format !== 'identity',
+      thread: onThread,
     },
     'model loaded',
   );
