@@ -1,11 +1,13 @@
 /** The operator's configuration, from the environment (set by config/manager) or flags, validated at start-up. */
 import { z } from 'zod';
 import { loadSettings } from '../scorer/settings.js';
+import { repositoryOf } from './image-policy.js';
 
 export { ConfigError } from '../scorer/settings.js';
 
 export const OPERATOR_ENV = {
   scorerImage: 'SCORER_IMAGE',
+  scorerImages: 'SCORER_IMAGES',
   watchNamespaces: 'WATCH_NAMESPACES',
   workers: 'WORKERS',
   leaderElect: 'LEADER_ELECT',
@@ -22,18 +24,24 @@ export const DEFAULT_SCORER_IMAGE = 'ghcr.io/scoring-dev/scorer:0.1.0';
 const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+const commaList = (s: string) =>
+  s
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+
 export const operatorConfigSchema = z.object({
   scorerImage: z.string().min(1).default(DEFAULT_SCORER_IMAGE),
+  /**
+   * The images spec.image may name: repositories (`ghcr.io/scoring-dev/scorer`), prefixes ending in `/`, or `*`.
+   * Empty: the repository of scorerImage only.
+   */
+  scorerImages: z.string().default('').transform(commaList),
   /** Empty: every namespace. */
   watchNamespaces: z
     .string()
     .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((n) => n.trim())
-        .filter(Boolean),
-    )
+    .transform(commaList)
     .refine((ns) => ns.every((n) => dns1123Label.test(n)), 'must be a comma-separated list of namespace names'),
   workers: z.coerce.number().int().min(1).max(64).default(4),
   leaderElect: booleanString.default(true),
@@ -48,5 +56,7 @@ export const operatorConfigSchema = z.object({
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 
 export function loadOperatorConfig(env: NodeJS.ProcessEnv, argv: readonly string[] = []): OperatorConfig {
-  return loadSettings(operatorConfigSchema, OPERATOR_ENV, env, argv);
+  const config = loadSettings(operatorConfigSchema, OPERATOR_ENV, env, argv);
+  if (config.scorerImages.length === 0) config.scorerImages = [repositoryOf(config.scorerImage)];
+  return config;
 }

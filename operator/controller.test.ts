@@ -7,6 +7,7 @@ import type {
   KubernetesObject,
   V1Deployment,
   V1Pod,
+  V1PodDisruptionBudget,
   V1Service,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
@@ -24,7 +25,10 @@ import {
 } from './controller.js';
 
 class World implements ClusterState {
+  /** What the informers hold. */
   readonly objects = new Map<string, KubernetesObject>();
+  /** Objects only the API server shows: without the operator's label, the informers never see them. */
+  readonly unlabelled = new Map<string, KubernetesObject>();
   pods_: V1Pod[] = [];
   scoringModel(ns: string, name: string) {
     return this.objects.get(`ScoringModel/${ns}/${name}`) as ScoringModelObject | undefined;
@@ -37,6 +41,9 @@ class World implements ClusterState {
   }
   hpa(ns: string, name: string) {
     return this.objects.get(`HorizontalPodAutoscaler/${ns}/${name}`) as V2HorizontalPodAutoscaler | undefined;
+  }
+  pdb(ns: string, name: string) {
+    return this.objects.get(`PodDisruptionBudget/${ns}/${name}`) as V1PodDisruptionBudget | undefined;
   }
   pods(): readonly V1Pod[] {
     return this.pods_;
@@ -61,6 +68,12 @@ class Recorder implements ClusterWriter {
     this.world = world;
   }
   readonly handedOver: KubernetesObject[] = [];
+  readonly reads: string[] = [];
+  async read(ref: ObjectRef) {
+    const key = `${ref.kind}/${ref.namespace}/${ref.name}`;
+    this.reads.push(key);
+    return this.world.objects.get(key) ?? this.world.unlabelled.get(key);
+  }
   async apply(o: KubernetesObject) {
     this.calls.push(`apply ${o.kind}`);
     const ownsReplicas = (o as V1Deployment).spec?.replicas !== undefined;
@@ -99,7 +112,7 @@ const ownedBy = {
   uid: 'u1',
   controller: true,
 };
-const config = { scorerImage: 'scorer:1' };
+const config = { scorerImage: 'scorer:1', scorerImages: ['scorer', 'registry.example/team/'] };
 
 function setup(spec: unknown) {
   const world = new World();
@@ -125,7 +138,11 @@ describe('reconcile', () => {
     expect(world.scoringModel('ml', 'churn')!.status).toMatchObject({
       observedGeneration: 1,
       url: 'http://churn.ml.svc.cluster.local',
-      conditions: [{ type: 'Ready', status: 'False', reason: 'Progressing' }, { type: 'ModelLoaded' }],
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'Progressing' },
+        { type: 'ModelLoaded' },
+        { type: 'Reconciling', status: 'True', reason: 'Progressing' },
+      ],
     });
   });
 
@@ -160,7 +177,12 @@ describe('reconcile', () => {
     } as KubernetesObject);
     writer.calls.length = 0;
     await run();
-    expect(writer.calls).toEqual(['apply Deployment', 'delete HorizontalPodAutoscaler', 'apply status']);
+    expect(writer.calls).toEqual([
+      'apply Deployment',
+      'delete HorizontalPodAutoscaler',
+      'delete PodDisruptionBudget',
+      'apply status',
+    ]);
   });
 
   it('deletes an HPA from an informer list (no kind, no apiVersion) by naming it', async () => {
@@ -232,6 +254,7 @@ describe('reconcile', () => {
         observedGeneration: 1,
         lastTransitionTime: '2026-11-25T00:00:00Z',
       },
+      expect.objectContaining({ type: 'Stalled', status: 'True', reason: 'InvalidSpec' }),
     ]);
     expect(writer.events).toMatchObject([{ type: 'Warning', reason: 'InvalidSpec' }]);
   });
@@ -282,6 +305,103 @@ describe('reconcile', () => {
     writer.calls.length = 0;
     await run();
     expect(writer.calls).toEqual(['apply status']);
+  });
+
+  it('writes no child while a same-named object it does not control exists, and says which in Ready', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
+    const theirs = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'churn', namespace: 'ml', uid: 's-9' },
+      spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 9090 }] },
+    };
+    world.unlabelled.set('Service/ml/churn', structuredClone(theirs));
+    const outcome = await run();
+    expect(writer.calls).toEqual(['apply status']);
+    expect(world.unlabelled.get('Service/ml/churn')).toEqual(theirs);
+    expect(outcome.requeueAfterMs).toBeGreaterThan(0);
+    const conditions = world.scoringModel('ml', 'churn')!.status!.conditions!;
+    expect(conditions[0]).toMatchObject({
+      type: 'Ready',
+      status: 'False',
+      reason: 'ChildConflict',
+      message: expect.stringMatching(/^Service ml\/churn exists and is not controlled by any object, not by this/),
+    });
+    expect(conditions.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'ChildConflict' });
+    expect(writer.events).toMatchObject([{ type: 'Warning', reason: 'ChildConflict' }]);
+
+    // Still there: nothing more is written, and no second event.
+    writer.calls.length = 0;
+    await run();
+    expect(writer.calls).toEqual([]);
+    expect(writer.events).toHaveLength(1);
+
+    // Gone: the children come.
+    world.unlabelled.delete('Service/ml/churn');
+    const recovered = await run();
+    expect(writer.calls).toEqual(['apply Deployment', 'apply Service', 'apply status']);
+    expect(recovered.requeueAfterMs).toBeUndefined();
+  });
+
+  it('names the controller of a child controlled by something else, even one its informers see', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
+    const other = { ...ownedBy, uid: 'u0' };
+    world.put({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'churn', namespace: 'ml', ownerReferences: [other] },
+    });
+    await run();
+    expect(writer.calls).toEqual(['apply status']);
+    expect(world.scoringModel('ml', 'churn')!.status!.conditions![0]!.message).toMatch(
+      /^Deployment ml\/churn exists and is controlled by ScoringModel churn, not by this ScoringModel/,
+    );
+  });
+
+  it('reads a child missing from the caches before creating it, and not again once they hold it', async () => {
+    const { writer, run } = setup({ model: { uri: 'm.onnx' } });
+    await run();
+    expect(writer.reads).toEqual(['Deployment/ml/churn', 'Service/ml/churn']);
+    writer.reads.length = 0;
+    await run();
+    expect(writer.reads).toEqual([]);
+  });
+
+  it('makes a PodDisruptionBudget for two replicas or more, and deletes it at one', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' }, replicas: 2 });
+    await run();
+    expect(writer.calls).toEqual(['apply Deployment', 'apply Service', 'apply PodDisruptionBudget', 'apply status']);
+    expect(world.pdb('ml', 'churn')!.spec).toMatchObject({ maxUnavailable: 1 });
+    const sm = world.scoringModel('ml', 'churn')!;
+    world.put({
+      ...sm,
+      spec: { model: { uri: 'm.onnx' }, replicas: 1 },
+      metadata: { ...sm.metadata, generation: 2 },
+    } as KubernetesObject);
+    writer.calls.length = 0;
+    await run();
+    expect(writer.calls).toEqual(['apply Deployment', 'delete PodDisruptionBudget', 'apply status']);
+  });
+
+  it.each([
+    ['another registry', 'evil.example/scorer:1', false],
+    ['a repository only sharing a prefix', 'scorer-evil:1', false],
+    ['an allowed repository with any tag', 'scorer:2', true],
+    ['a repository under an allowed prefix, by digest', `registry.example/team/scorer@sha256:${'a'.repeat(64)}`, true],
+  ])('with spec.image from %s: children %s', async (_what, image, allowed) => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' }, image });
+    await run();
+    if (allowed) {
+      expect(world.deployment('ml', 'churn')!.spec!.template.spec!.containers[0]!.image).toBe(image);
+      return;
+    }
+    expect(writer.calls).toEqual(['apply status']);
+    expect(world.scoringModel('ml', 'churn')!.status!.conditions![0]).toMatchObject({
+      type: 'Ready',
+      status: 'False',
+      reason: 'ImageNotAllowed',
+      message: expect.stringContaining(`spec.image ${image} is not allowed`),
+    });
   });
 
   it('does nothing for a ScoringModel that is gone or being deleted', async () => {
@@ -356,6 +476,7 @@ describe('a child the API server refuses', () => {
         lastTransitionTime: '2026-11-25T00:01:00Z',
       },
       healthy.conditions![1],
+      expect.objectContaining({ type: 'Stalled', status: 'True', reason: 'ApplyFailed' }),
     ]);
     expect(healthy.conditions![1]).toMatchObject({ type: 'ModelLoaded', status: 'True', observedGeneration: 1 });
   });
@@ -381,6 +502,7 @@ describe('a child the API server refuses', () => {
         message:
           'applying Service/churn failed: Service "churn" is invalid: spec.clusterIPs: failed to allocate IP: range is full',
       },
+      { type: 'Stalled', status: 'True', reason: 'ApplyFailed' },
     ]);
   });
 });

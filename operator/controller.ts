@@ -6,6 +6,7 @@
 import type {
   KubernetesObject,
   V1Deployment,
+  V1PodDisruptionBudget,
   V1Pod,
   V1Service,
   V2HorizontalPodAutoscaler,
@@ -22,14 +23,19 @@ import {
 import { desiredDeployment, type DesiredConfig } from './desired/deployment.js';
 import { FIELD_MANAGER } from './desired/labels.js';
 import { desiredHPA, HPA_TYPE } from './desired/hpa.js';
+import { desiredPDB, PDB_TYPE } from './desired/pdb.js';
 import { desiredService } from './desired/service.js';
+import { imageAllowed, imageRefusal } from './image-policy.js';
 import {
-  applyFailedStatus,
+  blockedStatus,
   computeStatus,
+  CONDITION,
   invalidSpecConditions,
   nextStatus,
+  STALLED_REASONS,
   statusChanged,
   transitions,
+  withKstatusConditions,
   type ConditionDraft,
 } from './status.js';
 import { appliedBy } from './managed-fields.js';
@@ -42,6 +48,7 @@ export interface ClusterState {
   deployment(namespace: string, name: string): V1Deployment | undefined;
   service(namespace: string, name: string): V1Service | undefined;
   hpa(namespace: string, name: string): V2HorizontalPodAutoscaler | undefined;
+  pdb(namespace: string, name: string): V1PodDisruptionBudget | undefined;
   /** Pods of one ScoringModel (by its instance label). */
   pods(namespace: string, instance: string): readonly V1Pod[];
 }
@@ -73,16 +80,27 @@ export interface ClusterWriter {
    * controller) already owns the fields, and there is nothing to hand over.
    */
   handOver(object: KubernetesObject): Promise<void>;
+  /** A delete; an object already gone counts as deleted. */
   delete(ref: ObjectRef): Promise<void>;
+  /**
+   * The object as the API server holds it now, undefined when there is none. For children the caches cannot show:
+   * they hold only objects with the operator's label, and a same-named object without it must not be overwritten.
+   */
+  read(ref: ObjectRef): Promise<KubernetesObject | undefined>;
   /** Server-side apply of the status subresource; resolves to the resourceVersion the object then has. */
   applyStatus(sm: ScoringModelObject, status: ScoringModelStatus): Promise<string | undefined>;
   event(event: ClusterEvent): Promise<void>;
 }
 
+export interface ReconcilerConfig extends DesiredConfig {
+  /** What spec.image may name (operator/image-policy.ts). */
+  scorerImages: readonly string[];
+}
+
 export interface ReconcilerDeps {
   state: ClusterState;
   writer: ClusterWriter;
-  config: DesiredConfig;
+  config: ReconcilerConfig;
   /** The statuses written, held across reconciles (one instance per process). */
   written: WrittenStatuses;
   log: Logger;
@@ -94,7 +112,12 @@ export interface ReconcileOutcome {
   applied: string[];
   deleted: string[];
   statusWritten: boolean;
+  /** Look again after this long: what blocks the children (a foreign object) is not something the caches watch. */
+  requeueAfterMs?: number;
 }
+
+/** How often a ScoringModel blocked by a foreign object looks whether it is gone. */
+export const CONFLICT_RECHECK_MS = 10_000;
 
 /**
  * True when every field of `desired` holds the same value in `actual` (the API server adds defaults beside them).
@@ -149,13 +172,39 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   }
   const sm: ScoringModel = { ...object, spec: parsed.spec };
 
+  if (sm.spec.image && !imageAllowed(sm.spec.image, deps.config.scorerImages)) {
+    const message = imageRefusal(sm.spec.image, deps.config.scorerImages);
+    log.warn({ image: sm.spec.image }, 'image not allowed: no children touched');
+    const refused = blockedStatus(previous, 'ImageNotAllowed', message);
+    await write(refused.fields, refused.conditions);
+    return outcome;
+  }
+
   const live = state.deployment(namespace, name);
-  const children: Child[] = [
-    { desired: desiredDeployment(sm, deps.config), actual: live, handOver: replicasHandOver(sm, live) },
-    { desired: desiredService(sm), actual: state.service(namespace, name) },
-  ];
   const hpa = desiredHPA(sm);
-  if (hpa) children.push({ desired: hpa, actual: state.hpa(namespace, name) });
+  const pdb = desiredPDB(sm);
+  const wanted: Child[] = [
+    { desired: desiredDeployment(sm, deps.config), cached: live, handOver: replicasHandOver(sm, live) },
+    { desired: desiredService(sm), cached: state.service(namespace, name) },
+    ...(hpa ? [{ desired: hpa, cached: state.hpa(namespace, name) }] : []),
+    ...(pdb ? [{ desired: pdb, cached: state.pdb(namespace, name) }] : []),
+  ];
+  const stale = [
+    ...(hpa ? [] : [{ type: HPA_TYPE, cached: state.hpa(namespace, name) }]),
+    ...(pdb ? [] : [{ type: PDB_TYPE, cached: state.pdb(namespace, name) }]),
+  ];
+
+  // Nothing is written while any child's name is taken by an object this ScoringModel does not control.
+  const children = await Promise.all(wanted.map(async (c) => ({ ...c, actual: await current(c.desired, c.cached) })));
+  const foreign = children.filter((c) => c.actual && !isControlledBy(c.actual, object));
+  if (foreign.length > 0) {
+    const message = foreign.map((c) => conflictMessage(c.desired, c.actual!, object)).join('; ');
+    log.warn({ conflicts: foreign.map((c) => describe(c.desired)) }, 'child names taken: no children touched');
+    const blocked = blockedStatus(previous, 'ChildConflict', message);
+    await write(blocked.fields, blocked.conditions);
+    return { ...outcome, requeueAfterMs: CONFLICT_RECHECK_MS };
+  }
+
   for (const { desired, actual, handOver } of children) {
     // Objects from an informer's list carry no apiVersion/kind (those from its watch do): compare the rest.
     if (actual && !handOver && isSubset({ ...desired, apiVersion: undefined, kind: undefined }, actual)) continue;
@@ -164,32 +213,45 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
       await writer.apply(desired);
     } catch (err) {
       // Say why in the status (once: an unchanged status is not rewritten), then retry with backoff.
-      const failed = applyFailedStatus(previous, `applying ${describe(desired)} failed: ${apiMessage(err)}`);
+      const failed = blockedStatus(previous, 'ApplyFailed', `applying ${describe(desired)} failed: ${apiMessage(err)}`);
       await write(failed.fields, failed.conditions);
       throw err;
     }
     outcome.applied.push(describe(desired));
   }
-  const staleHPA = hpa ? undefined : state.hpa(namespace, name);
-  if (staleHPA && isOwnedBy(staleHPA, object)) {
+  for (const { type, cached } of stale) {
+    if (!cached || !isControlledBy(cached, object)) continue;
     // Named explicitly, not by the cached copy: objects from an informer's initial list carry no apiVersion or kind.
-    // The uid makes sure the HPA deleted is the one judged ours.
-    const ref = { ...HPA_TYPE, namespace, name };
-    await writer.delete({ ...ref, uid: staleHPA.metadata?.uid });
+    // The uid makes sure the object deleted is the one judged ours.
+    const ref = { ...type, namespace, name };
+    await writer.delete({ ...ref, uid: cached.metadata?.uid });
     outcome.deleted.push(describe({ ...ref, metadata: { name } }));
   }
   if (outcome.applied.length > 0 || outcome.deleted.length > 0) {
     log.info({ applied: outcome.applied, deleted: outcome.deleted }, 'children applied');
   }
 
-  const { fields, conditions } = computeStatus(sm, state.deployment(namespace, name), state.pods(namespace, name));
+  const { fields, conditions } = computeStatus(
+    sm,
+    state.deployment(namespace, name),
+    state.pods(namespace, name),
+    state.hpa(namespace, name),
+  );
   await write(fields, conditions);
   return outcome;
+
+  /** The child as it is: the cache's copy, else (the cache holds only labelled objects) the API server's. */
+  async function current(desired: KubernetesObject, cached: KubernetesObject | undefined) {
+    if (cached) return cached;
+    const { apiVersion, kind } = desired as { apiVersion: string; kind: string };
+    return writer.read({ apiVersion, kind, namespace, name });
+  }
 }
 
 interface Child {
   desired: KubernetesObject;
-  actual: KubernetesObject | undefined;
+  /** The informer's copy, if it has one. */
+  cached: KubernetesObject | undefined;
   /** Applied by the hand-over field manager first; then `desired` is applied even if it matches. */
   handOver?: KubernetesObject;
 }
@@ -214,8 +276,18 @@ function replicasHandOver(sm: ScoringModel, live: V1Deployment | undefined): Kub
   } as KubernetesObject;
 }
 
-function isOwnedBy(child: KubernetesObject, owner: ScoringModelObject): boolean {
+function isControlledBy(child: KubernetesObject, owner: ScoringModelObject): boolean {
   return (child.metadata?.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid && r.controller);
+}
+
+/** Names the object in the way, and who controls it, so that its owner can tell whether to rename or remove it. */
+function conflictMessage(desired: KubernetesObject, child: KubernetesObject, owner: ScoringModelObject): string {
+  const controller = child.metadata?.ownerReferences?.find((r) => r.controller);
+  const by = controller ? `controlled by ${controller.kind} ${controller.name}` : 'not controlled by any object';
+  return (
+    `${desired.kind} ${owner.metadata.namespace}/${child.metadata?.name} exists and is ${by}, not by this ScoringModel: ` +
+    `the operator leaves it untouched and creates nothing until it is renamed or deleted (or the ScoringModel is)`
+  );
 }
 
 /** Writes the status if it differs from `previous` (what the object holds now), with an event per transition. */
@@ -229,25 +301,19 @@ async function writeStatus(
   now: Date,
   outcome: ReconcileOutcome,
 ): Promise<void> {
-  const status = nextStatus({ ...object, status: previous }, fields, drafts, now);
+  const status = nextStatus({ ...object, status: previous }, fields, withKstatusConditions(drafts), now);
   if (!statusChanged(previous, status)) return;
   deps.written.record(key, await deps.writer.applyStatus(object, status), status);
   outcome.statusWritten = true;
-  for (const c of transitions(previous?.conditions, status.conditions ?? [])) {
+  // Stalled and Reconciling restate Ready for kstatus: Ready's own events tell their story.
+  const told = (c: Condition) => c.type !== CONDITION.stalled && c.type !== CONDITION.reconciling;
+  for (const c of transitions(previous?.conditions, status.conditions ?? []).filter(told)) {
     await deps.writer.event(eventFor(object, c)).catch((err: unknown) => {
       // An event is a courtesy; losing one must not fail the reconcile.
       deps.log.warn({ err }, 'could not record an event');
     });
   }
 }
-
-const FAILURE_REASONS = new Set([
-  'InvalidSpec',
-  'ModelLoadFailed',
-  'ImagePullFailed',
-  'ContainerFailed',
-  'ApplyFailed',
-]);
 
 /** The API server's own message from a failed request (client-node puts its Status in the error's body). */
 export function apiMessage(err: unknown): string {
@@ -264,7 +330,10 @@ export function apiMessage(err: unknown): string {
 function eventFor(regarding: ScoringModelObject, c: Condition): ClusterEvent {
   return {
     regarding,
-    type: FAILURE_REASONS.has(c.reason) ? 'Warning' : 'Normal',
+    type:
+      STALLED_REASONS.has(c.reason) || (c.type === CONDITION.autoscaling && c.status === 'False')
+        ? 'Warning'
+        : 'Normal',
     reason: c.reason,
     note: `${c.type}=${c.status}: ${c.message}`.slice(0, 1024),
     action: c.type,

@@ -49,17 +49,36 @@ export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, repor
       }
     },
 
+    async read(ref: ObjectRef) {
+      try {
+        return await objects.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, namespace: ref.namespace },
+        });
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) return undefined;
+        throw err;
+      }
+    },
+
     async delete(ref: ObjectRef) {
       count('delete', ref.kind);
-      await objects.delete(
-        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        'Background',
-        ref.uid ? { preconditions: { uid: ref.uid } } : undefined,
-      );
+      try {
+        await objects.delete(
+          { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          'Background',
+          ref.uid ? { preconditions: { uid: ref.uid } } : undefined,
+        );
+      } catch (err) {
+        // Gone already (someone, or the garbage collector, was first): what the delete was for.
+        if (err instanceof ApiException && err.code === 404) return;
+        throw err;
+      }
     },
 
     async applyStatus(sm: ScoringModelObject, status: ScoringModelStatus) {

@@ -51,6 +51,7 @@ async function main(config: OperatorConfig): Promise<void> {
         const keyLog = log.child({ scoringmodel: key });
         const outcome = await reconcile(key, { state: informers, writer, config, written, log: keyLog });
         keyLog.debug({ ...outcome }, 'reconciled');
+        return { requeueAfterMs: outcome.requeueAfterMs };
       },
       {
         onSuccess: (_key, ms) => {

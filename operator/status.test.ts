@@ -4,13 +4,16 @@ import type { Condition } from './api/v1alpha1.js';
 import { desiredDeployment } from './desired/deployment.js';
 import { LABELS } from './desired/labels.js';
 import {
-  applyFailedStatus,
+  autoscalingCondition,
+  blockedStatus,
   computeStatus,
   mergeConditions,
   nextStatus,
   servedFormat,
   statusChanged,
   transitions,
+  withKstatusConditions,
+  type ConditionDraft,
 } from './status.js';
 
 const sm = model({ model: { uri: 's3://models/churn/model.json' }, replicas: 2 });
@@ -157,11 +160,11 @@ describe('conditions over time', () => {
   });
 });
 
-describe('applyFailedStatus', () => {
+describe('blockedStatus', () => {
   it('replaces Ready only, keeping the fields and the other conditions as observed', () => {
     const world = computeStatus(sm, deployment({ replicas: 2, readyReplicas: 2, updatedReplicas: 2 }), []);
     const healthy = nextStatus(sm, world.fields, world.conditions, new Date('2026-11-25T10:00:00Z'));
-    const failed = applyFailedStatus(healthy, 'applying Service/churn failed: port is in use');
+    const failed = blockedStatus(healthy, 'ApplyFailed', 'applying Service/churn failed: port is in use');
     expect(failed.fields).toEqual(world.fields);
     expect(failed.conditions).toEqual([
       {
@@ -175,9 +178,112 @@ describe('applyFailedStatus', () => {
   });
 
   it('is Ready=False ApplyFailed alone for a model that had no status yet', () => {
-    expect(applyFailedStatus(undefined, 'no')).toEqual({
+    expect(blockedStatus(undefined, 'ApplyFailed', 'no')).toEqual({
       fields: {},
       conditions: [{ type: 'Ready', status: 'False', reason: 'ApplyFailed', message: 'no' }],
     });
+  });
+});
+
+describe('a rollout the Deployment controller has not observed yet', () => {
+  it('is Progressing, not Available, even while the old counts are all ready', () => {
+    const d = { ...deployment({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, observedGeneration: 1 }) };
+    d.metadata = { ...d.metadata, generation: 2 };
+    expect(byType(computeStatus(sm, d, []).conditions).Ready).toMatchObject({ status: 'True', reason: 'Progressing' });
+  });
+});
+
+describe('withKstatusConditions', () => {
+  const ready = (status: ConditionDraft['status'], reason: string): ConditionDraft => ({
+    type: 'Ready',
+    status,
+    reason,
+    message: `${reason}!`,
+  });
+  const extra = (drafts: ConditionDraft[]) => withKstatusConditions(drafts).slice(drafts.length);
+
+  it.each(['ModelLoadFailed', 'ImagePullFailed', 'ContainerFailed', 'InvalidSpec', 'ChildConflict', 'ImageNotAllowed'])(
+    'adds Stalled=True for Ready=False %s, with its reason and message',
+    (reason) => {
+      expect(extra([ready('False', reason)])).toEqual([
+        { type: 'Stalled', status: 'True', reason, message: `${reason}!` },
+      ]);
+    },
+  );
+
+  it('adds Reconciling=True while Progressing, ready or not', () => {
+    for (const status of ['True', 'False'] as const) {
+      expect(extra([ready(status, 'Progressing')])).toEqual([
+        { type: 'Reconciling', status: 'True', reason: 'Progressing', message: 'Progressing!' },
+      ]);
+    }
+  });
+
+  it('adds neither once Available or scaled to zero, and drops ones carried over', () => {
+    expect(extra([ready('True', 'Available')])).toEqual([]);
+    expect(extra([ready('False', 'ScaledToZero')])).toEqual([]);
+    const carried = { type: 'Stalled', status: 'True' as const, reason: 'ApplyFailed', message: 'old' };
+    expect(withKstatusConditions([ready('True', 'Available'), carried])).toEqual([ready('True', 'Available')]);
+  });
+});
+
+describe('autoscalingCondition', () => {
+  const hpa = (conditions: { type: string; status: string; reason?: string; message?: string }[]) => ({
+    metadata: { name: 'churn', namespace: 'ml' },
+    spec: { maxReplicas: 3, scaleTargetRef: { kind: 'Deployment', name: 'churn' } },
+    status: { desiredReplicas: 1, conditions },
+  });
+  const missingRequest = 'the HPA was unable to compute the replica count: missing request for cpu in container scorer';
+
+  it("is False with the HPA's reason and message when it cannot compute a scale", () => {
+    const c = autoscalingCondition(
+      hpa([
+        { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale' },
+        { type: 'ScalingActive', status: 'False', reason: 'FailedGetResourceMetric', message: missingRequest },
+      ]),
+    );
+    expect(c).toEqual({
+      type: 'Autoscaling',
+      status: 'False',
+      reason: 'FailedGetResourceMetric',
+      message: `HorizontalPodAutoscaler ml/churn: ${missingRequest}`,
+    });
+  });
+
+  it('is False when the HPA cannot even read its target', () => {
+    const c = autoscalingCondition(
+      hpa([{ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: 'x' }]),
+    );
+    expect(c).toMatchObject({ status: 'False', reason: 'FailedGetScale' });
+  });
+
+  it('is Unknown until the HPA controller has written conditions', () => {
+    expect(autoscalingCondition(undefined)).toMatchObject({ status: 'Unknown', reason: 'Pending' });
+    expect(autoscalingCondition(hpa([]))).toMatchObject({ status: 'Unknown' });
+  });
+
+  it('is True, saying when the count is held at a bound', () => {
+    const active = { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: 'ok' };
+    expect(autoscalingCondition(hpa([active]))).toMatchObject({ status: 'True', reason: 'ValidMetricFound' });
+    const limited = { type: 'ScalingLimited', status: 'True', reason: 'TooManyReplicas', message: 'at max' };
+    expect(autoscalingCondition(hpa([active, limited]))).toMatchObject({
+      status: 'True',
+      reason: 'TooManyReplicas',
+      message: 'HorizontalPodAutoscaler ml/churn: at max',
+    });
+  });
+
+  it('turns an Available model AutoscalingInactive, still ready, with the reason in the message', () => {
+    const auto = model({ model: { uri: 's3://models/churn/model.json' }, autoscaling: { maxReplicas: 3 } });
+    const failing = hpa([{ type: 'ScalingActive', status: 'False', reason: 'FailedGetResourceMetric', message: 'm' }]);
+    const d = deployment({ replicas: 1, readyReplicas: 1, updatedReplicas: 1 });
+    const { conditions } = computeStatus(auto, { ...d, spec: { ...d.spec!, replicas: 1 } }, [], failing);
+    expect(byType(conditions).Ready).toEqual({
+      type: 'Ready',
+      status: 'True',
+      reason: 'AutoscalingInactive',
+      message: '1/1 replicas ready; autoscaling cannot work: HorizontalPodAutoscaler ml/churn: m',
+    });
+    expect(byType(conditions).Autoscaling).toMatchObject({ status: 'False' });
   });
 });

@@ -2,13 +2,33 @@
  * A ScoringModel's status, computed from what the caches hold: its Deployment and the pods of its current template.
  * Pure: the same inputs give the same status, and a status equal to the one written is not written again.
  */
-import type { V1ContainerStatus, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Deployment, V1Pod, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { formatFromName, locate } from '../scorer/load/uri.js';
 import type { Condition, ScoringModel, ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
 import { LABELS, selectorString } from './desired/labels.js';
 import { serviceURL } from './desired/service.js';
 
-export const CONDITION = { ready: 'Ready', modelLoaded: 'ModelLoaded' } as const;
+export const CONDITION = {
+  ready: 'Ready',
+  modelLoaded: 'ModelLoaded',
+  autoscaling: 'Autoscaling',
+  reconciling: 'Reconciling',
+  stalled: 'Stalled',
+} as const;
+
+/**
+ * Ready reasons that need someone to act: the operator cannot get the model served by itself. They make the
+ * ScoringModel Stalled (kstatus: Failed) and their events Warnings.
+ */
+export const STALLED_REASONS: ReadonlySet<string> = new Set([
+  'InvalidSpec',
+  'ModelLoadFailed',
+  'ImagePullFailed',
+  'ContainerFailed',
+  'ApplyFailed',
+  'ChildConflict',
+  'ImageNotAllowed',
+]);
 
 /** A condition as the operator means it, before `lastTransitionTime` and `observedGeneration` are filled in. */
 export interface ConditionDraft {
@@ -68,7 +88,12 @@ function containerProblem(c: V1ContainerStatus): PodProblem | undefined {
 }
 
 /** The conditions and fields of a valid ScoringModel's status. */
-export function computeStatus(sm: ScoringModel, deployment: V1Deployment | undefined, pods: readonly V1Pod[]) {
+export function computeStatus(
+  sm: ScoringModel,
+  deployment: V1Deployment | undefined,
+  pods: readonly V1Pod[],
+  hpa?: V2HorizontalPodAutoscaler,
+) {
   const desired = sm.spec.autoscaling
     ? (deployment?.spec?.replicas ?? sm.spec.autoscaling.minReplicas)
     : sm.spec.replicas;
@@ -108,12 +133,22 @@ export function computeStatus(sm: ScoringModel, deployment: V1Deployment | undef
   } else if (readyReplicas === 0) {
     ready = { type: CONDITION.ready, status: 'False', reason: 'Progressing', message: counts };
   } else {
-    const rolling = updated < desired || replicas > desired;
+    // A spec the Deployment controller has not seen yet is a rollout about to start.
+    const unobserved = (deployment.status?.observedGeneration ?? 0) < (deployment.metadata?.generation ?? 0);
+    const rolling = unobserved || updated < desired || replicas > desired;
     ready = {
       type: CONDITION.ready,
       status: 'True',
       reason: rolling ? 'Progressing' : 'Available',
       message: rolling ? `${counts}, rolling out` : counts,
+    };
+  }
+  const scaling = sm.spec.autoscaling ? autoscalingCondition(hpa) : undefined;
+  if (scaling?.status === 'False' && ready.status === 'True' && ready.reason === 'Available') {
+    ready = {
+      ...ready,
+      reason: 'AutoscalingInactive',
+      message: `${counts}; autoscaling cannot work: ${scaling.message}`,
     };
   }
 
@@ -126,8 +161,55 @@ export function computeStatus(sm: ScoringModel, deployment: V1Deployment | undef
       format: servedFormat(sm),
       url: serviceURL(sm),
     },
-    conditions: [ready, modelLoaded],
+    conditions: scaling ? [ready, modelLoaded, scaling] : [ready, modelLoaded],
   };
+}
+
+/**
+ * What the HPA says of itself (AbleToScale, ScalingActive, ScalingLimited), as one condition: False with the HPA's
+ * own reason and message when it cannot scale (no CPU request to compute utilisation from, no metrics, no scale
+ * target), True otherwise, Unknown until the HPA controller has looked at it.
+ */
+export function autoscalingCondition(hpa: V2HorizontalPodAutoscaler | undefined): ConditionDraft {
+  const conditions = hpa?.status?.conditions ?? [];
+  const of = (type: string) => conditions.find((c) => c.type === type);
+  const from = (c: { status: string; reason?: string; message?: string }, status: Condition['status']) => ({
+    type: CONDITION.autoscaling,
+    status,
+    reason: c.reason && /^[A-Za-z][A-Za-z0-9_]*$/.test(c.reason) ? c.reason : 'Unknown',
+    message: `HorizontalPodAutoscaler ${hpa!.metadata?.namespace}/${hpa!.metadata?.name}: ${c.message ?? ''}`.trim(),
+  });
+  const failing = [of('AbleToScale'), of('ScalingActive')].find((c) => c?.status === 'False');
+  if (failing) return from(failing, 'False');
+  const active = of('ScalingActive');
+  if (!active || active.status !== 'True') {
+    return {
+      type: CONDITION.autoscaling,
+      status: 'Unknown',
+      reason: 'Pending',
+      message: 'waiting for the HorizontalPodAutoscaler controller to compute a scale',
+    };
+  }
+  const limited = of('ScalingLimited');
+  return from(limited?.status === 'True' ? limited : active, 'True');
+}
+
+/**
+ * The kstatus conditions (sigs.k8s.io/cli-utils: what Flux, kpt and Argo-style appliers wait on), derived from Ready:
+ * `Stalled` while the operator needs someone to act, `Reconciling` while a rollout is under way; neither once the
+ * model is served as asked (kstatus then says Current). Both are abnormal-true: absent when they do not hold.
+ */
+export function withKstatusConditions(drafts: readonly ConditionDraft[]): ConditionDraft[] {
+  const own = drafts.filter((d) => d.type !== CONDITION.stalled && d.type !== CONDITION.reconciling);
+  const ready = own.find((d) => d.type === CONDITION.ready);
+  if (!ready) return own;
+  if (ready.status !== 'True' && STALLED_REASONS.has(ready.reason)) {
+    return [...own, { type: CONDITION.stalled, status: 'True', reason: ready.reason, message: ready.message }];
+  }
+  if (ready.reason === 'Progressing') {
+    return [...own, { type: CONDITION.reconciling, status: 'True', reason: ready.reason, message: ready.message }];
+  }
+  return own;
 }
 
 /** The status of a ScoringModel whose spec is invalid: nothing else is touched. */
@@ -136,11 +218,13 @@ export function invalidSpecConditions(message: string): ConditionDraft[] {
 }
 
 /**
- * The status after a child could not be applied: Ready says why, and the rest of what was observed stays (the URL,
- * the replica counts, ModelLoaded): the children that exist still serve.
+ * The status when the operator cannot make the children what the spec asks (one could not be applied, one of their
+ * names is taken, the image is not allowed): Ready says why, and the rest of what was observed stays (the URL, the
+ * replica counts, ModelLoaded): the children that exist still serve.
  */
-export function applyFailedStatus(
+export function blockedStatus(
   previous: ScoringModelStatus | undefined,
+  reason: 'ApplyFailed' | 'ChildConflict' | 'ImageNotAllowed',
   message: string,
 ): { fields: Partial<ScoringModelStatus>; conditions: ConditionDraft[] } {
   const { observedGeneration: _observed, conditions = [], ...fields } = previous ?? {};
@@ -149,7 +233,7 @@ export function applyFailedStatus(
     .map(({ lastTransitionTime: _kept, ...draft }) => draft);
   return {
     fields,
-    conditions: [{ type: CONDITION.ready, status: 'False', reason: 'ApplyFailed', message }, ...kept],
+    conditions: [{ type: CONDITION.ready, status: 'False', reason, message }, ...kept],
   };
 }
 

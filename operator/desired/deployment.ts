@@ -14,6 +14,8 @@ export const SHUTDOWN_TIMEOUT_SECONDS = 20;
 export const PRESTOP_SECONDS = 5;
 export const TERMINATION_GRACE_SECONDS = PRESTOP_SECONDS + SHUTDOWN_TIMEOUT_SECONDS + 5;
 const MODEL_MOUNT = '/models';
+/** Scorer pods spread across nodes, then zones, so that losing one takes as few replicas as it can. */
+const SPREAD_TOPOLOGIES = ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'];
 
 /** `pvc://CLAIM/path` -> the claim and the path inside it. */
 export function pvcLocation(uri: string): { claim: string; path: string } | undefined {
@@ -94,6 +96,15 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
     volumes,
     ...(spec.nodeSelector ? { nodeSelector: { ...spec.nodeSelector } } : {}),
     ...(spec.tolerations ? { tolerations: spec.tolerations.map((t) => ({ ...t })) } : {}),
+    topologySpreadConstraints: SPREAD_TOPOLOGIES.map((topologyKey) => ({
+      topologyKey,
+      maxSkew: 1,
+      // A preference, not a rule: one node (or a cluster without zones) still runs every replica.
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: selectorLabels(sm) },
+      // Counted per revision: during a rollout the new pods spread among themselves, not around the old ones.
+      matchLabelKeys: ['pod-template-hash'],
+    })),
   };
 
   return {

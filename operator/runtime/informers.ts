@@ -10,12 +10,14 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   makeInformer,
+  PolicyV1Api,
   type Informer,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
   type V1Deployment,
+  type V1PodDisruptionBudget,
   type V1Pod,
   type V1Service,
   type V2HorizontalPodAutoscaler,
@@ -74,6 +76,7 @@ export class InformerSet implements ClusterState {
     const apps = kc.makeApiClient(AppsV1Api);
     const core = kc.makeApiClient(CoreV1Api);
     const autoscaling = kc.makeApiClient(AutoscalingV2Api);
+    const policy = kc.makeApiClient(PolicyV1Api);
     const labelSelector = MANAGED_SELECTOR;
     const namespaces = options.namespaces.length > 0 ? options.namespaces : [undefined];
     for (const ns of namespaces) {
@@ -117,6 +120,16 @@ export class InformerSet implements ClusterState {
         list(
           () => autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
           (namespace) => autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace, labelSelector }),
+        ),
+        labelSelector,
+      );
+      this.add(
+        'poddisruptionbudgets',
+        ns,
+        at('/apis/policy/v1', 'poddisruptionbudgets'),
+        list(
+          () => policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
+          (namespace) => policy.listNamespacedPodDisruptionBudget({ namespace, labelSelector }),
         ),
         labelSelector,
       );
@@ -229,6 +242,9 @@ export class InformerSet implements ClusterState {
   }
   hpa(namespace: string, name: string): V2HorizontalPodAutoscaler | undefined {
     return this.get<V2HorizontalPodAutoscaler>('horizontalpodautoscalers', namespace, name);
+  }
+  pdb(namespace: string, name: string): V1PodDisruptionBudget | undefined {
+    return this.get<V1PodDisruptionBudget>('poddisruptionbudgets', namespace, name);
   }
   pods(namespace: string, instance: string): readonly V1Pod[] {
     return this.watched

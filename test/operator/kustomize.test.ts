@@ -42,6 +42,7 @@ const KINDS: Record<string, { group: string; resource: string }> = {
   Deployment: { group: 'apps', resource: 'deployments' },
   Service: { group: '', resource: 'services' },
   HorizontalPodAutoscaler: { group: 'autoscaling', resource: 'horizontalpodautoscalers' },
+  PodDisruptionBudget: { group: 'policy', resource: 'poddisruptionbudgets' },
 };
 
 /**
@@ -73,6 +74,11 @@ const USES: { calls?: string[]; evidence?: { file: string; text: string }; grant
     why: 'informer',
   },
   {
+    calls: ['PolicyV1Api.listPodDisruptionBudgetForAllNamespaces', 'PolicyV1Api.listNamespacedPodDisruptionBudget'],
+    grants: [cluster('policy', 'poddisruptionbudgets', ['list', 'watch'])],
+    why: 'informer',
+  },
+  {
     calls: ['CoreV1Api.listPodForAllNamespaces', 'CoreV1Api.listNamespacedPod'],
     grants: [cluster('', 'pods', ['list', 'watch'])],
     why: "informer: status reads the scorers' termination messages",
@@ -83,9 +89,17 @@ const USES: { calls?: string[]; evidence?: { file: string; text: string }; grant
     why: 'server-side apply of the children operator/desired builds: a patch, which creates an absent object',
   },
   {
+    calls: ['KubernetesObjectApi.read'],
+    grants: Object.values(KINDS).map((r) => cluster(r.group, r.resource, ['get'])),
+    why: "a child missing from the caches (which hold only the operator's labelled objects) is read by name, so that a same-named object of someone else's is left alone",
+  },
+  {
     calls: ['KubernetesObjectApi.delete'],
-    grants: [cluster('autoscaling', 'horizontalpodautoscalers', ['delete'])],
-    why: 'the HPA autoscaling no longer asks for (the other children go by garbage collection)',
+    grants: [
+      cluster('autoscaling', 'horizontalpodautoscalers', ['delete']),
+      cluster('policy', 'poddisruptionbudgets', ['delete']),
+    ],
+    why: 'the HPA and PDB the ScoringModel no longer asks for (the other children go by garbage collection)',
   },
   {
     calls: ['CustomObjectsApi.patchNamespacedCustomObjectStatus'],
