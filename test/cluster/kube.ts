@@ -166,3 +166,66 @@ export function scoringModel(name: string, spec: Record<string, unknown>, namesp
     spec,
   });
 }
+
+/** The operator's ServiceAccount, as the API server names it in audit entries and impersonation. */
+export const OPERATOR_USER = 'system:serviceaccount:scoring-system:scoring-operator';
+
+export interface AuditEvent {
+  user: { username: string };
+  verb: string;
+  stageTimestamp: string;
+  objectRef?: { resource?: string; namespace?: string; name?: string };
+}
+
+/** The audit log's complete entries: the API server may be half-way through writing the last line. */
+export function audit(): AuditEvent[] {
+  const text = readFileSync(join(DIR, 'audit.log'), 'utf8');
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditEvent);
+}
+
+/** Writes a pod's status as a kubelet would (no kubelet runs in the cluster suite). */
+export function setPodStatus(pod: string, status: Record<string, unknown>, namespace = 'default'): void {
+  k(['patch', pod, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+}
+
+/** A running scorer container whose readiness probe passes, as a kubelet reports it. */
+export function readyPodStatus(image = 'scoring.dev/scorer:test'): Record<string, unknown> {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return {
+    phase: 'Running',
+    conditions: [
+      { type: 'Ready', status: 'True', lastTransitionTime: now },
+      { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+    ],
+    containerStatuses: [
+      {
+        name: 'scorer',
+        image,
+        imageID: '',
+        ready: true,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: now } },
+      },
+    ],
+  };
+}
+
+/** The events recorded about a ScoringModel, as `type Condition=Reason`, sorted (two can share a microsecond). */
+export function eventsOf(name: string, namespace = 'default'): string[] {
+  return (
+    getJson(['events.events.k8s.io', '-n', namespace])!.items as {
+      regarding: { kind: string; name: string };
+      type: string;
+      action: string;
+      reason: string;
+    }[]
+  )
+    .filter((e) => e.regarding.kind === 'ScoringModel' && e.regarding.name === name)
+    .map((e) => `${e.type} ${e.action}=${e.reason}`)
+    .sort();
+}

@@ -199,6 +199,58 @@ describe('scaling', () => {
   });
 });
 
+describe('disruption', () => {
+  it('evicts its scorer pods one at a time through the Eviction API under the PDB, serving throughout', async () => {
+    k(['apply', '-f', '-'], scoringModel('evictable', { model: { uri: 'identity' }, replicas: 2 }, NS));
+    const readyPods = () =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
+      getJson<{ items: any[] }>(['pods', '-n', NS, '-l', 'app.kubernetes.io/instance=evictable'])!
+        .items.filter(
+          (p) =>
+            !p.metadata.deletionTimestamp &&
+            p.status.conditions?.some(
+              (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
+            ),
+        )
+        .map((p) => p.metadata.name as string);
+    // The disruption controller has counted both ready pods: one may go.
+    const settled = () =>
+      waitFor(
+        'two ready pods and one disruption allowed',
+        () => readyPods().length === 2 && getJson(['pdb', 'evictable', '-n', NS])?.status?.disruptionsAllowed === 1,
+        300_000,
+      );
+    await settled();
+    const evict = (pod: string) =>
+      kubectl(
+        ['create', '--raw', `/api/v1/namespaces/${NS}/pods/${pod}/eviction`, '-f', '-'],
+        JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: NS } }),
+      );
+    const load = startLoad('eviction-load', url('evictable', '/score'), { X: [1, 2] }, 600, 4);
+    try {
+      await waitFor('the load to be served', () => send(url('evictable', '/score'), { X: [1, 2] }).status === 200);
+      const [first, second] = readyPods();
+      expect(evict(first!)).toMatchObject({ status: 0 });
+      // The budget is spent until the replacement is ready.
+      const refused = evict(second!);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toMatch(/disruption budget/);
+      await waitFor('the first pod gone', () => !getJson(['pod', first!, '-n', NS]), 120_000);
+      await settled();
+      expect(evict(second!)).toMatchObject({ status: 0 });
+      await waitFor('the second pod gone', () => !getJson(['pod', second!, '-n', NS]), 120_000);
+      await settled();
+    } finally {
+      load.finish();
+    }
+    const result = await load.result();
+    console.log(`evictions under load: ${JSON.stringify(result)}`);
+    expect(result.ok).toBeGreaterThan(100);
+    expect(result).toEqual({ ok: result.ok, failed: 0, errors: {} });
+    k(['delete', 'sm', 'evictable', '-n', NS]);
+  });
+});
+
 describe('a rolling update under load', () => {
   it('changes the model with zero failed requests, the load running until the old pods are gone', async () => {
     const generation = getJson(['sm', 'iris', '-n', NS])!.metadata.generation as number;

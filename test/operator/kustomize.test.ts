@@ -247,6 +247,24 @@ describe('config/default', () => {
       'LOG_LEVEL',
     ]);
   });
+
+  it('keeps one of the two replicas up through a node drain, and spreads them over nodes and zones', () => {
+    const d = find('Deployment', 'scoring-operator') as Obj & {
+      spec: { replicas: number; selector: unknown; template: { spec: { topologySpreadConstraints: unknown[] } } };
+    };
+    expect(d.spec.replicas).toBe(2);
+    expect(find('PodDisruptionBudget', 'scoring-operator')).toMatchObject({
+      spec: { maxUnavailable: 1, selector: d.spec.selector },
+    });
+    expect(d.spec.template.spec.topologySpreadConstraints).toMatchObject([
+      { topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: d.spec.selector },
+      {
+        topologyKey: 'topology.kubernetes.io/zone',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: d.spec.selector,
+      },
+    ]);
+  });
 });
 
 describe('config/samples', () => {

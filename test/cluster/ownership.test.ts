@@ -1,0 +1,374 @@
+/**
+ * What the operator may touch and what it says about what it cannot do, against the real API server, as its own
+ * ServiceAccount: objects of someone else's that hold a child's name, images outside the allow-list, the disruption
+ * budget, the HPA's own verdict, and the kstatus verdicts GitOps tools wait on. Each test works in a namespace of
+ * its own, which one operator (no leader election) watches.
+ */
+import { kstatus } from './kstatus.js';
+import {
+  audit,
+  eventsOf,
+  getJson,
+  installOperatorPrerequisites,
+  k,
+  kubectl,
+  OPERATOR_USER,
+  readyPodStatus,
+  scoringModel,
+  setPodStatus,
+  startOperator,
+  waitFor,
+  type OperatorProcess,
+} from './kube.js';
+
+const NAMESPACES = {
+  service: 'own-service',
+  deployment: 'own-deployment',
+  hpa: 'own-hpa',
+  labelled: 'own-labelled',
+  deletion: 'own-deletion',
+  image: 'own-image',
+  pdb: 'own-pdb',
+  scaling: 'own-scaling',
+  kstatus: 'own-kstatus',
+};
+let op: OperatorProcess;
+
+beforeAll(async () => {
+  const kubeconfig = await installOperatorPrerequisites();
+  for (const ns of Object.values(NAMESPACES)) {
+    if (kubectl(['get', 'namespace', ns]).status !== 0) k(['create', 'namespace', ns]);
+  }
+  op = await startOperator(kubeconfig, {
+    POD_NAME: 'operator-ownership',
+    LEADER_ELECT: 'false',
+    WATCH_NAMESPACES: Object.values(NAMESPACES).join(','),
+  });
+});
+
+afterAll(async () => {
+  // ScoringModels first, while the operator still runs: none is left for another operator to find in a namespace
+  // being deleted (where it may create nothing).
+  for (const ns of Object.values(NAMESPACES)) k(['delete', 'sm', '--all', '-n', ns, '--wait=true']);
+  await op.stop();
+  for (const ns of Object.values(NAMESPACES)) k(['delete', 'namespace', ns, '--wait=false']);
+  expect(op.logs().filter((l) => /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
+});
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl JSON
+
+const sm = (name: string, ns: string) => getJson(['scoringmodel', name, '-n', ns]);
+const condition = (name: string, ns: string, type: string) =>
+  (sm(name, ns)?.status?.conditions as Json[] | undefined)?.find((c) => c.type === type);
+/** Writes the operator's ServiceAccount sent for objects of `resource` named `name` in `ns`, from the audit log. */
+const operatorWrites = (resource: string, ns: string, name: string) =>
+  audit().filter(
+    (e) =>
+      e.user.username === OPERATOR_USER &&
+      !['get', 'list', 'watch'].includes(e.verb) &&
+      e.objectRef?.resource === resource &&
+      e.objectRef.namespace === ns &&
+      e.objectRef.name === name,
+  );
+
+/** Someone else's objects named `api`, as a user would have made them before asking for a model of that name. */
+const FOREIGN: Record<string, { resource: string; kind: string; object: (ns: string) => Json; spec: Json }> = {
+  service: {
+    resource: 'services',
+    kind: 'Service',
+    object: (ns) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'api', namespace: ns, labels: { app: 'api' } },
+      spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 9090 }] },
+    }),
+    spec: { model: { uri: 'identity' } },
+  },
+  deployment: {
+    resource: 'deployments',
+    kind: 'Deployment',
+    object: (ns) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', namespace: ns, labels: { app: 'api' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'api' } },
+        template: {
+          metadata: { labels: { app: 'api' } },
+          spec: { containers: [{ name: 'api', image: 'example.com/api:1' }] },
+        },
+      },
+    }),
+    spec: { model: { uri: 'identity' } },
+  },
+  hpa: {
+    resource: 'horizontalpodautoscalers',
+    kind: 'HorizontalPodAutoscaler',
+    object: (ns) => ({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'api', namespace: ns },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'frontend' },
+        minReplicas: 2,
+        maxReplicas: 9,
+      },
+    }),
+    spec: { model: { uri: 'identity' }, autoscaling: { maxReplicas: 3 } },
+  },
+  // Carrying the operator's own labels, so that its informers see it: still not its own.
+  labelled: {
+    resource: 'services',
+    kind: 'Service',
+    object: (ns) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'api',
+        namespace: ns,
+        labels: { 'app.kubernetes.io/managed-by': 'scoring-operator', 'app.kubernetes.io/instance': 'api' },
+      },
+      spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 9090 }] },
+    }),
+    spec: { model: { uri: 'identity' } },
+  },
+};
+
+describe('a child name held by an object the ScoringModel does not control', () => {
+  it.each(Object.keys(FOREIGN))(
+    '(%s) is left byte for byte as it was and reported, and the model recovers once it is gone',
+    async (which) => {
+      const ns = NAMESPACES[which as keyof typeof NAMESPACES];
+      const { resource, kind, object, spec } = FOREIGN[which]!;
+      k(['create', '-f', '-'], JSON.stringify(object(ns)));
+      const before = getJson([resource, 'api', '-n', ns])!;
+      k(['apply', '-f', '-'], scoringModel('api', spec, ns));
+
+      const ready = await waitFor('Ready=False ChildConflict', () => {
+        const c = condition('api', ns, 'Ready');
+        return c?.reason === 'ChildConflict' ? c : undefined;
+      });
+      expect(ready).toMatchObject({ status: 'False' });
+      expect(ready.message).toMatch(new RegExp(`^${kind} ${ns}/api exists and is not controlled by any object`));
+      expect(condition('api', ns, 'Stalled')).toMatchObject({ status: 'True', reason: 'ChildConflict' });
+      expect(k(['get', 'sm', 'api', '-n', ns])).toMatch(/^api\s.*\sChildConflict\s/m);
+
+      // Let it look again (it does every 10 s) before judging that it wrote nothing.
+      const reconciled = op.logs().length;
+      await waitFor(
+        'a second look',
+        () =>
+          op
+            .logs()
+            .slice(reconciled)
+            .filter((l) => l.msg === 'child names taken: no children touched').length >= 1,
+        30_000,
+      );
+      expect(getJson([resource, 'api', '-n', ns])).toEqual(before);
+      expect(operatorWrites(resource, ns, 'api')).toEqual([]);
+      // No child at all while one name is taken.
+      for (const r of ['deployments', 'services', 'horizontalpodautoscalers'].filter((x) => x !== resource)) {
+        expect(operatorWrites(r, ns, 'api')).toEqual([]);
+      }
+      expect(eventsOf('api', ns)).toEqual(['Warning Ready=ChildConflict']);
+
+      k(['delete', resource, 'api', '-n', ns, '--wait=true']);
+      const recovered = await waitFor('the operator to make its own', () => {
+        const o = getJson([resource, 'api', '-n', ns]);
+        return o?.metadata.ownerReferences?.[0]?.uid === sm('api', ns)!.metadata.uid ? o : undefined;
+      });
+      expect(recovered.metadata.ownerReferences).toMatchObject([
+        { kind: 'ScoringModel', name: 'api', controller: true },
+      ]);
+      await waitFor('Ready no longer ChildConflict', () => condition('api', ns, 'Ready')?.reason === 'Progressing');
+      expect(condition('api', ns, 'Stalled')).toBeUndefined();
+    },
+    90_000,
+  );
+
+  it('is not deleted with the ScoringModel', async () => {
+    const ns = NAMESPACES.deletion;
+    k(['create', '-f', '-'], JSON.stringify(FOREIGN.service!.object(ns)));
+    const before = getJson(['service', 'api', '-n', ns])!;
+    k(['apply', '-f', '-'], scoringModel('api', { model: { uri: 'identity' } }, ns));
+    await waitFor('ChildConflict', () => condition('api', ns, 'Ready')?.reason === 'ChildConflict');
+    k(['delete', 'sm', 'api', '-n', ns, '--wait=true']);
+    // The garbage collector would have acted on an owner reference by now: the operator's own children of another
+    // model in the namespace are gone by the time this one's deletion has been processed.
+    k(['apply', '-f', '-'], scoringModel('other', { model: { uri: 'identity' } }, ns));
+    await waitFor('the other model children', () => getJson(['deployment', 'other', '-n', ns]));
+    k(['delete', 'sm', 'other', '-n', ns, '--wait=true']);
+    await waitFor('the other model children collected', () => !getJson(['deployment', 'other', '-n', ns]));
+    expect(getJson(['service', 'api', '-n', ns])).toEqual(before);
+  });
+});
+
+describe('spec.image', () => {
+  it('outside the allow-list gets ImageNotAllowed and no Deployment; an allowed one is served', async () => {
+    const ns = NAMESPACES.image;
+    k(['apply', '-f', '-'], scoringModel('custom', { model: { uri: 'identity' }, image: 'evil.example/scorer:1' }, ns));
+    const ready = await waitFor('ImageNotAllowed', () => {
+      const c = condition('custom', ns, 'Ready');
+      return c?.reason === 'ImageNotAllowed' ? c : undefined;
+    });
+    expect(ready.message).toContain('spec.image evil.example/scorer:1 is not allowed');
+    expect(ready.message).toContain('scoring.dev/scorer');
+    expect(getJson(['deployment', 'custom', '-n', ns])).toBeUndefined();
+    expect(operatorWrites('deployments', ns, 'custom')).toEqual([]);
+
+    k(['patch', 'sm', 'custom', '-n', ns, '--type=merge', '-p', '{"spec": {"image": "scoring.dev/scorer:v2"}}']);
+    const d = await waitFor('the Deployment', () => getJson(['deployment', 'custom', '-n', ns]));
+    expect(d.spec.template.spec.containers[0].image).toBe('scoring.dev/scorer:v2');
+  });
+});
+
+describe('disruption', () => {
+  it('a model of two replicas or more gets a PodDisruptionBudget of one, removed at one replica', async () => {
+    const ns = NAMESPACES.pdb;
+    k(['apply', '-f', '-'], scoringModel('pair', { model: { uri: 'identity' }, replicas: 2 }, ns));
+    const pdb = await waitFor('the PDB', () => getJson(['pdb', 'pair', '-n', ns]));
+    expect(pdb.spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'scorer', 'app.kubernetes.io/instance': 'pair' } },
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    });
+    expect(pdb.metadata.ownerReferences).toMatchObject([{ kind: 'ScoringModel', name: 'pair', controller: true }]);
+    const d = getJson(['deployment', 'pair', '-n', ns])!;
+    expect(d.spec.template.spec.topologySpreadConstraints.map((c: Json) => c.topologyKey)).toEqual([
+      'kubernetes.io/hostname',
+      'topology.kubernetes.io/zone',
+    ]);
+    k(['scale', 'sm', 'pair', '-n', ns, '--replicas=1']);
+    await waitFor('the PDB gone', () => getJson(['pdb', 'pair', '-n', ns]) === undefined);
+  });
+});
+
+describe('autoscaling', () => {
+  it("reports the HPA's own failure: Autoscaling=False with its message, Ready AutoscalingInactive", async () => {
+    const ns = NAMESPACES.scaling;
+    k(
+      ['apply', '-f', '-'],
+      scoringModel('scaled', { model: { uri: 'identity' }, autoscaling: { minReplicas: 1, maxReplicas: 3 } }, ns),
+    );
+    await waitFor('the HPA', () => getJson(['hpa', 'scaled', '-n', ns]));
+    await waitFor('Autoscaling=Unknown', () => condition('scaled', ns, 'Autoscaling')?.status === 'Unknown');
+    const pod = await waitFor(
+      'a scorer pod',
+      () => k(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/instance=scaled', '-o', 'name']).split('\n')[0],
+    );
+    setPodStatus(pod, readyPodStatus(), ns);
+    await waitFor('Ready=True', () => condition('scaled', ns, 'Ready')?.reason === 'Available');
+
+    // No HPA controller runs here: the test writes what it writes when the pods have no CPU request.
+    const message =
+      'the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container scorer of Pod scaled-abc';
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    k([
+      'patch',
+      'hpa',
+      'scaled',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          currentReplicas: 1,
+          desiredReplicas: 1,
+          conditions: [
+            {
+              type: 'AbleToScale',
+              status: 'True',
+              reason: 'SucceededGetScale',
+              message: 'ok',
+              lastTransitionTime: now,
+            },
+            {
+              type: 'ScalingActive',
+              status: 'False',
+              reason: 'FailedGetResourceMetric',
+              message,
+              lastTransitionTime: now,
+            },
+          ],
+        },
+      }),
+    ]);
+    const scaling = await waitFor('Autoscaling=False', () => {
+      const c = condition('scaled', ns, 'Autoscaling');
+      return c?.status === 'False' ? c : undefined;
+    });
+    expect(scaling).toMatchObject({
+      reason: 'FailedGetResourceMetric',
+      message: `HorizontalPodAutoscaler ${ns}/scaled: ${message}`,
+    });
+    expect(condition('scaled', ns, 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'AutoscalingInactive',
+      message: `1/1 replicas ready; autoscaling cannot work: HorizontalPodAutoscaler ${ns}/scaled: ${message}`,
+    });
+    expect(k(['get', 'sm', 'scaled', '-n', ns])).toMatch(/scaled\s+identity\s+1\/1\s+\S+\s+AutoscalingInactive/);
+    await waitFor('the Warning event', () =>
+      eventsOf('scaled', ns).includes('Warning Autoscaling=FailedGetResourceMetric'),
+    );
+  });
+});
+
+describe('kstatus (sigs.k8s.io/cli-utils), on the object as the API server holds it', () => {
+  it('is Current once ready, InProgress while a new model rolls out, Failed when it cannot load', async () => {
+    const ns = NAMESPACES.kstatus;
+    const verdict = async () => kstatus(sm('rolling', ns)!);
+    k(['apply', '-f', '-'], scoringModel('rolling', { model: { uri: 'https://models.example/a.onnx' } }, ns));
+    await waitFor('a status', () => sm('rolling', ns)?.status?.observedGeneration === 1);
+    expect((await verdict()).status).toBe('InProgress');
+
+    const podsOf = () =>
+      k(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/instance=rolling', '-o', 'name'])
+        .split('\n')
+        .filter(Boolean);
+    const first = await waitFor('a scorer pod', () => podsOf()[0]);
+    setPodStatus(first, readyPodStatus(), ns);
+    await waitFor('Available', () => condition('rolling', ns, 'Ready')?.reason === 'Available');
+    expect(await verdict()).toMatchObject({ status: 'Current' });
+
+    k([
+      'patch',
+      'sm',
+      'rolling',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"spec": {"model": {"uri": "https://models.example/b.onnx"}}}',
+    ]);
+    await waitFor('the rollout seen', () => {
+      const s = sm('rolling', ns)?.status;
+      return s?.observedGeneration === 2 && condition('rolling', ns, 'Reconciling')?.status === 'True';
+    });
+    expect(await verdict()).toMatchObject({ status: 'InProgress' });
+
+    const second = await waitFor('the new pod', () => podsOf().find((p) => p !== first));
+    const reason = 'cannot load model https://models.example/b.onnx: HTTP 404 Not Found';
+    setPodStatus(
+      second,
+      {
+        containerStatuses: [
+          {
+            name: 'scorer',
+            image: 'scoring.dev/scorer:test',
+            imageID: '',
+            ready: false,
+            restartCount: 2,
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { exitCode: 1, reason: 'Error', message: `${reason}\n` } },
+          },
+        ],
+      },
+      ns,
+    );
+    await waitFor('Stalled', () => condition('rolling', ns, 'Stalled')?.status === 'True');
+    expect(await verdict()).toEqual({ status: 'Failed', message: reason });
+  });
+});
