@@ -87,7 +87,12 @@ export async function installOperatorPrerequisites(): Promise<string> {
   if (!installed) {
     k(['apply', '-f', 'config/default/namespace.yaml']);
     k(['apply', '-k', 'config/crd']);
-    k(['wait', '--for', 'condition=established', 'crd/scoringmodels.scoring.dev', '--timeout=60s']);
+    // Polled, not `kubectl wait`: that fails at once on a CRD whose status has no conditions yet.
+    await waitFor('the CRD to be established', () =>
+      getJson(['crd', 'scoringmodels.scoring.dev'])?.status?.conditions?.some(
+        (c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True',
+      ),
+    );
     k(['apply', '-n', 'scoring-system', '-f', '-'], k(['kustomize', 'config/rbac']));
     await waitForAuthorizer();
     installed = true;
