@@ -114,6 +114,19 @@ it('build-k8s.sh: two runs at once build each binary once, whole, and print the 
   expect(calls()).toHaveLength(4);
 });
 
+it('build-k8s.sh with envtest assets: two runs at once build what envtest lacks once, into one merged directory', async () => {
+  const assets = join(dir, 'envtest');
+  mkdirSync(assets);
+  for (const b of ['kube-apiserver', 'etcd', 'kubectl']) writeFileSync(join(assets, b), WHOLE, { mode: 0o755 });
+  env.KUBEBUILDER_ASSETS = assets;
+  const runs = await twice('scripts/build-k8s.sh');
+  const merged = lastLine(runs[0]);
+  expect(lastLine(runs[1])).toBe(merged);
+  expect(calls()).toEqual(['go kube-controller-manager', 'go kubectl']);
+  expect(readdirSync(merged!).sort()).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl']);
+  expect(readFileSync(join(merged!, 'kube-controller-manager'), 'utf8')).toBe(WHOLE);
+});
+
 it('build-minio.sh: two runs at once build MinIO once', async () => {
   const runs = await twice('scripts/build-minio.sh');
   const bin = join(cache, 'bin/minio-v0.0.0-20260212201848-7aac2a2c5b7c');
