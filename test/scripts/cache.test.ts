@@ -64,7 +64,8 @@ beforeEach(() => {
   const stubs = join(dir, 'stubs');
   mkdirSync(stubs);
   for (const [name, text] of Object.entries(STUBS)) writeFileSync(join(stubs, name), text, { mode: 0o755 });
-  const { KUBEBUILDER_ASSETS: _assets, STUB_FAIL: _fail, ...rest } = process.env;
+  // Settings that would move what the scripts make away from where the tests look.
+  const { KUBEBUILDER_ASSETS: _a, STUB_FAIL: _f, NODE24_VERSION: _n, MINIO_VERSION: _m, ...rest } = process.env;
   const PATH = `${stubs}:${process.env.PATH}`;
   env = { ...rest, SCORING_CACHE: cache, GO: join(stubs, 'go'), PATH, STUB_LOG: join(dir, 'calls.log') };
 });
