@@ -47,6 +47,17 @@ function fixtureRows(name: string): number[][] {
   return X.map((row) => row.map((v) => v ?? 0));
 }
 
+/** Writes the models whole, once, when two benchmarks start at once (the cache's lock: scripts/lib/cache.sh). */
+const MAKE_BENCH_MODELS = `
+. scripts/lib/cache.sh
+ready() { [ -f "$1/rows.json" ]; }
+make() {
+  "$PYTHON" bench/make_bench_models.py "$CACHE_TMP/models"
+  rm -rf "$1" # what a run interrupted before models were renamed into place left
+  mv -T "$CACHE_TMP/models" "$1"
+}
+cache_ensure "$1" ready make "$1"`;
+
 /**
  * Production-sized models (bench/make_bench_models.py, written once by Debian's xgboost and onnx into the cache):
  * the fixtures are so small that over HTTP their cost is all JSON and sockets. Absent the libraries, skipped.
@@ -54,7 +65,11 @@ function fixtureRows(name: string): number[][] {
 function productionTargets(): Target[] {
   const dir = `${process.env.SCORING_CACHE ?? `${homedir()}/.cache/scoring-operator`}/bench-models-v1`;
   if (!existsSync(`${dir}/rows.json`)) {
-    const made = spawnSync(PYTHON, [`${ROOT}bench/make_bench_models.py`, dir], { stdio: 'inherit' });
+    const made = spawnSync('bash', ['-c', MAKE_BENCH_MODELS, 'make-bench-models', dir], {
+      cwd: ROOT,
+      env: { ...process.env, PYTHON },
+      stdio: 'inherit',
+    });
     if (made.status !== 0) {
       console.log(`(production-sized models skipped: ${PYTHON} bench/make_bench_models.py failed)`);
       return [];

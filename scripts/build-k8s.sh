@@ -8,8 +8,11 @@
 # kubectl: the machine's only when its minor version is within one of the release's (Kubernetes' supported skew),
 # else built from the same pinned module; it is linked alone into <dir>/path, which the harness, install-operator.sh,
 # quickstart and the jest configs put first on PATH. With --kubectl only that is done, and <dir>/path printed.
+# Safe when several checkouts run it at once: each binary is built under a lock, once (scripts/lib/cache.sh).
+# GO names the go command (default: go, with /usr/local/go/bin first on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/cache.sh
 
 K8S_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
@@ -22,17 +25,24 @@ CACHE="${SCORING_CACHE:-$HOME/.cache/scoring-operator}/k8s"
 DIR="$CACHE/$K8S_VERSION"
 mkdir -p "$DIR"
 export PATH="/usr/local/go/bin:$PATH" GOFLAGS=-mod=mod CGO_ENABLED=0
+GO="${GO:-go}"
 
-stamp() { echo "$K8S_VERSION $ETCD_VERSION $(go version | cut -d' ' -f3)"; }
-need_go() { command -v go >/dev/null || { echo "build-k8s: Go is needed to build $1 (none on PATH or at /usr/local/go)" >&2; exit 1; }; }
-build() { # module-dir package binary [ldflags]
+stamp() { echo "$K8S_VERSION $ETCD_VERSION $("$GO" version | cut -d' ' -f3)"; }
+need_go() { command -v "$GO" >/dev/null || { echo "build-k8s: Go is needed to build $1 (none on PATH or at /usr/local/go)" >&2; exit 1; }; }
+built() { [ -x "$DIR/$1" ] && [ "$(cat "$DIR/$1.stamp" 2>/dev/null)" = "$(stamp)" ]; }
+build() { # module-dir package binary [ldflags]; run by cache_ensure, which holds the binary's lock
   local start=$SECONDS
   need_go "$3"
   echo "build-k8s: building $3 ($2) ..." >&2
-  (cd "$1" && go build -trimpath -buildvcs=false -ldflags "-s -w ${4:-}" -o "$DIR/$3.tmp" "$2")
-  mv "$DIR/$3.tmp" "$DIR/$3"
+  (cd "$1" && "$GO" build -trimpath -buildvcs=false -ldflags "-s -w ${4:-}" -o "$CACHE_TMP/$3" "$2")
+  stamp > "$CACHE_TMP/$3.stamp"
+  # The binary first: a reader that sees the new stamp also sees the new binary.
+  mv "$CACHE_TMP/$3" "$DIR/$3"
+  mv "$CACHE_TMP/$3.stamp" "$DIR/$3.stamp"
   echo "build-k8s: built $3 in $((SECONDS - start)) s" >&2
 }
+build_k8s() { build e2e/k8s "k8s.io/kubernetes/cmd/$1" "$1" "$VERSION_FLAGS"; }
+build_etcd() { build e2e/etcd go.etcd.io/etcd/server/v3 etcd; }
 VERSION_FLAGS="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
 VERSION_FLAGS+=" -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/component-base/version/verflag.programName=kubernetes"
 
@@ -43,30 +53,33 @@ kubectl_fits() { # path: within one minor of the release
   m=$(kubectl_minor "$1")
   [ -n "$m" ] && [ "$m" -ge $((MINOR - 1)) ] && [ "$m" -le $((MINOR + 1)) ]
 }
-provide_kubectl() {
-  local k="$DIR/kubectl" other=""
-  if [ -L "$k" ] && kubectl_fits "$k"; then :; # the machine's, still within the skew
-  elif ! [ -L "$k" ] && [ -x "$k" ] && [ "$(cat "$k.stamp" 2>/dev/null)" = "$(stamp)" ]; then :; # built here
-  else
-    rm -f "$k.stamp"
+kubectl_current() { # the machine's (a link) still within the skew, or one built here with these versions
+  if [ -L "$DIR/kubectl" ]; then kubectl_fits "$DIR/kubectl"; else built kubectl; fi
+}
+kubectl_ready() { kubectl_current && [ "$(readlink "$DIR/path/kubectl")" = ../kubectl ]; }
+kubectl_make() { # run by cache_ensure, which holds kubectl's lock
+  local other=""
+  if ! kubectl_current; then
     # The machine's kubectl (not ours, should <dir>/path already be on PATH), when within the skew.
     for c in $(type -ap kubectl); do
       case "$c" in "$DIR"/*) continue ;; esac
       other=$c && break
     done
     if [ -n "$other" ] && kubectl_fits "$other"; then
-      ln -sfn "$(readlink -f "$other")" "$k"
+      ln -s "$(readlink -f "$other")" "$CACHE_TMP/kubectl"
+      mv -T "$CACHE_TMP/kubectl" "$DIR/kubectl"
+      rm -f "$DIR/kubectl.stamp"
       echo "build-k8s: using the machine's kubectl $other (v1.$(kubectl_minor "$other"))" >&2
     else
       [ -n "$other" ] && echo "build-k8s: the machine's kubectl $other is v1.$(kubectl_minor "$other" || true), outside" \
         "v1.$((MINOR - 1))-v1.$((MINOR + 1)) (kubectl's supported skew around $K8S_VERSION): building $K8S_VERSION's" >&2
-      build e2e/k8s k8s.io/kubernetes/cmd/kubectl kubectl "$VERSION_FLAGS"
-      stamp > "$k.stamp"
+      build_k8s kubectl
     fi
   fi
   mkdir -p "$DIR/path"
   ln -sfn ../kubectl "$DIR/path/kubectl"
 }
+provide_kubectl() { cache_ensure "$DIR/kubectl" kubectl_ready kubectl_make; }
 if [ "${1:-}" = "--kubectl" ]; then
   provide_kubectl
   echo "$DIR/path"
@@ -92,21 +105,23 @@ fi
 need_go "the Kubernetes binaries"
 total=$SECONDS
 for b in "${want[@]}"; do
-  [ -x "$DIR/$b" ] && [ "$(cat "$DIR/$b.stamp" 2>/dev/null)" = "$(stamp)" ] && continue
-  build e2e/k8s "k8s.io/kubernetes/cmd/$b" "$b" "$VERSION_FLAGS"
-  stamp > "$DIR/$b.stamp"
+  cache_ensure "$DIR/$b" built build_k8s "$b"
 done
-if [ -z "$ASSETS" ] && { ! [ -x "$DIR/etcd" ] || [ "$(cat "$DIR/etcd.stamp" 2>/dev/null)" != "$(stamp)" ]; }; then
-  build e2e/etcd go.etcd.io/etcd/server/v3 etcd
-  stamp > "$DIR/etcd.stamp"
-fi
+if [ -z "$ASSETS" ]; then cache_ensure "$DIR/etcd" built build_etcd etcd; fi
 provide_kubectl
 echo "build-k8s: binaries ready in $DIR ($((SECONDS - total)) s)" >&2
 if [ -n "$ASSETS" ]; then
-  merged="$CACHE/envtest-merged"
-  rm -rf "$merged" && mkdir -p "$merged"
-  for f in "$ASSETS"/*; do ln -s "$f" "$merged/"; done
-  for b in "${want[@]}"; do ln -sf "$DIR/$b" "$merged/$b"; done
+  # One directory per set of assets, made whole and then renamed into place: a run never changes one that another
+  # run's harness is using.
+  merged="$CACHE/envtest-$(printf '%s\n' "$ASSETS" "$DIR" "${want[@]}" | sha256sum | cut -c1-16)"
+  merged_ready() { [ -d "$merged" ]; }
+  merge() {
+    mkdir "$CACHE_TMP/merged"
+    for f in "$ASSETS"/*; do ln -s "$f" "$CACHE_TMP/merged/"; done
+    for b in "${want[@]}"; do ln -sf "$DIR/$b" "$CACHE_TMP/merged/$b"; done
+    mv -T "$CACHE_TMP/merged" "$merged"
+  }
+  cache_ensure "$merged" merged_ready merge
   echo "build-k8s: using KUBEBUILDER_ASSETS=$ASSETS with ${want[*]} from $DIR" >&2
   echo "$merged"
   exit 0

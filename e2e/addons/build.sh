@@ -2,8 +2,9 @@
 # Builds the local cluster's own images into buildah's storage, each one static binary on a scratch base: the
 # sandbox ("pause") image from Debian's catatonit, and the add-ons from their Go modules at pinned versions:
 # metrics-server (so that HPAs really scale) and CoreDNS (so that Service names resolve in pods). Binaries are
-# cached; prints the image names.
+# cached (two runs at once build each once: scripts/lib/cache.sh); prints the image names.
 set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib/cache.sh"
 CACHE="${SCORING_CACHE:-$HOME/.cache/scoring-operator}/bin"
 
 scratch() { # image binary path-in-image user entrypoint-args...
@@ -19,16 +20,16 @@ scratch() { # image binary path-in-image user entrypoint-args...
   echo "$image"
 }
 
+addon_ready() { [ -x "$CACHE/$1-$3" ]; }
+addon_build() { # name module version; run by cache_ensure, which holds the binary's lock
+  local start=$SECONDS
+  GOBIN="$CACHE_TMP" PATH="/usr/local/go/bin:$PATH" CGO_ENABLED=0 "${GO:-go}" install -trimpath -ldflags "-s -w" "$2@$3" >&2
+  mv "$CACHE_TMP/$(basename "$2")" "$CACHE/$1-$3"
+  echo "addons: built $1 $3 in $((SECONDS - start)) s" >&2
+}
 addon() { # name module version
-  local name=$1 module=$2 version=$3 bin="$CACHE/$1-$3" gobin start
-  if ! [ -x "$bin" ]; then
-    start=$SECONDS
-    gobin=$(mktemp -d)
-    GOBIN="$gobin" PATH="/usr/local/go/bin:$PATH" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$module@$version" >&2
-    mkdir -p "$CACHE" && mv "$gobin/$(basename "$module")" "$bin" && rm -rf "$gobin"
-    echo "addons: built $name $version in $((SECONDS - start)) s" >&2
-  fi
-  scratch "localhost/scoring-dev/$name:$version" "$bin" "/$name" 65534:65534
+  cache_ensure "$CACHE/$1-$3" addon_ready addon_build "$@"
+  scratch "localhost/scoring-dev/$1:$3" "$CACHE/$1-$3" "/$1" 65534:65534
 }
 
 # e2e/cluster/node.ts names this image as containerd's sandbox image.
