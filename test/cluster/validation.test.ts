@@ -5,6 +5,10 @@
  * operator runs: admission is the API server's alone.
  */
 import { readdirSync } from 'node:fs';
+import { API_VERSION, KIND, parseSpec, type ScoringModel, type ScoringModelSpec } from '../../operator/api/v1alpha1.js';
+import { desiredDeployment } from '../../operator/desired/deployment.js';
+import { desiredHPA } from '../../operator/desired/hpa.js';
+import { desiredService } from '../../operator/desired/service.js';
 import { ADMITTED, REFUSED } from '../helpers/specs.js';
 import { getJson, installOperatorPrerequisites, k, kubectl, ROOT, scoringModel } from './kube.js';
 
@@ -20,6 +24,22 @@ afterAll(() => {
 
 const apply = (name: string, spec: Record<string, unknown>, ...flags: string[]) =>
   kubectl(['apply', ...flags, '-f', '-'], scoringModel(name, spec, NS));
+/** The ScoringModel the operator would see for a spec: defaults applied, no rule checked. */
+function unchecked(name: string, spec: Record<string, unknown>): ScoringModel {
+  const defaults = parseSpec({ model: { uri: 'm.onnx' } });
+  if (!defaults.ok) throw new Error(defaults.message);
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, namespace: NS, uid: '00000000-0000-0000-0000-000000000000' },
+    spec: { ...defaults.spec, ...spec } as ScoringModelSpec,
+  };
+}
+/** The children the operator would apply, each through a server-side dry run. */
+const applyChildren = (sm: ScoringModel) =>
+  [desiredDeployment(sm, { scorerImage: 'scoring.dev/scorer:test' }), desiredService(sm), desiredHPA(sm)]
+    .filter((child) => child !== undefined)
+    .map((child) => kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(child)));
 const replicas = (name: string) => getJson(['sm', name, '-n', NS])!.spec.replicas as number;
 
 describe('refused by kubectl apply, naming the field', () => {
@@ -35,6 +55,26 @@ describe('refused by kubectl apply, naming the field', () => {
     expect(run.stderr).toContain(
       'metadata.name: Invalid value: "string": metadata.name must be a DNS-1035 label, as it names the Service',
     );
+  });
+});
+
+describe('the same refusals as Kubernetes', () => {
+  it.each(REFUSED.filter((r) => r.deployment !== undefined))(
+    'the Deployment for $what is refused by the API server',
+    ({ spec, deployment }) => {
+      const [run] = applyChildren(unchecked('refused', spec));
+      expect(run!.status).not.toBe(0);
+      expect(run!.stderr).toContain(deployment);
+    },
+  );
+
+  it.each(ADMITTED)('the Deployment, Service and HPA for %s are admitted', (_what, spec) => {
+    const parsed = parseSpec(spec);
+    if (!parsed.ok) throw new Error(parsed.message);
+    for (const run of applyChildren(unchecked('admitted', parsed.spec))) {
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(/created \(server dry run\)/);
+    }
   });
 });
 

@@ -10,6 +10,12 @@ export interface RefusedSpec {
   kubectl: string;
   /** In parseSpec's message (zod writes a map key as `.key`, kubectl as `[key]`). */
   parseSpec: string;
+  /**
+   * What the API server says of the Deployment the operator would make of the spec, when it refuses that (the rule
+   * is Kubernetes' own); absent when the refusal is ours: schema, names the Service needs, an HPA that could never
+   * scale, resources the scorer cannot use, what a pod (not its Deployment) refuses.
+   */
+  deployment?: string;
 }
 
 const model = { uri: 'm.onnx' };
@@ -35,6 +41,7 @@ export const REFUSED: RefusedSpec[] = [
     spec: { model, replicas: -1 },
     kubectl: 'spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0',
     parseSpec: 'spec.replicas: ',
+    deployment: 'spec.replicas: Invalid value: -1: must be greater than or equal to 0',
   },
   {
     what: 'an unknown format',
@@ -66,90 +73,112 @@ export const REFUSED: RefusedSpec[] = [
     spec: { model, env: [{ name: 'A', value: 'x', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
     kubectl: 'spec.env[0].valueFrom: Forbidden: may not be given with a non-empty value',
     parseSpec: 'spec.env[0].valueFrom: may not be given with a non-empty value',
+    deployment: 'valueFrom: Invalid value: "": may not be specified when `value` is not empty',
   },
   {
     what: 'a Secret key that is no key of a Secret',
     spec: { model, env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: '..k' } } }] },
     kubectl: 'spec.env[0].valueFrom.secretKeyRef.key: Invalid value: "..k"',
     parseSpec: 'spec.env[0].valueFrom.secretKeyRef.key: ',
+    deployment: 'valueFrom.secretKeyRef.key: Invalid value: "..k": must not start with \'..\'',
   },
   {
     what: 'a toleration with operator Exists and a value',
     spec: { model, tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] },
     kubectl: 'spec.tolerations[0].value: Invalid value: "object": must be empty when operator is Exists',
     parseSpec: 'spec.tolerations[0].value: must be empty when operator is Exists',
+    deployment:
+      'spec.template.spec.tolerations[0].operator: Invalid value: "v": value must be empty when `operator` is \'Exists\'',
   },
   {
     what: 'a toleration with no key and operator Equal',
     spec: { model, tolerations: [{ operator: 'Equal', value: 'v' }] },
     kubectl: 'spec.tolerations[0].operator: Invalid value: "object": must be Exists when key is empty',
     parseSpec: 'spec.tolerations[0].operator: must be Exists when key is empty',
+    deployment:
+      'spec.template.spec.tolerations[0].operator: Invalid value: "Equal": operator must be Exists when `key` is empty',
   },
   {
     what: 'a toleration with no key and no operator (so Equal)',
     spec: { model, tolerations: [{ effect: 'NoSchedule' }] },
     kubectl: 'spec.tolerations[0].operator: Invalid value: "object": must be Exists when key is empty',
     parseSpec: 'spec.tolerations[0].operator: must be Exists when key is empty',
+    deployment:
+      'spec.template.spec.tolerations[0].operator: Invalid value: "": operator must be Exists when `key` is empty',
   },
   {
     what: 'tolerationSeconds without effect NoExecute',
     spec: { model, tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 60 }] },
     kubectl: 'spec.tolerations[0].effect: Invalid value: "object": must be NoExecute when tolerationSeconds is set',
     parseSpec: 'spec.tolerations[0].effect: must be NoExecute when tolerationSeconds is set',
+    deployment:
+      'spec.template.spec.tolerations[0].effect: Invalid value: "NoSchedule": effect must be \'NoExecute\' when `tolerationSeconds` is set',
   },
   {
     what: 'a toleration key that is no label key',
     spec: { model, tolerations: [{ key: 'dedicated team', operator: 'Exists' }] },
     kubectl: 'spec.tolerations[0].key: Invalid value: "object": must be a label key',
     parseSpec: 'spec.tolerations[0].key: must be a label key',
+    deployment: 'spec.template.spec.tolerations[0].key: Invalid value: "dedicated team": name part must consist of',
   },
   {
     what: 'a toleration value that is no label value',
     spec: { model, tolerations: [{ key: 'k', value: 'a/b' }] },
     kubectl: 'spec.tolerations[0].value: Invalid value: "string": must be a label value',
     parseSpec: 'spec.tolerations[0].value: must be a label value',
+    deployment: 'spec.template.spec.tolerations[0].operator: Invalid value: "a/b": a valid label must be',
   },
   {
     what: 'a nodeSelector key that is no label key',
     spec: { model, nodeSelector: { 'disk type': 'ssd', 'kubernetes.io/os': 'linux' } },
     kubectl: `spec.nodeSelector: Invalid value: "object": "disk type" ${LABEL_KEY}`,
     parseSpec: `spec.nodeSelector: "disk type" ${LABEL_KEY}`,
+    deployment: 'spec.template.spec.nodeSelector: Invalid value: "disk type": name part must consist of',
   },
   {
     what: 'a nodeSelector key whose name is 64 characters',
     spec: { model, nodeSelector: { [`example.com/${'n'.repeat(64)}`]: 'v' } },
     kubectl: `spec.nodeSelector: Invalid value: "object": "example.com/${'n'.repeat(64)}" ${LABEL_KEY}`,
     parseSpec: `spec.nodeSelector: "example.com/${'n'.repeat(64)}" ${LABEL_KEY}`,
+    deployment: 'name part must be no more than 63 characters',
   },
   {
     what: 'a nodeSelector key whose prefix is 254 characters',
     spec: { model, nodeSelector: { [`${'p'.repeat(254)}/n`]: 'v' } },
     kubectl: `spec.nodeSelector: Invalid value: "object": "${'p'.repeat(254)}/n" ${LABEL_KEY}`,
     parseSpec: `spec.nodeSelector: "${'p'.repeat(254)}/n" ${LABEL_KEY}`,
+    deployment: 'prefix part must be no more than 253 characters',
   },
   {
     what: 'a nodeSelector value that is no label value',
     spec: { model, nodeSelector: { disktype: 'fast ssd' } },
     kubectl: 'spec.nodeSelector[disktype]: Invalid value: "string": must be a label value',
     parseSpec: 'spec.nodeSelector.disktype: must be a label value',
+    deployment: 'spec.template.spec.nodeSelector: Invalid value: "fast ssd": a valid label must be',
   },
   {
     what: 'a negative request',
     spec: { model, resources: { requests: { cpu: '-100m' } } },
     kubectl: 'spec.resources.requests[cpu]: Invalid value: "": must not be negative',
     parseSpec: 'spec.resources.requests.cpu: must not be negative',
+    deployment:
+      'spec.template.spec.containers[0].resources.requests[cpu]: Invalid value: "-100m": must be greater than or equal to 0',
   },
   {
     what: 'a negative integer limit',
     spec: { model, resources: { limits: { memory: -1 } } },
     kubectl: 'spec.resources.limits[memory]: Invalid value: "": must not be negative',
     parseSpec: 'spec.resources.limits.memory: must not be negative',
+    deployment:
+      'spec.template.spec.containers[0].resources.limits[memory]: Invalid value: "-1": must be greater than or equal to 0',
   },
   {
     what: 'a request above its limit',
     spec: { model, resources: { requests: { cpu: '2', memory: '2Gi' }, limits: { cpu: '2000m', memory: '1Gi' } } },
     kubectl: 'spec.resources.requests: Invalid value: "object": memory request 2Gi is above its limit 1Gi',
     parseSpec: 'spec.resources.requests: memory request 2Gi is above its limit 1Gi',
+    deployment:
+      'spec.template.spec.containers[0].resources.requests: Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi',
   },
   {
     what: 'a resource the scorer cannot use',
