@@ -94,6 +94,18 @@ describe('admitted', () => {
   });
 });
 
+describe('kubectl explain', () => {
+  it.each([
+    ['env.valueFrom', 'not with a non-empty value'],
+    ['tolerations', 'tolerationSeconds only with effect NoExecute'],
+    ['nodeSelector', 'keys are label keys'],
+    ['resources.requests', 'not negative, not above its limit; autoscaling needs cpu'],
+    ['autoscaling', 'spec.replicas may not change meanwhile'],
+  ])('scoringmodel.spec.%s says what is refused', (field, words) => {
+    expect(k(['explain', `scoringmodel.spec.${field}`]).replace(/\s+/g, ' ')).toContain(words);
+  });
+});
+
 describe('spec.replicas while autoscaling is set', () => {
   const model = { uri: 'm.onnx' };
   const autoscaling = { maxReplicas: 5 };
