@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { CRD_FILE, lintStructural, renderCRD, scoringModelCRD, toStructural, type Schema } from './crd.js';
+import { ADMITTED, REFUSED } from '../../test/helpers/specs.js';
 import { DEFAULT_RESOURCES, nameProblem, parseSpec } from './v1alpha1.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,13 +60,14 @@ describe('the generated CRD', () => {
     expect(text).toContain(
       'must be s3://bucket/key, http(s)://..., file:///path, a path, pvc://CLAIM/path or "identity"',
     );
-    expect(text).toMatch(/env may not set MODEL_URI, MODEL_FORMAT/);
+    expect(text).toMatch(/may not set MODEL_URI, MODEL_FORMAT/);
   });
 
-  it('refuses at the root a name the Service could not take', () => {
-    expect(openAPI['x-kubernetes-validations']).toEqual([
+  it('refuses on metadata.name a name the Service could not take', () => {
+    const metadata = (openAPI.properties as Record<string, Schema>).metadata!;
+    expect((metadata.properties as Record<string, Schema>).name!['x-kubernetes-validations']).toEqual([
       {
-        rule: "size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+        rule: "size(self) <= 63 && self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
         message: expect.stringContaining('metadata.name must be a DNS-1035 label'),
       },
     ]);
@@ -78,7 +80,9 @@ describe('the generated CRD', () => {
     expect(requests.additionalProperties).toEqual({
       anyOf: [{ type: 'integer' }, { type: 'string' }],
       pattern: expect.any(String),
+      maxLength: 64,
       'x-kubernetes-int-or-string': true,
+      'x-kubernetes-validations': [expect.objectContaining({ message: 'must not be negative' })],
     });
   });
 });
@@ -189,6 +193,16 @@ describe('the spec schema', () => {
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.message).toContain(message);
     // The emitted schema (or its CEL rules, which parseSpec mirrors) refuses the same specs.
+  });
+
+  it.each(REFUSED)('refuses $what, naming the field as the CRD does', ({ spec, parseSpec: message }) => {
+    const parsed = parseSpec(spec);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.message).toContain(message);
+  });
+
+  it.each(ADMITTED)('admits %s', (_what, spec) => {
+    expect(parseSpec(spec)).toMatchObject({ ok: true });
   });
 
   it('the emitted schema refuses what the schema refuses (without CEL)', () => {

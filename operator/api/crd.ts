@@ -29,7 +29,8 @@ const SCHEMA_LISTS = ['anyOf', 'oneOf', 'allOf'];
 
 /**
  * JSON Schema (as zod writes it) to a structural schema:
- * - `{anyOf: [{type: integer}, {type: string, pattern}]}` becomes the exact int-or-string form;
+ * - `{anyOf: [{type: integer}, {type: string, pattern, maxLength}]}` becomes the exact int-or-string form (the string's
+ *   pattern and maxLength beside it: they apply to strings only);
  * - zod's safe-integer bounds and `propertyNames` go (they mean nothing to the API server);
  * - `additionalProperties: false` beside `properties` goes (structural schemas prune unknown fields anyway).
  */
@@ -55,11 +56,12 @@ export function toStructural(schema: Schema): Schema {
   }
   const anyOf = out.anyOf as Schema[] | undefined;
   if (anyOf?.length === 2 && anyOf.some((s) => s.type === 'integer') && anyOf.some((s) => s.type === 'string')) {
-    const pattern = anyOf.find((s) => s.type === 'string')!.pattern;
+    const { pattern, maxLength } = anyOf.find((s) => s.type === 'string')!;
     delete out.anyOf;
     Object.assign(out, {
       anyOf: [{ type: 'integer' }, { type: 'string' }],
       ...(pattern ? { pattern } : {}),
+      ...(maxLength !== undefined ? { maxLength } : {}),
       'x-kubernetes-int-or-string': true,
     });
   }
@@ -124,12 +126,21 @@ export function scoringModelCRD(): Schema {
     properties: {
       apiVersion: { type: 'string', description: 'scoring.dev/v1alpha1' },
       kind: { type: 'string', description: 'ScoringModel' },
-      metadata: { type: 'object' },
+      // The API server lets a CRD say this much about metadata: name and generateName, nothing on metadata itself.
+      metadata: {
+        type: 'object',
+        properties: {
+          name: {
+            type: 'string',
+            description: 'A DNS-1035 label (it names the Service): at most 63 characters, a-z, 0-9 and -.',
+            'x-kubernetes-validations': [{ rule: NAME_RULE, message: NAME_MESSAGE }],
+          },
+        },
+      },
       spec: jsonSchema(scoringModelSpecSchema),
       status: jsonSchema(scoringModelStatusSchema),
     },
     required: ['spec'],
-    'x-kubernetes-validations': [{ rule: NAME_RULE, message: NAME_MESSAGE }],
   };
   const problems = lintStructural(openAPIV3Schema);
   if (problems.length > 0) throw new Error(`the ScoringModel schema is not structural:\n${problems.join('\n')}`);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { SCORER_ENV } from '../../scorer/config.js';
 import { MODEL_FORMATS } from '../../scorer/model.js';
+import { nanoUnits, quantityAbove, quantityNegative } from './quantity.js';
 
 export const GROUP = 'scoring.dev';
 export const VERSION = 'v1alpha1';
@@ -19,11 +20,175 @@ export const CATEGORIES = ['scoring', 'all'];
 /** Kubernetes resource quantities ("100m", "1Gi", 2), the same pattern apimachinery's Quantity schema uses. */
 export const QUANTITY_PATTERN =
   /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
-const quantity = z.union([z.number().int(), z.string().regex(QUANTITY_PATTERN)]);
-const resourceList = z.record(z.string(), quantity);
 
+/** Kubernetes' reasons a CEL rule may give: kubectl prints them as "Invalid value", "Required value", "Forbidden". */
+type Reason = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden';
+
+/**
+ * A rule stated twice, side by side: in CEL for the CRD, so that the API server refuses a spec at apply time that
+ * Kubernetes would refuse later in a child; and in TypeScript for parseSpec, so that an object stored before the rule
+ * existed gets InvalidSpec naming the same field instead of a child's ApplyFailed.
+ */
+interface Rule<T> {
+  rule: string;
+  message: string;
+  /** CEL that builds the message from the object, where naming the values at fault helps. */
+  messageExpression?: string;
+  /** Where kubectl reports the problem, relative to the object the rule is on: ".valueFrom", ".requests['cpu']". */
+  fieldPath?: string;
+  reason?: Reason;
+  holds: (value: T) => boolean;
+  /** The TypeScript twin of messageExpression. */
+  explain?: (value: T) => string;
+}
+
+/** The rules as the CRD's `x-kubernetes-validations`. */
+function cel<T>(rules: Rule<T>[]) {
+  return {
+    'x-kubernetes-validations': rules.map(({ rule, message, messageExpression, fieldPath, reason }) => ({
+      rule,
+      message,
+      ...(messageExpression ? { messageExpression } : {}),
+      ...(fieldPath ? { fieldPath } : {}),
+      ...(reason ? { reason } : {}),
+    })),
+  };
+}
+
+/** ".resources.requests['cpu']" -> ["resources", "requests", "cpu"], the path of a zod issue. */
+function pathOf(fieldPath: string | undefined): string[] {
+  return [...(fieldPath ?? '').matchAll(/\.([^.[]+)|\['([^']*)'\]/g)].map((m) => m[1] ?? m[2]!);
+}
+
+/** The rules as a zod refinement, for parseSpec. */
+function refine<T>(rules: Rule<T>[]) {
+  return (value: T, ctx: z.RefinementCtx<T>) => {
+    for (const r of rules) {
+      if (!r.holds(value)) {
+        ctx.addIssue({ code: 'custom', message: r.explain?.(value) ?? r.message, path: pathOf(r.fieldPath) });
+      }
+    }
+  };
+}
+
+/** A CEL string literal (CEL's double-quoted strings escape as JSON does). */
+const celString = (text: string) => JSON.stringify(text);
+
+/** A quantity field in CEL: the field is int-or-string, and quantity() takes a string. */
+const celQuantity = (value: string) => `quantity(string(${value}))`;
+const celIsQuantity = (value: string) => `isQuantity(string(${value}))`;
+
+const quantityRules: Rule<string | number>[] = [
+  {
+    rule: `!${celIsQuantity('self')} || !${celQuantity('self')}.isLessThan(quantity('0'))`,
+    message: 'must not be negative',
+    holds: (q) => !quantityNegative(q),
+  },
+];
+type ResourceList = Record<string, string | number>;
+// maxLength bounds the API server's cost estimate of every rule that reads a quantity.
+const quantity = z
+  .union([z.number().int(), z.string().max(64).regex(QUANTITY_PATTERN)])
+  .superRefine(refine(quantityRules))
+  .meta(cel(quantityRules));
+
+/**
+ * The resources a scorer may ask for. Kubernetes also takes hugepages-* and extended resources (GPUs), with rules of
+ * their own (requests equal to limits, cpu or memory beside hugepages): the scorer uses neither.
+ */
+export const RESOURCE_NAMES = ['cpu', 'memory', 'ephemeral-storage'] as const;
+const celResourceNames = `[${RESOURCE_NAMES.map((n) => `'${n}'`).join(', ')}]`;
+const isResourceName = (k: string) => (RESOURCE_NAMES as readonly string[]).includes(k);
+/*
+ * The messages that name a value at fault name the first one found (CEL's join() has no cost bound the API server
+ * accepts); CEL walks a map in no set order, so with several at fault either side may name another.
+ */
+const resourceListRules: Rule<ResourceList>[] = [
+  {
+    rule: `self.all(k, k in ${celResourceNames})`,
+    message: `may name only ${RESOURCE_NAMES.join(', ')}`,
+    messageExpression: `${celString(`may name only ${RESOURCE_NAMES.join(', ')}, not "`)} + self.filter(k, !(k in ${celResourceNames}))[0] + '"'`,
+    holds: (list) => Object.keys(list).every(isResourceName),
+    explain: (list) =>
+      `may name only ${RESOURCE_NAMES.join(', ')}, not "${Object.keys(list).find((k) => !isResourceName(k))}"`,
+  },
+];
+const resourceList = (description: string) =>
+  z
+    .record(z.string(), quantity)
+    .superRefine(refine(resourceListRules))
+    .meta({ description, maxProperties: RESOURCE_NAMES.length, ...cel(resourceListRules) });
+
+/** A resource whose request is above its limit. */
+const overLimit = (requests: ResourceList = {}, limits: ResourceList = {}) =>
+  Object.keys(requests).find((k) => k in limits && quantityAbove(requests[k]!, limits[k]!));
+const celOverLimit = (k: string) =>
+  `${k} in self.limits && ${celIsQuantity(`self.requests[${k}]`)} && ${celIsQuantity(`self.limits[${k}]`)} && ` +
+  `${celQuantity(`self.requests[${k}]`)}.compareTo(${celQuantity(`self.limits[${k}]`)}) > 0`;
+const resourcesRules: Rule<{ requests?: ResourceList; limits?: ResourceList }>[] = [
+  {
+    rule: `!has(self.requests) || !has(self.limits) || !self.requests.exists(k, ${celOverLimit('k')})`,
+    message: 'a request may not be above its limit',
+    messageExpression:
+      `self.requests.filter(k, ${celOverLimit('k')})` +
+      `.map(k, k + ' request ' + string(self.requests[k]) + ' is above its limit ' + string(self.limits[k]))[0]`,
+    fieldPath: '.requests',
+    holds: (r) => overLimit(r.requests, r.limits) === undefined,
+    explain: (r) => {
+      const k = overLimit(r.requests, r.limits)!;
+      return `${k} request ${r.requests![k]} is above its limit ${r.limits![k]}`;
+    },
+  },
+];
+
+/** Lower-case DNS subdomain ("s3-credentials", "example.com"), the form of most object names. */
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const envName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+/** A key of a Secret or ConfigMap: [-._a-zA-Z0-9]+, but not ".", "..", or starting with "..". */
+const configMapKey = /^([-_a-zA-Z0-9]|[.][-_a-zA-Z0-9])[-._a-zA-Z0-9]*$/;
+
+/*
+ * Label keys and values, as apimachinery validates them (IsQualifiedName, IsValidLabelValue). Written without
+ * backslashes and quotes, so that they go into CEL string literals as they are.
+ */
+const QUALIFIED_NAME =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+/** The longest label key: a prefix of 253, '/', a name of 63. */
+const QUALIFIED_NAME_MAX = 317;
+const LABEL_KEY_FORM =
+  "an optional DNS subdomain prefix (at most 253 characters) and '/', then a name of at most 63 characters: " +
+  "letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+const LABEL_VALUE_MAX = 63;
+const LABEL_VALUE_MESSAGE =
+  "must be a label value: at most 63 characters, letters, digits, '-', '_' or '.', starting and ending with a letter " +
+  'or digit';
+const qualifiedNameRegex = new RegExp(QUALIFIED_NAME);
+const labelValueRegex = new RegExp(LABEL_VALUE);
+const isQualifiedName = (k: string) => qualifiedNameRegex.test(k) && (!k.includes('/') || k.indexOf('/') <= 253);
+const celIsQualifiedName = (k: string) =>
+  `(${k}.matches('${QUALIFIED_NAME}') && (!${k}.contains('/') || ${k}.indexOf('/') <= 253))`;
+
+const labelValueRules: Rule<string>[] = [
+  { rule: `self.matches('${LABEL_VALUE}')`, message: LABEL_VALUE_MESSAGE, holds: (v) => labelValueRegex.test(v) },
+];
+const labelValue = (description: string) =>
+  z
+    .string()
+    .max(LABEL_VALUE_MAX)
+    .superRefine(refine(labelValueRules))
+    .meta({ description, ...cel(labelValueRules) });
+
+const nodeSelectorRules: Rule<Record<string, string>>[] = [
+  {
+    rule: `self.all(k, ${celIsQualifiedName('k')})`,
+    message: `keys must be label keys (${LABEL_KEY_FORM})`,
+    messageExpression: `'"' + self.filter(k, !${celIsQualifiedName('k')})[0] + ${celString(`" is not a label key (${LABEL_KEY_FORM})`)}`,
+    holds: (selector) => Object.keys(selector).every(isQualifiedName),
+    explain: (selector) =>
+      `"${Object.keys(selector).find((k) => !isQualifiedName(k))}" is not a label key (${LABEL_KEY_FORM})`,
+  },
+];
 
 /** The scorer's variables the operator sets from spec.model and its own settings: spec.env may not override them. */
 export const RESERVED_ENV: readonly string[] = (
@@ -38,53 +203,128 @@ export const RESERVED_ENV: readonly string[] = (
     'terminationLog',
   ] as const
 ).map((k) => SCORER_ENV[k]);
+const celReservedEnv = `[${RESERVED_ENV.map((n) => `'${n}'`).join(', ')}]`;
+const RESERVED_ENV_WHY = 'they come from spec.model and the operator';
+const envRules: Rule<{ name: string }[]>[] = [
+  {
+    rule: `self.all(e, !(e.name in ${celReservedEnv}))`,
+    message: `may not set ${RESERVED_ENV.join(', ')}: ${RESERVED_ENV_WHY}`,
+    messageExpression: `'may not set ' + self.map(e, e.name).filter(n, n in ${celReservedEnv})[0] + ${celString(`: ${RESERVED_ENV_WHY}`)}`,
+    holds: (env) => env.every((e) => !RESERVED_ENV.includes(e.name)),
+    explain: (env) => `may not set ${env.find((e) => RESERVED_ENV.includes(e.name))!.name}: ${RESERVED_ENV_WHY}`,
+  },
+];
 
 const keySelector = z.object({
   name: z.string().regex(dnsSubdomain).max(253).meta({ description: 'Name of the object in this namespace.' }),
-  key: z.string().min(1).max(253).meta({ description: 'The key to select.' }),
+  key: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(configMapKey)
+    .meta({ description: "The key to select: letters, digits, '-', '_' or '.' (not '.' or '..')." }),
   optional: z
     .boolean()
     .meta({ description: 'Whether the Secret or ConfigMap, or its key, may be missing.' })
     .optional(),
 });
 
-const envVar = z.object({
-  name: z.string().regex(envName).max(256).meta({ description: 'Environment variable name.' }),
-  value: z.string().meta({ description: 'The value, as given (no $(VAR) expansion).' }).optional(),
-  valueFrom: z
-    .object({
-      secretKeyRef: keySelector.meta({ description: 'A key of a Secret in the namespace.' }).optional(),
-      configMapKeyRef: keySelector.meta({ description: 'A key of a ConfigMap in the namespace.' }).optional(),
-    })
-    .meta({
-      description: 'A value from a key of a Secret or ConfigMap in the namespace.',
-      'x-kubernetes-validations': [
-        {
-          rule: 'has(self.secretKeyRef) != has(self.configMapKeyRef)',
-          message: 'valueFrom needs exactly one of secretKeyRef or configMapKeyRef',
-        },
-      ],
-    })
-    .optional(),
-});
+const envVarRules: Rule<{ value?: string; valueFrom?: object }>[] = [
+  {
+    rule: '!has(self.valueFrom) || !has(self.value) || size(self.value) == 0',
+    message: 'may not be given with a non-empty value: give one or the other',
+    fieldPath: '.valueFrom',
+    reason: 'FieldValueForbidden',
+    holds: (e) => e.valueFrom === undefined || !e.value,
+  },
+];
+const envVar = z
+  .object({
+    name: z.string().regex(envName).max(256).meta({ description: 'Environment variable name.' }),
+    value: z
+      .string()
+      .meta({ description: 'The value, as given (no $(VAR) expansion); not with valueFrom.' })
+      .optional(),
+    valueFrom: z
+      .object({
+        secretKeyRef: keySelector.meta({ description: 'A key of a Secret in the namespace.' }).optional(),
+        configMapKeyRef: keySelector.meta({ description: 'A key of a ConfigMap in the namespace.' }).optional(),
+      })
+      .meta({
+        description: 'A value from a key of a Secret or ConfigMap in the namespace; not with a non-empty value.',
+        'x-kubernetes-validations': [
+          {
+            rule: 'has(self.secretKeyRef) != has(self.configMapKeyRef)',
+            message: 'valueFrom needs exactly one of secretKeyRef or configMapKeyRef',
+          },
+        ],
+      })
+      .optional(),
+  })
+  .superRefine(refine(envVarRules))
+  .meta(cel(envVarRules));
 
-const toleration = z.object({
-  key: z.string().meta({ description: 'The taint key tolerated; empty with operator Exists: every taint.' }).optional(),
-  operator: z
-    .enum(['Exists', 'Equal'])
-    .meta({ description: 'Exists (any value) or Equal (the value below; the default).' })
-    .optional(),
-  value: z.string().meta({ description: 'The taint value tolerated, with operator Equal.' }).optional(),
-  effect: z
-    .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])
-    .meta({ description: 'The taint effect tolerated; empty: every effect.' })
-    .optional(),
-  tolerationSeconds: z
-    .number()
-    .int()
-    .meta({ description: 'With NoExecute: how long the pod stays bound to a tainted node; absent: for ever.' })
-    .optional(),
-});
+interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+/** Kubernetes' ValidateTolerations, rule by rule, reported on the field it reports. */
+const tolerationRules: Rule<Toleration>[] = [
+  {
+    rule: `!has(self.key) || size(self.key) == 0 || ${celIsQualifiedName('self.key')}`,
+    message: `must be a label key: ${LABEL_KEY_FORM}`,
+    fieldPath: '.key',
+    holds: (t) => !t.key || isQualifiedName(t.key),
+  },
+  {
+    rule: "(has(self.key) && size(self.key) > 0) || (has(self.operator) && self.operator == 'Exists')",
+    message: 'must be Exists when key is empty (a toleration of every taint)',
+    fieldPath: '.operator',
+    holds: (t) => !!t.key || t.operator === 'Exists',
+  },
+  {
+    rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || size(self.value) == 0",
+    message: 'must be empty when operator is Exists',
+    fieldPath: '.value',
+    holds: (t) => t.operator !== 'Exists' || !t.value,
+  },
+  {
+    rule: "!has(self.tolerationSeconds) || (has(self.effect) && self.effect == 'NoExecute')",
+    message: 'must be NoExecute when tolerationSeconds is set',
+    fieldPath: '.effect',
+    holds: (t) => t.tolerationSeconds === undefined || t.effect === 'NoExecute',
+  },
+];
+const toleration = z
+  .object({
+    key: z
+      .string()
+      .max(QUALIFIED_NAME_MAX)
+      .meta({
+        description:
+          'The taint key tolerated, a label key; empty (with operator Exists, which it then needs): every taint.',
+      })
+      .optional(),
+    operator: z
+      .enum(['Exists', 'Equal'])
+      .meta({ description: 'Exists (any value: value stays empty) or Equal (the value below; the default).' })
+      .optional(),
+    value: labelValue('The taint value tolerated (a label value), with operator Equal.').optional(),
+    effect: z
+      .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])
+      .meta({ description: 'The taint effect tolerated (NoExecute with tolerationSeconds); empty: every effect.' })
+      .optional(),
+    tolerationSeconds: z
+      .number()
+      .int()
+      .meta({ description: 'With effect NoExecute: how long the pod stays bound to a tainted node; absent: for ever.' })
+      .optional(),
+  })
+  .superRefine(refine(tolerationRules))
+  .meta(cel(tolerationRules));
 
 export const DEFAULT_RESOURCES = {
   requests: { cpu: '100m', memory: '256Mi' },
@@ -93,7 +333,8 @@ export const DEFAULT_RESOURCES = {
 
 /** A ScoringModel's name is its Service's, and a Service name must be a DNS-1035 label. */
 const NAME_PATTERN = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
-export const NAME_RULE = `size(self.metadata.name) <= 63 && self.metadata.name.matches('${NAME_PATTERN}')`;
+/** On metadata.name itself, so that kubectl names that field. */
+export const NAME_RULE = `size(self) <= 63 && self.matches('${NAME_PATTERN}')`;
 export const NAME_MESSAGE =
   'metadata.name must be a DNS-1035 label, as it names the Service: at most 63 characters, lowercase letters, ' +
   "digits and '-', starting with a letter and ending with a letter or digit";
@@ -106,9 +347,13 @@ export function nameProblem(name: string): string | undefined {
 }
 
 const URI_PATTERNS = ['^(file|https?)://.+', '^s3://[^/]+/.+', '^pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/.+'];
-const URI_RULE = `self == 'identity' || !self.contains('://') || ${URI_PATTERNS.map((p) => `self.matches('${p}')`).join(' || ')}`;
-const URI_MESSAGE = 'must be s3://bucket/key, http(s)://..., file:///path, a path, pvc://CLAIM/path or "identity"';
-const MIN_MAX_MESSAGE = 'autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas';
+const uriRules: Rule<string>[] = [
+  {
+    rule: `self == 'identity' || !self.contains('://') || ${URI_PATTERNS.map((p) => `self.matches('${p}')`).join(' || ')}`,
+    message: 'must be s3://bucket/key, http(s)://..., file:///path, a path, pvc://CLAIM/path or "identity"',
+    holds: (uri) => uri === 'identity' || !uri.includes('://') || URI_PATTERNS.some((p) => new RegExp(p).test(uri)),
+  },
+];
 
 export const modelSchema = z
   .object({
@@ -116,16 +361,12 @@ export const modelSchema = z
       .string()
       .min(1)
       .max(2048)
+      .superRefine(refine(uriRules))
       .meta({
         description:
           'Where the model is: s3://bucket/key, http(s)://..., file:///path or a path in the image, ' +
           'pvc://CLAIM/path (a PersistentVolumeClaim in the namespace, mounted read-only), or "identity".',
-        'x-kubernetes-validations': [
-          {
-            rule: URI_RULE,
-            message: URI_MESSAGE,
-          },
-        ],
+        ...cel(uriRules),
       }),
     format: z
       .enum(MODEL_FORMATS)
@@ -139,6 +380,14 @@ export const modelSchema = z
   })
   .meta({ description: 'The model to serve.' });
 
+const autoscalingRules: Rule<{ minReplicas: number; maxReplicas: number }>[] = [
+  {
+    rule: '!has(self.minReplicas) || self.minReplicas <= self.maxReplicas',
+    message: 'autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas',
+    fieldPath: '.minReplicas',
+    holds: (a) => a.minReplicas <= a.maxReplicas,
+  },
+];
 export const autoscalingSchema = z
   .object({
     minReplicas: z.number().int().min(1).default(1).meta({ description: 'Fewest replicas (default 1).' }),
@@ -151,15 +400,46 @@ export const autoscalingSchema = z
       .default(80)
       .meta({ description: 'Average CPU utilisation, in percent of the CPU request, to keep (default 80).' }),
   })
+  .superRefine(refine(autoscalingRules))
   .meta({
-    description: 'When present, a HorizontalPodAutoscaler owns the replica count and spec.replicas is ignored.',
-    'x-kubernetes-validations': [
-      {
-        rule: '!has(self.minReplicas) || self.minReplicas <= self.maxReplicas',
-        message: MIN_MAX_MESSAGE,
-      },
-    ],
+    description:
+      'When present, a HorizontalPodAutoscaler owns the replica count: spec.replicas may not change meanwhile ' +
+      '(kubectl scale is refused), and a CPU request (spec.resources.requests.cpu, or limits.cpu) is needed.',
+    ...cel(autoscalingRules),
   });
+
+/**
+ * The CPU request the HPA computes utilisation from: requests.cpu, else limits.cpu (which Kubernetes copies into
+ * an absent request).
+ */
+const CPU_REQUEST = `(has(self.resources.requests) && 'cpu' in self.resources.requests ? self.resources.requests['cpu'] : has(self.resources.limits) && 'cpu' in self.resources.limits ? self.resources.limits['cpu'] : 0)`;
+const cpuRequest = (resources: { requests?: ResourceList; limits?: ResourceList }) =>
+  resources.requests?.cpu ?? resources.limits?.cpu ?? 0;
+
+const specRules: Rule<{ autoscaling?: object; resources: { requests?: ResourceList; limits?: ResourceList } }>[] = [
+  {
+    rule: `!has(self.autoscaling) || (${celIsQuantity(CPU_REQUEST)} && ${celQuantity(CPU_REQUEST)}.isGreaterThan(quantity('0')))`,
+    message:
+      'autoscaling needs a CPU request above 0, as it keeps CPU utilisation at a percentage of it: set ' +
+      'spec.resources.requests.cpu (or limits.cpu, which the request defaults to)',
+    fieldPath: ".resources.requests['cpu']",
+    reason: 'FieldValueRequired',
+    holds: (s) => s.autoscaling === undefined || (nanoUnits(cpuRequest(s.resources)) ?? 0n) > 0n,
+  },
+];
+/**
+ * The scale subresource writes spec.replicas, which is ignored while an HPA owns the count: refusing the write
+ * tells the user so. Adding autoscaling, or removing it, may change replicas in the same write. A transition rule
+ * (it reads oldSelf) has no TypeScript twin: parseSpec sees one object, not a change.
+ */
+const REPLICAS_WHILE_AUTOSCALED = {
+  rule: '!has(self.autoscaling) || !has(oldSelf.autoscaling) || self.replicas == oldSelf.replicas',
+  message:
+    'may not change while spec.autoscaling is set: its HorizontalPodAutoscaler owns the replica count (change ' +
+    'spec.autoscaling.minReplicas and maxReplicas, or remove spec.autoscaling)',
+  fieldPath: '.replicas',
+  reason: 'FieldValueForbidden',
+};
 
 export const scoringModelSpecSchema = z
   .object({
@@ -170,38 +450,49 @@ export const scoringModelSpecSchema = z
       .min(0)
       .max(1000)
       .default(1)
-      .meta({ description: 'Number of scorer replicas (default 1); ignored while autoscaling is set.' }),
+      .meta({
+        description:
+          'Number of scorer replicas (default 1); while autoscaling is set the HPA owns the count and this may ' +
+          'not change.',
+      }),
     autoscaling: autoscalingSchema.optional(),
     resources: z
       .object({
-        requests: resourceList
-          .meta({ description: 'The CPU and memory each scorer is scheduled with (e.g. cpu: 500m, memory: 1Gi).' })
-          .optional(),
-        limits: resourceList
-          .meta({ description: 'The most CPU and memory each scorer may use; above the memory limit it is killed.' })
-          .optional(),
+        requests: resourceList(
+          'The CPU and memory each scorer is scheduled with (e.g. cpu: 500m, memory: 1Gi): cpu, memory or ' +
+            'ephemeral-storage, not negative, not above its limit; autoscaling needs cpu.',
+        ).optional(),
+        limits: resourceList(
+          'The most CPU and memory each scorer may use; above the memory limit it is killed. cpu, memory or ' +
+            'ephemeral-storage, not negative; an absent request defaults to its limit.',
+        ).optional(),
       })
+      .superRefine(refine(resourcesRules))
       .default(DEFAULT_RESOURCES)
-      .meta({ description: 'Compute resources of each scorer container (default: 100m CPU, 256Mi-1Gi memory).' }),
+      .meta({
+        description:
+          'Compute resources of each scorer container (default: 100m CPU, 256Mi-1Gi memory; giving resources ' +
+          'replaces the whole default).',
+        ...cel(resourcesRules),
+      }),
     image: z
       .string()
       .min(1)
       .max(512)
-      .meta({ description: "The scorer image; the operator's default when absent." })
+      .regex(/^\S+$/)
+      .meta({ description: "The scorer image (no whitespace); the operator's default when absent." })
       .optional(),
     env: z
       .array(envVar)
       .max(64)
+      .superRefine(refine(envRules))
       .meta({
-        description: 'Extra environment variables for the scorer (e.g. S3_ENDPOINT, LOG_LEVEL).',
+        description:
+          'Extra environment variables for the scorer (e.g. S3_ENDPOINT, LOG_LEVEL); each has a value or a ' +
+          `valueFrom, not both; not ${RESERVED_ENV.join(', ')}.`,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
-        'x-kubernetes-validations': [
-          {
-            rule: `self.all(e, !(e.name in [${RESERVED_ENV.map((n) => `'${n}'`).join(', ')}]))`,
-            message: `env may not set ${RESERVED_ENV.join(', ')}: they come from spec.model and the operator`,
-          },
-        ],
+        ...cel(envRules),
       })
       .optional(),
     credentials: z
@@ -237,10 +528,25 @@ export const scoringModelSpecSchema = z
       .default({ type: 'ClusterIP', port: 80 })
       .meta({ description: 'The Service in front of the scorers (default ClusterIP on port 80).' }),
     nodeSelector: z
-      .record(z.string(), z.string())
-      .meta({ description: 'Node labels a scorer pod needs to be scheduled on a node.' })
+      .record(z.string(), labelValue('A node label value.'))
+      .superRefine(refine(nodeSelectorRules))
+      .meta({
+        description:
+          'Node labels a scorer pod needs to be scheduled on a node: keys are label keys (an optional DNS prefix ' +
+          "and '/', then a name), values label values.",
+        maxProperties: 64,
+        ...cel(nodeSelectorRules),
+      })
       .optional(),
-    tolerations: z.array(toleration).max(64).meta({ description: 'Taints the scorer pods tolerate.' }).optional(),
+    tolerations: z
+      .array(toleration)
+      .max(64)
+      .meta({
+        description:
+          'Taints the scorer pods tolerate, checked as Kubernetes checks them: a key that is a label key (or empty ' +
+          'with operator Exists), no value with Exists, tolerationSeconds only with effect NoExecute.',
+      })
+      .optional(),
     serviceAccountName: z
       .string()
       .regex(dnsSubdomain)
@@ -251,7 +557,11 @@ export const scoringModelSpecSchema = z
       })
       .optional(),
   })
-  .meta({ description: 'What to serve and how.' });
+  .superRefine(refine(specRules))
+  .meta({
+    description: 'What to serve and how.',
+    'x-kubernetes-validations': [...cel(specRules)['x-kubernetes-validations'], REPLICAS_WHILE_AUTOSCALED],
+  });
 
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 
@@ -332,27 +642,14 @@ export interface ScoringModel extends Omit<ScoringModelObject, 'spec'> {
 }
 
 /**
- * Validates a spec read from the cluster: the schema, then the rules the CRD states in CEL (so that an object
- * admitted under an older CRD is still judged by today's rules). Each problem is named by its field path.
+ * Validates a spec read from the cluster: the schema and the TypeScript twins of the CRD's CEL rules (so that an
+ * object admitted under an older CRD is still judged by today's rules). Each problem is named by its field path.
  */
 export function parseSpec(spec: unknown): { ok: true; spec: ScoringModelSpec } | { ok: false; message: string } {
   const result = scoringModelSpecSchema.safeParse(spec ?? {});
-  if (!result.success) {
-    const message = result.error.issues
-      .map(
-        (i) => `spec${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`,
-      )
-      .join('; ');
-    return { ok: false, message };
-  }
-  const s = result.data;
-  const problems: string[] = [];
-  const uri = s.model.uri;
-  if (uri !== 'identity' && uri.includes('://') && !URI_PATTERNS.some((p) => new RegExp(p).test(uri))) {
-    problems.push(`spec.model.uri: ${URI_MESSAGE}`);
-  }
-  if (s.autoscaling && s.autoscaling.minReplicas > s.autoscaling.maxReplicas) problems.push(`spec: ${MIN_MAX_MESSAGE}`);
-  const reserved = (s.env ?? []).filter((e) => RESERVED_ENV.includes(e.name)).map((e) => e.name);
-  if (reserved.length > 0) problems.push(`spec.env: may not set ${reserved.join(', ')}`);
-  return problems.length > 0 ? { ok: false, message: problems.join('; ') } : { ok: true, spec: s };
+  if (result.success) return { ok: true, spec: result.data };
+  const message = result.error.issues
+    .map((i) => `spec${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`)
+    .join('; ');
+  return { ok: false, message };
 }

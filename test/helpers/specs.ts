@@ -1,0 +1,299 @@
+/**
+ * Specs Kubernetes would refuse in a ScoringModel's children, each with what `kubectl apply` says (the CRD's rules,
+ * test/cluster/validation.test.ts) and what parseSpec says (operator/api/crd.test.ts); and rich valid specs both
+ * must admit. One table for both, so that the CEL rules and their TypeScript twins are held to the same cases.
+ */
+export interface RefusedSpec {
+  what: string;
+  spec: Record<string, unknown>;
+  /** In kubectl's stderr. */
+  kubectl: string;
+  /** In parseSpec's message (zod writes a map key as `.key`, kubectl as `[key]`). */
+  parseSpec: string;
+  /**
+   * What the API server says of the Deployment the operator would make of the spec, when it refuses that (the rule
+   * is Kubernetes' own); absent when the refusal is ours: schema, names the Service needs, an HPA that could never
+   * scale, resources the scorer cannot use, what a pod (not its Deployment) refuses.
+   */
+  deployment?: string;
+}
+
+const model = { uri: 'm.onnx' };
+const LABEL_KEY = "is not a label key (an optional DNS subdomain prefix (at most 253 characters) and '/'";
+const CPU = 'autoscaling needs a CPU request above 0, as it keeps CPU utilisation at a percentage of it';
+
+export const REFUSED: RefusedSpec[] = [
+  {
+    what: 'a URI of no known scheme',
+    spec: { model: { uri: 'ftp://host/m.onnx' } },
+    kubectl: 'spec.model.uri: Invalid value: "string": must be s3://bucket/key',
+    parseSpec: 'spec.model.uri: must be s3://bucket/key',
+  },
+  {
+    what: 'more minReplicas than maxReplicas',
+    spec: { model, autoscaling: { minReplicas: 5, maxReplicas: 2 } },
+    kubectl:
+      'spec.autoscaling.minReplicas: Invalid value: "object": autoscaling.minReplicas must be less than or equal',
+    parseSpec: 'spec.autoscaling.minReplicas: autoscaling.minReplicas must be less than or equal',
+  },
+  {
+    what: 'negative replicas',
+    spec: { model, replicas: -1 },
+    kubectl: 'spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0',
+    parseSpec: 'spec.replicas: ',
+    deployment: 'spec.replicas: Invalid value: -1: must be greater than or equal to 0',
+  },
+  {
+    what: 'an unknown format',
+    spec: { model: { ...model, format: 'pickle' } },
+    kubectl: 'spec.model.format: Unsupported value: "pickle"',
+    parseSpec: 'spec.model.format: ',
+  },
+  {
+    what: 'no model',
+    spec: { replicas: 1 },
+    kubectl: 'spec.model: Required value',
+    parseSpec: 'spec.model: ',
+  },
+  {
+    what: 'env vars the operator sets',
+    spec: {
+      model,
+      env: [
+        { name: 'S3_ENDPOINT', value: 'http://minio' },
+        { name: 'PORT', value: '1' },
+        { name: 'MODEL_URI', value: 'x' },
+      ],
+    },
+    kubectl: 'spec.env: Invalid value: "array": may not set PORT: they come from spec.model and the operator',
+    parseSpec: 'spec.env: may not set PORT: they come from spec.model and the operator',
+  },
+  {
+    what: 'an env var with a value and a valueFrom',
+    spec: { model, env: [{ name: 'A', value: 'x', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
+    kubectl: 'spec.env[0].valueFrom: Forbidden: may not be given with a non-empty value',
+    parseSpec: 'spec.env[0].valueFrom: may not be given with a non-empty value',
+    deployment: 'valueFrom: Invalid value: "": may not be specified when `value` is not empty',
+  },
+  {
+    what: 'a Secret key that is no key of a Secret',
+    spec: { model, env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: '..k' } } }] },
+    kubectl: 'spec.env[0].valueFrom.secretKeyRef.key: Invalid value: "..k"',
+    parseSpec: 'spec.env[0].valueFrom.secretKeyRef.key: ',
+    deployment: 'valueFrom.secretKeyRef.key: Invalid value: "..k": must not start with \'..\'',
+  },
+  {
+    what: 'a toleration with operator Exists and a value',
+    spec: { model, tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] },
+    kubectl: 'spec.tolerations[0].value: Invalid value: "object": must be empty when operator is Exists',
+    parseSpec: 'spec.tolerations[0].value: must be empty when operator is Exists',
+    deployment:
+      'spec.template.spec.tolerations[0].operator: Invalid value: "v": value must be empty when `operator` is \'Exists\'',
+  },
+  {
+    what: 'a toleration with no key and operator Equal',
+    spec: { model, tolerations: [{ operator: 'Equal', value: 'v' }] },
+    kubectl: 'spec.tolerations[0].operator: Invalid value: "object": must be Exists when key is empty',
+    parseSpec: 'spec.tolerations[0].operator: must be Exists when key is empty',
+    deployment:
+      'spec.template.spec.tolerations[0].operator: Invalid value: "Equal": operator must be Exists when `key` is empty',
+  },
+  {
+    what: 'a toleration with no key and no operator (so Equal)',
+    spec: { model, tolerations: [{ effect: 'NoSchedule' }] },
+    kubectl: 'spec.tolerations[0].operator: Invalid value: "object": must be Exists when key is empty',
+    parseSpec: 'spec.tolerations[0].operator: must be Exists when key is empty',
+    deployment:
+      'spec.template.spec.tolerations[0].operator: Invalid value: "": operator must be Exists when `key` is empty',
+  },
+  {
+    what: 'tolerationSeconds without effect NoExecute',
+    spec: { model, tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 60 }] },
+    kubectl: 'spec.tolerations[0].effect: Invalid value: "object": must be NoExecute when tolerationSeconds is set',
+    parseSpec: 'spec.tolerations[0].effect: must be NoExecute when tolerationSeconds is set',
+    deployment:
+      'spec.template.spec.tolerations[0].effect: Invalid value: "NoSchedule": effect must be \'NoExecute\' when `tolerationSeconds` is set',
+  },
+  {
+    what: 'a toleration key that is no label key',
+    spec: { model, tolerations: [{ key: 'dedicated team', operator: 'Exists' }] },
+    kubectl: 'spec.tolerations[0].key: Invalid value: "object": must be a label key',
+    parseSpec: 'spec.tolerations[0].key: must be a label key',
+    deployment: 'spec.template.spec.tolerations[0].key: Invalid value: "dedicated team": name part must consist of',
+  },
+  {
+    what: 'a toleration value that is no label value',
+    spec: { model, tolerations: [{ key: 'k', value: 'a/b' }] },
+    kubectl: 'spec.tolerations[0].value: Invalid value: "string": must be a label value',
+    parseSpec: 'spec.tolerations[0].value: must be a label value',
+    deployment: 'spec.template.spec.tolerations[0].operator: Invalid value: "a/b": a valid label must be',
+  },
+  {
+    what: 'a nodeSelector key that is no label key',
+    spec: { model, nodeSelector: { 'disk type': 'ssd', 'kubernetes.io/os': 'linux' } },
+    kubectl: `spec.nodeSelector: Invalid value: "object": "disk type" ${LABEL_KEY}`,
+    parseSpec: `spec.nodeSelector: "disk type" ${LABEL_KEY}`,
+    deployment: 'spec.template.spec.nodeSelector: Invalid value: "disk type": name part must consist of',
+  },
+  {
+    what: 'a nodeSelector key whose name is 64 characters',
+    spec: { model, nodeSelector: { [`example.com/${'n'.repeat(64)}`]: 'v' } },
+    kubectl: `spec.nodeSelector: Invalid value: "object": "example.com/${'n'.repeat(64)}" ${LABEL_KEY}`,
+    parseSpec: `spec.nodeSelector: "example.com/${'n'.repeat(64)}" ${LABEL_KEY}`,
+    deployment: 'name part must be no more than 63 characters',
+  },
+  {
+    what: 'a nodeSelector key whose prefix is 254 characters',
+    spec: { model, nodeSelector: { [`${'p'.repeat(254)}/n`]: 'v' } },
+    kubectl: `spec.nodeSelector: Invalid value: "object": "${'p'.repeat(254)}/n" ${LABEL_KEY}`,
+    parseSpec: `spec.nodeSelector: "${'p'.repeat(254)}/n" ${LABEL_KEY}`,
+    deployment: 'prefix part must be no more than 253 characters',
+  },
+  {
+    what: 'a nodeSelector value that is no label value',
+    spec: { model, nodeSelector: { disktype: 'fast ssd' } },
+    kubectl: 'spec.nodeSelector[disktype]: Invalid value: "string": must be a label value',
+    parseSpec: 'spec.nodeSelector.disktype: must be a label value',
+    deployment: 'spec.template.spec.nodeSelector: Invalid value: "fast ssd": a valid label must be',
+  },
+  {
+    what: 'a negative request',
+    spec: { model, resources: { requests: { cpu: '-100m' } } },
+    kubectl: 'spec.resources.requests[cpu]: Invalid value: "": must not be negative',
+    parseSpec: 'spec.resources.requests.cpu: must not be negative',
+    deployment:
+      'spec.template.spec.containers[0].resources.requests[cpu]: Invalid value: "-100m": must be greater than or equal to 0',
+  },
+  {
+    what: 'a negative integer limit',
+    spec: { model, resources: { limits: { memory: -1 } } },
+    kubectl: 'spec.resources.limits[memory]: Invalid value: "": must not be negative',
+    parseSpec: 'spec.resources.limits.memory: must not be negative',
+    deployment:
+      'spec.template.spec.containers[0].resources.limits[memory]: Invalid value: "-1": must be greater than or equal to 0',
+  },
+  {
+    what: 'a request above its limit',
+    spec: { model, resources: { requests: { cpu: '2', memory: '2Gi' }, limits: { cpu: '2000m', memory: '1Gi' } } },
+    kubectl: 'spec.resources.requests: Invalid value: "object": memory request 2Gi is above its limit 1Gi',
+    parseSpec: 'spec.resources.requests: memory request 2Gi is above its limit 1Gi',
+    deployment:
+      'spec.template.spec.containers[0].resources.requests: Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi',
+  },
+  {
+    what: 'a resource the scorer cannot use',
+    spec: { model, resources: { limits: { 'nvidia.com/gpu': 1, memory: '1Gi' } } },
+    kubectl:
+      'spec.resources.limits: Invalid value: "object": may name only cpu, memory, ephemeral-storage, not "nvidia.com/gpu"',
+    parseSpec: 'spec.resources.limits: may name only cpu, memory, ephemeral-storage, not "nvidia.com/gpu"',
+  },
+  {
+    what: 'autoscaling with resources that have no CPU (giving resources replaces the default request)',
+    spec: { model, autoscaling: { maxReplicas: 3 }, resources: { limits: { memory: '256Mi' } } },
+    kubectl: `spec.resources.requests[cpu]: Required value: ${CPU}`,
+    parseSpec: `spec.resources.requests.cpu: ${CPU}`,
+  },
+  {
+    what: 'autoscaling with a CPU request of 0',
+    spec: { model, autoscaling: { maxReplicas: 3 }, resources: { requests: { cpu: 0 }, limits: { cpu: 1 } } },
+    kubectl: `spec.resources.requests[cpu]: Required value: ${CPU}`,
+    parseSpec: `spec.resources.requests.cpu: ${CPU}`,
+  },
+  {
+    what: 'an image with whitespace',
+    spec: { model, image: 'scorer :1' },
+    kubectl: 'spec.image: Invalid value: "scorer :1"',
+    parseSpec: 'spec.image: ',
+  },
+];
+
+/** Valid specs near every rule's edge, and the ones the other suites apply. */
+export const ADMITTED: [string, Record<string, unknown>][] = [
+  [
+    'env from values, Secrets and ConfigMaps, and an empty value beside valueFrom (Kubernetes takes it)',
+    {
+      model,
+      env: [
+        { name: 'A', value: 'x' },
+        { name: 'B', valueFrom: { secretKeyRef: { name: 's', key: 'aws.key-id_1' } } },
+        { name: 'C', value: '', valueFrom: { configMapKeyRef: { name: 'c', key: '.hidden', optional: true } } },
+      ],
+    },
+  ],
+  [
+    'tolerations of every kind Kubernetes takes',
+    {
+      model,
+      tolerations: [
+        { operator: 'Exists' },
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        { key: 'dedicated', value: 'ml-team_1', effect: 'NoSchedule' },
+        { key: 'example.com/gpu', operator: 'Equal', value: '' },
+      ],
+    },
+  ],
+  [
+    'label keys with and without prefix, at their longest, and empty label values',
+    {
+      model,
+      nodeSelector: {
+        'kubernetes.io/os': 'linux',
+        'topology.kubernetes.io/zone': 'eu-west-1a',
+        [`${'p'.repeat(253)}/${'n'.repeat(63)}`]: 'v'.repeat(63),
+        gpu: '',
+      },
+    },
+  ],
+  [
+    'requests equal to their limits, written differently',
+    { model, resources: { requests: { cpu: '0.5', memory: '1Gi' }, limits: { cpu: '500m', memory: '1024Mi' } } },
+  ],
+  [
+    'ephemeral-storage and integer quantities',
+    { model, resources: { requests: { cpu: 1, 'ephemeral-storage': '1Gi' } } },
+  ],
+  [
+    'autoscaling with a CPU limit only (the request defaults to it)',
+    { model, autoscaling: { maxReplicas: 3 }, resources: { limits: { cpu: 1 } } },
+  ],
+  ['autoscaling with the default resources', { model, autoscaling: { minReplicas: 2, maxReplicas: 6 } }],
+  [
+    "the cluster suite's update (resources without a memory request)",
+    {
+      model: { uri: 'https://models.example.com/iris-v2.onnx' },
+      replicas: 3,
+      resources: { requests: { cpu: '200m' }, limits: { memory: '300Mi' } },
+    },
+  ],
+  [
+    "the cluster suite's canonicalised quantities",
+    {
+      model: { uri: 'identity' },
+      resources: { requests: { cpu: '0.5', memory: '1024Mi' }, limits: { memory: '1024Mi' } },
+    },
+  ],
+  [
+    "the e2e suite's autoscaled XGBoost model",
+    {
+      model: { uri: 'http://models.e2e.svc/xgb.json', sha256: 'a'.repeat(64) },
+      env: [{ name: 'PREDICT_THREAD', value: 'true' }],
+      autoscaling: { minReplicas: 1, maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    },
+  ],
+  [
+    'everything at once',
+    {
+      model: { uri: 'pvc://models/fraud/model.onnx', format: 'onnx' },
+      replicas: 0,
+      image: 'registry.example.com/scorer@sha256:' + 'b'.repeat(64),
+      credentials: { secretRef: { name: 's3-credentials' } },
+      service: { type: 'NodePort', port: 8080 },
+      serviceAccountName: 'scorer',
+      resources: {
+        requests: { cpu: '250m', memory: '512Mi', 'ephemeral-storage': '100Mi' },
+        limits: { cpu: '1', memory: '1Gi' },
+      },
+    },
+  ],
+];
