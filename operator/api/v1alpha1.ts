@@ -453,7 +453,7 @@ export const scoringModelSpecSchema = z
       .meta({
         description:
           'Number of scorer replicas (default 1); while autoscaling is set the HPA owns the count and this may ' +
-          'not change.',
+          'not change. Two or more get a PodDisruptionBudget: a node drain evicts one scorer at a time.',
       }),
     autoscaling: autoscalingSchema.optional(),
     resources: z
@@ -480,7 +480,11 @@ export const scoringModelSpecSchema = z
       .min(1)
       .max(512)
       .regex(/^\S+$/)
-      .meta({ description: "The scorer image (no whitespace); the operator's default when absent." })
+      .meta({
+        description:
+          "The scorer image (no whitespace); the operator's default when absent. Only images the operator's " +
+          'SCORER_IMAGES allow-list names are run: any other gets Ready=False, ImageNotAllowed, and no Deployment.',
+      })
       .optional(),
     env: z
       .array(envVar)
@@ -566,7 +570,11 @@ export const scoringModelSpecSchema = z
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 
 export const conditionSchema = z.object({
-  type: z.string().min(1).max(316).meta({ description: 'What the condition is about: Ready or ModelLoaded.' }),
+  type: z
+    .string()
+    .min(1)
+    .max(316)
+    .meta({ description: 'What the condition is about: Ready, ModelLoaded, Autoscaling, Reconciling or Stalled.' }),
   status: z.enum(CONDITION_STATUSES).meta({ description: 'True, False or Unknown.' }),
   observedGeneration: z
     .number()
@@ -603,7 +611,11 @@ export const scoringModelStatusSchema = z
       .array(conditionSchema)
       .optional()
       .meta({
-        description: 'Ready (the model answers requests) and ModelLoaded (the scorers loaded the model).',
+        description:
+          'Ready (the model answers requests; reason ChildConflict when an object not controlled by this ' +
+          'ScoringModel holds a child name, ImageNotAllowed for an image outside the allow-list), ModelLoaded ' +
+          "(the scorers loaded the model), Autoscaling (the HPA's own verdict), and kstatus' Stalled (someone " +
+          'must act: the reason and message say why) and Reconciling (a rollout under way), present only while true.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),

@@ -316,6 +316,14 @@ describe('autoscaling', () => {
   });
 });
 
+describe('kubectl explain', () => {
+  it('describes the conditions, the allow-list and the PDB', () => {
+    expect(k(['explain', 'scoringmodel.status.conditions'])).toMatch(/ChildConflict[\s\S]*Stalled/);
+    expect(k(['explain', 'scoringmodel.spec.image'])).toMatch(/SCORER_IMAGES/);
+    expect(k(['explain', 'scoringmodel.spec.replicas'])).toMatch(/PodDisruptionBudget/);
+  });
+});
+
 describe('kstatus (sigs.k8s.io/cli-utils), on the object as the API server holds it', () => {
   it('is Current once ready, InProgress while a new model rolls out, Failed when it cannot load', async () => {
     const ns = NAMESPACES.kstatus;
