@@ -119,7 +119,7 @@ interface AuditEvent {
 /** The successful reconciles an operator counted. */
 const reconciles = async (o: OperatorProcess) =>
   Number(
-    /^scoring_operator_reconciles_total\{result="success"\} (\d+)/m.exec(
+    /^controller_runtime_reconcile_total\{controller="scoringmodel",result="success"\} (\d+)/m.exec(
       await (await fetch(o.metricsUrl)).text(),
     )?.[1] ?? 0,
   );
@@ -556,7 +556,7 @@ describe('restarts and replicas', () => {
     // Killed once it has applied a few Deployments: watched through its metrics, which answer in a millisecond.
     const deploymentApplies = async () =>
       Number(
-        /^scoring_operator_api_writes_total\{verb="apply",kind="Deployment"\} (\d+)/m.exec(
+        /^scoring_operator_api_writes_total\{verb="apply",kind="Deployment",result="success"\} (\d+)/m.exec(
           await (await fetch(op.metricsUrl)).text(),
         )?.[1] ?? 0,
       );
