@@ -93,6 +93,15 @@ export class OperatorMetrics {
     );
     this.queue = this.queueFamilies();
     collectDefaultMetrics({ register: this.registry });
+    // prom-client's three `_total` gauges fail promtool's lint (the suffix is for counters), and each is only the sum
+    // of its family without the suffix, which stays: nodejs_active_handles, _requests and _resources, by type.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      this.registry.removeSingleMetric(name);
+    }
   }
 
   /** From now on the queue gauges (depth, unfinished work, active workers) show `queue`'s state at each scrape. */
