@@ -20,6 +20,7 @@ import {
   writes,
   type OperatorProcess,
 } from './kube.js';
+import { checkMetrics, itWithPromtool } from '../helpers/promtool.js';
 
 let kubeconfig: string;
 /** Every operator the suite starts: the RBAC verdict reads all their logs. */
@@ -547,6 +548,24 @@ describe('resilience', () => {
   });
 });
 
+describe("the operator's /metrics", () => {
+  itWithPromtool(
+    'passes promtool check metrics once it has reconciled, and counts the reconciles and writes',
+    async (promtool) => {
+      k(['create', 'namespace', 'metrics']);
+      k(['apply', '-f', '-'], scoringModel('scraped', { model: { uri: 'identity' } }, 'metrics'));
+      await waitFor('the status', () => status('scraped', 'metrics')?.observedGeneration === 1);
+      const text = await (await fetch(op.metricsUrl)).text();
+      expect(checkMetrics(promtool, text)).toEqual({ status: 0, output: '' });
+      expect(await reconciles(op)).toBeGreaterThan(0);
+      expect(text).toMatch(
+        /^scoring_operator_api_writes_total\{verb="apply",kind="Deployment",result="success"\} [1-9]/m,
+      );
+      expect(text).toMatch(/^workqueue_adds_total\{name="scoringmodel",controller="scoringmodel"\} [1-9]/m);
+    },
+  );
+});
+
 describe('restarts and replicas', () => {
   it('killed mid-way through a batch of 50 ScoringModels, a new operator converges with no duplicate or orphan', async () => {
     k(['create', 'namespace', 'batch']);
@@ -607,7 +626,8 @@ describe('restarts and replicas', () => {
       const leaderBefore = await reconciles(op);
       k(['apply', '-f', '-'], scoringModel('two-replicas', { model: { uri: 'identity' } }));
       await waitFor('children from the leader', () => deployment('two-replicas'));
-      expect(await reconciles(op)).toBeGreaterThan(leaderBefore);
+      // A reconcile is counted once it has finished: after its children, it still writes status and events.
+      await waitFor('the leader to count the reconcile', async () => (await reconciles(op)) > leaderBefore);
       expect(await reconciles(standby)).toBe(0);
       expect(getJson(['lease', 'scoring-operator-leader', '-n', 'scoring-system'])!.spec.holderIdentity).toBe(
         op.identity,
