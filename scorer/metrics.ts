@@ -12,10 +12,10 @@ interface Series {
 }
 
 /**
- * The metrics of the request path, kept as plain numbers and written out at each scrape. prom-client costs 2 to 3 µs
- * a request for a labelled counter and histogram (it builds and hashes a label set on every call, pre-bound children
- * included), a tenth of the 1-row request's whole cost; here a request looks up its series in three maps and adds
- * to it, allocating nothing once its route, method and status have been seen.
+ * The metrics of the request path, kept as plain numbers and written out at each scrape. prom-client's labelled
+ * counter and histogram build and hash a label set on every call, pre-bound children included: about 0.55 µs and
+ * some garbage a request, measured in a loop on a 2-core machine, against 0.02 µs here, where a request looks up its
+ * series in three maps and adds to it, allocating nothing once its route, method and status have been seen.
  */
 export class RequestMetrics {
   /** Requests being served, scrapes and probes not included. */
