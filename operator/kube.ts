@@ -1,6 +1,7 @@
 /**
  * The operator's writes to the API server, behind the ClusterWriter port: server-side apply with one field manager,
- * the status subresource, deletes, events.k8s.io events. Every write is counted (a quiet operator writes nothing).
+ * the status subresource, deletes, events.k8s.io events. Every write is counted once answered, with how it ended (a
+ * quiet operator writes nothing).
  */
 import {
   ApiException,
@@ -31,18 +32,32 @@ export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, repor
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const events = kc.makeApiClient(EventsV1Api);
-  const count = (verb: string, kind: string | undefined) => metrics.writes.inc({ verb, kind: kind ?? 'unknown' });
+  /** Runs one write and counts it with its result: "success", the HTTP status of a refusal, "error" without one. */
+  const counted = async <T>(verb: string, kind: string | undefined, write: () => Promise<T>): Promise<T> => {
+    const labels = { verb, kind: kind ?? 'unknown' };
+    try {
+      const written = await write();
+      metrics.writes.inc({ ...labels, result: 'success' });
+      return written;
+    } catch (err) {
+      metrics.writes.inc({ ...labels, result: err instanceof ApiException ? String(err.code) : 'error' });
+      throw err;
+    }
+  };
 
   return {
     async apply(object: KubernetesObject) {
-      count('apply', object.kind);
-      await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      await counted('apply', object.kind, () =>
+        objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+      );
     },
 
     async handOver(object: KubernetesObject) {
-      count('apply', object.kind);
       try {
-        await objects.patch(object, undefined, undefined, HANDOVER_FIELD_MANAGER, false, PatchStrategy.ServerSideApply);
+        // Counted as what it is: a conflict is a 409, expected or not.
+        await counted('apply', object.kind, () =>
+          objects.patch(object, undefined, undefined, HANDOVER_FIELD_MANAGER, false, PatchStrategy.ServerSideApply),
+        );
       } catch (err) {
         if (err instanceof ApiException && err.code === 409) return;
         throw err;
@@ -63,16 +78,17 @@ export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, repor
     },
 
     async delete(ref: ObjectRef) {
-      count('delete', ref.kind);
       try {
-        await objects.delete(
-          { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          'Background',
-          ref.uid ? { preconditions: { uid: ref.uid } } : undefined,
+        await counted('delete', ref.kind, () =>
+          objects.delete(
+            { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            'Background',
+            ref.uid ? { preconditions: { uid: ref.uid } } : undefined,
+          ),
         );
       } catch (err) {
         // Gone already (someone, or the garbage collector, was first): what the delete was for.
@@ -82,56 +98,58 @@ export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, repor
     },
 
     async applyStatus(sm: ScoringModelObject, status: ScoringModelStatus) {
-      count('apply-status', KIND);
-      const written: { metadata?: { resourceVersion?: string } } = await custom.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          plural: PLURAL,
-          namespace: sm.metadata.namespace,
-          name: sm.metadata.name,
-          // Only the status: SSA then owns exactly these status fields for this manager.
-          body: {
-            apiVersion: API_VERSION,
-            kind: KIND,
-            metadata: { name: sm.metadata.name, namespace: sm.metadata.namespace },
-            status,
+      const written: { metadata?: { resourceVersion?: string } } = await counted('apply-status', KIND, () =>
+        custom.patchNamespacedCustomObjectStatus(
+          {
+            group: GROUP,
+            version: VERSION,
+            plural: PLURAL,
+            namespace: sm.metadata.namespace,
+            name: sm.metadata.name,
+            // Only the status: SSA then owns exactly these status fields for this manager.
+            body: {
+              apiVersion: API_VERSION,
+              kind: KIND,
+              metadata: { name: sm.metadata.name, namespace: sm.metadata.namespace },
+              status,
+            },
+            fieldManager: FIELD_MANAGER,
+            force: true,
           },
-          fieldManager: FIELD_MANAGER,
-          force: true,
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+          setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+        ),
       );
       return written.metadata?.resourceVersion;
     },
 
     async event(e: ClusterEvent) {
-      count('create', 'Event');
       const { metadata } = e.regarding;
-      await events.createNamespacedEvent({
-        namespace: metadata.namespace,
-        body: {
-          metadata: {
-            name: `${metadata.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`,
-            namespace: metadata.namespace,
+      await counted('create', 'Event', () =>
+        events.createNamespacedEvent({
+          namespace: metadata.namespace,
+          body: {
+            metadata: {
+              name: `${metadata.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`,
+              namespace: metadata.namespace,
+            },
+            eventTime: new V1MicroTime(),
+            reportingController: `${GROUP}/scoring-operator`,
+            reportingInstance,
+            action: e.action,
+            reason: e.reason,
+            note: e.note,
+            type: e.type,
+            regarding: {
+              apiVersion: API_VERSION,
+              kind: KIND,
+              name: metadata.name,
+              namespace: metadata.namespace,
+              uid: metadata.uid,
+              ...(metadata.resourceVersion ? { resourceVersion: metadata.resourceVersion } : {}),
+            },
           },
-          eventTime: new V1MicroTime(),
-          reportingController: `${GROUP}/scoring-operator`,
-          reportingInstance,
-          action: e.action,
-          reason: e.reason,
-          note: e.note,
-          type: e.type,
-          regarding: {
-            apiVersion: API_VERSION,
-            kind: KIND,
-            name: metadata.name,
-            namespace: metadata.namespace,
-            uid: metadata.uid,
-            ...(metadata.resourceVersion ? { resourceVersion: metadata.resourceVersion } : {}),
-          },
-        },
-      });
+        }),
+      );
     },
   };
 }

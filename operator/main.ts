@@ -22,8 +22,9 @@ async function main(config: OperatorConfig): Promise<void> {
   const identity = config.identity ?? `${hostname()}_${process.pid}`;
   const kc = new PooledKubeConfig();
   kc.loadFromDefault();
-  const queue = new WorkQueue();
-  const metrics = new OperatorMetrics(() => queue.len());
+  const metrics = new OperatorMetrics(config.workers);
+  const queue = new WorkQueue({ metrics: metrics.queue });
+  metrics.readQueue(queue);
   const informers = new InformerSet({
     kc,
     namespaces: config.watchNamespaces,
@@ -54,14 +55,9 @@ async function main(config: OperatorConfig): Promise<void> {
         return { requeueAfterMs: outcome.requeueAfterMs };
       },
       {
-        onSuccess: (_key, ms) => {
-          metrics.reconciles.inc({ result: 'success' });
-          metrics.reconcileSeconds.observe(ms / 1000);
-        },
+        onSuccess: (_key, ms, requeueAfterMs) => metrics.reconciled(requeueAfterMs ? 'requeue_after' : 'success', ms),
         onError: (key, err, retryInMs, ms) => {
-          metrics.reconciles.inc({ result: 'error' });
-          metrics.reconcileSeconds.observe(ms / 1000);
-          metrics.retries.inc();
+          metrics.reconciled('error', ms);
           log.warn({ scoringmodel: key, err: describeError(err), retryInMs }, 'reconcile failed; retrying');
         },
       },

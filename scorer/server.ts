@@ -20,6 +20,10 @@ import { warmUp } from './warmup.js';
 export interface LoadedModel {
   model: Model;
   bytes: number;
+  /** The file's SHA-256 (hex); undefined for the identity model, which has no file. */
+  sha256: string | undefined;
+  /** Where it came from, redacted as in the logs. */
+  uri: string;
 }
 
 export interface Scorer {
@@ -54,7 +58,7 @@ export async function startScorer(
 
   const ready = (async () => {
     const started = process.hrtime.bigint();
-    const { model, bytes } = await load(config);
+    const { model, bytes, sha256, uri } = await load(config);
     try {
       await warmUp(model);
     } catch (err) {
@@ -64,6 +68,7 @@ export async function startScorer(
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.modelLoadSeconds.set(seconds);
     metrics.modelBytes.set(bytes);
+    metrics.modelInfo.set({ name: model.name, format: model.format, sha256: sha256 ?? '', uri }, 1);
     state.model = model;
     log.info(
       { model: model.name, format: model.format, bytes, seconds, inputs: model.inputs, outputs: model.outputs },

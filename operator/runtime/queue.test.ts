@@ -200,27 +200,30 @@ describe('startWorkers', () => {
     await workers;
   });
 
-  it('reports how long a processing took, failed or not', async () => {
-    const q = new WorkQueue({ clock: new ManualClock() });
+  it('reports how long a processing took on the queue clock, failed or not, and the requeueAfterMs it returned', async () => {
+    const clock = new ManualClock();
+    const q = new WorkQueue({ clock, baseDelayMs: 1000 });
     const took: string[] = [];
     const workers = startWorkers(
       q,
       1,
       async (key) => {
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => clock.setTimeout(() => r(undefined), 20));
         if (key === 'bad') throw new Error('conflict');
+        return key === 'later' ? { requeueAfterMs: 1000 } : undefined;
       },
       {
-        onSuccess: (key, ms) => took.push(`${key} ${ms >= 15}`),
-        onError: (key, _err, _retryInMs, ms) => took.push(`${key} ${ms >= 15}`),
+        onSuccess: (key, ms, requeueAfterMs) => took.push(`${key} ${ms} ${requeueAfterMs}`),
+        onError: (key, _err, _retryInMs, ms) => took.push(`${key} ${ms}`),
       },
     );
     q.add('good');
     q.add('bad');
-    await new Promise((r) => setTimeout(r, 100));
+    q.add('later');
+    await clock.advance(60);
     q.shutDown();
     await workers;
-    expect(took).toEqual(['good true', 'bad true']);
+    expect(took).toEqual(['good 20 undefined', 'bad 20', 'later 20 1000']);
   });
 
   it('forgets a key’s failures once it is processed successfully', async () => {

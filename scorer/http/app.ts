@@ -31,10 +31,14 @@ export interface AppOptions {
   maxRows: number;
 }
 
-/** What a request is accounted as: its route (a metrics label) and the rows it scored. */
+/**
+ * What a request is accounted as: its route (a metrics label), the rows it scored, and whether it counts as an API
+ * request in the metrics at all (scrapes and probes do not).
+ */
 interface Exchange {
   route: string;
   rows: number;
+  counted: boolean;
 }
 
 const SERVER_NAME = 'scoring-operator-scorer';
@@ -58,21 +62,29 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
 }
 
+/**
+ * Routes that are not API requests in the metrics: Prometheus' scrape, and the kubelet's probes (every 2 s per pod,
+ * whose 503s while a pod loads or drains are no client's failed request). They are still logged.
+ */
+const UNCOUNTED_ROUTES = new Set(['/metrics', '/v2/health/live', '/v2/health/ready']);
+
 /** The request handler for the scorer's server. */
 export function createHandler(options: AppOptions): RequestListener {
   const { state, metrics, log, maxBodyBytes, maxRows } = options;
+  const { requests } = metrics;
 
   /** Counts the request in flight; once it closes, its metrics and its one log line, as `exchange` says then. */
   const begin = (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
     const start = process.hrtime.bigint();
-    metrics.inFlight.inc();
+    requests.inFlight++;
     res.once('close', () => {
-      metrics.inFlight.dec();
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const { route, rows } = exchange;
       const status = res.headersSent ? res.statusCode : 499;
-      metrics.requests.inc({ route, method: req.method, status });
-      metrics.latency.observe({ route }, seconds);
+      if (exchange.counted) {
+        requests.inFlight--;
+        requests.observe(route, req.method ?? '', status, seconds);
+      }
       log.info({ method: req.method, route, status, ms: Math.round(seconds * 1e6) / 1e3, rows }, 'request');
     });
     if (state.draining) res.setHeader('Connection', 'close');
@@ -103,6 +115,10 @@ export function createHandler(options: AppOptions): RequestListener {
     (name: string) =>
     (_req: Request, res: Response<unknown, Exchange>, next: NextFunction): void => {
       res.locals.route = name;
+      if (UNCOUNTED_ROUTES.has(name)) {
+        res.locals.counted = false;
+        requests.inFlight--;
+      }
       next();
     };
 
@@ -131,7 +147,7 @@ export function createHandler(options: AppOptions): RequestListener {
     } catch (err) {
       throw new RequestError(422, `the model could not score this input: ${oneLine(err)}`);
     }
-    metrics.rows.inc(exchange.rows);
+    requests.rows += exchange.rows;
     return result;
   };
 
@@ -166,7 +182,7 @@ export function createHandler(options: AppOptions): RequestListener {
   app.disable('x-powered-by');
   app.disable('etag');
   app.use((req: Request, res: Response<unknown, Exchange>, next: NextFunction) => {
-    begin(req, res, Object.assign(res.locals, { route: 'unmatched', rows: 0 }));
+    begin(req, res, Object.assign(res.locals, { route: 'unmatched', rows: 0, counted: true }));
     next();
   });
 
@@ -200,7 +216,7 @@ export function createHandler(options: AppOptions): RequestListener {
   }
 
   app.get('/metrics', route('/metrics'), async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    res.type(metrics.contentType).send(await metrics.text());
   });
 
   app.use((req: Request, res: Response) => {
@@ -216,7 +232,7 @@ export function createHandler(options: AppOptions): RequestListener {
       void app(req, res);
       return;
     }
-    const exchange: Exchange = { route: target.route, rows: 0 };
+    const exchange: Exchange = { route: target.route, rows: 0, counted: true };
     begin(req, res, exchange);
     const answered =
       target.name === undefined ? score(req, res, exchange) : infer(req, res, exchange, target.name, target.version);

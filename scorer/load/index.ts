@@ -31,8 +31,9 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
   const name = config.modelName ?? nameFromFile(location.fileName);
 
   const started = performance.now();
+  const noFile = format === 'identity' && location.scheme === 'identity';
   let bytes: Uint8Array;
-  if (format === 'identity' && location.scheme === 'identity') {
+  if (noFile) {
     bytes = new Uint8Array(0);
   } else {
     log.info({ uri: location.display, format }, 'fetching model');
@@ -42,9 +43,10 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
       throw fail((err as Error).message, err);
     }
   }
-  if (config.modelSha256 !== undefined) {
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if (digest !== config.modelSha256) throw fail(`sha256 mismatch: expected ${config.modelSha256}, got ${digest}`);
+  // Computed whether or not MODEL_SHA256 asks for a check: scorer_model_info names the file by it.
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (config.modelSha256 !== undefined && sha256 !== config.modelSha256) {
+    throw fail(`sha256 mismatch: expected ${config.modelSha256}, got ${sha256}`);
   }
   const fetchedMs = performance.now() - started;
 
@@ -74,5 +76,5 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
     },
     'model loaded',
   );
-  return { model, bytes: bytes.length };
+  return { model, bytes: bytes.length, sha256: noFile ? undefined : sha256, uri: location.display };
 }

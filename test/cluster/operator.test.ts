@@ -19,6 +19,7 @@ import {
   writes,
   type OperatorProcess,
 } from './kube.js';
+import { checkMetrics, itWithPromtool } from '../helpers/promtool.js';
 
 let kubeconfig: string;
 /** Every operator the suite starts: the RBAC verdict reads all their logs. */
@@ -118,7 +119,7 @@ interface AuditEvent {
 /** The successful reconciles an operator counted. */
 const reconciles = async (o: OperatorProcess) =>
   Number(
-    /^scoring_operator_reconciles_total\{result="success"\} (\d+)/m.exec(
+    /^controller_runtime_reconcile_total\{controller="scoringmodel",result="success"\} (\d+)/m.exec(
       await (await fetch(o.metricsUrl)).text(),
     )?.[1] ?? 0,
   );
@@ -516,6 +517,24 @@ describe('resilience', () => {
   });
 });
 
+describe("the operator's /metrics", () => {
+  itWithPromtool(
+    'passes promtool check metrics once it has reconciled, and counts the reconciles and writes',
+    async (promtool) => {
+      k(['create', 'namespace', 'metrics']);
+      k(['apply', '-f', '-'], scoringModel('scraped', { model: { uri: 'identity' } }, 'metrics'));
+      await waitFor('the status', () => status('scraped', 'metrics')?.observedGeneration === 1);
+      const text = await (await fetch(op.metricsUrl)).text();
+      expect(checkMetrics(promtool, text)).toEqual({ status: 0, output: '' });
+      expect(await reconciles(op)).toBeGreaterThan(0);
+      expect(text).toMatch(
+        /^scoring_operator_api_writes_total\{verb="apply",kind="Deployment",result="success"\} [1-9]/m,
+      );
+      expect(text).toMatch(/^workqueue_adds_total\{name="scoringmodel",controller="scoringmodel"\} [1-9]/m);
+    },
+  );
+});
+
 describe('restarts and replicas', () => {
   it('killed mid-way through a batch of 50 ScoringModels, a new operator converges with no duplicate or orphan', async () => {
     k(['create', 'namespace', 'batch']);
@@ -525,7 +544,7 @@ describe('restarts and replicas', () => {
     // Killed once it has applied a few Deployments: watched through its metrics, which answer in a millisecond.
     const deploymentApplies = async () =>
       Number(
-        /^scoring_operator_api_writes_total\{verb="apply",kind="Deployment"\} (\d+)/m.exec(
+        /^scoring_operator_api_writes_total\{verb="apply",kind="Deployment",result="success"\} (\d+)/m.exec(
           await (await fetch(op.metricsUrl)).text(),
         )?.[1] ?? 0,
       );
@@ -576,7 +595,8 @@ describe('restarts and replicas', () => {
       const leaderBefore = await reconciles(op);
       k(['apply', '-f', '-'], scoringModel('two-replicas', { model: { uri: 'identity' } }));
       await waitFor('children from the leader', () => deployment('two-replicas'));
-      expect(await reconciles(op)).toBeGreaterThan(leaderBefore);
+      // A reconcile is counted once it has finished: after its children, it still writes status and events.
+      await waitFor('the leader to count the reconcile', async () => (await reconciles(op)) > leaderBefore);
       expect(await reconciles(standby)).toBe(0);
       expect(getJson(['lease', 'scoring-operator-leader', '-n', 'scoring-system'])!.spec.holderIdentity).toBe(
         op.identity,

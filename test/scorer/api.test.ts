@@ -139,7 +139,7 @@ describe('the Open Inference Protocol endpoints', () => {
     const text = (await request(`${scorer.url}/metrics`)).body as string;
     expect(text).toMatch(/scorer_requests_total\{route="\/score",method="POST",status="200"\} [1-9]/);
     expect(text).toMatch(/scorer_requests_total\{route="\/score",method="POST",status="400"\} [1-9]/);
-    expect(text).toMatch(/scorer_request_duration_seconds_bucket\{le="0.005",route="\/score"\} [1-9]/);
+    expect(text).toMatch(/scorer_request_duration_seconds_bucket\{route="\/score",status="200",le="0.005"\} [1-9]/);
     expect(text).toMatch(/scorer_rows_scored_total [2-9]/);
     expect(text).toMatch(/scorer_inflight_requests \d/);
     expect(text).toMatch(/scorer_model_load_seconds 0\.\d+/);
