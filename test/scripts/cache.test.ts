@@ -65,7 +65,14 @@ beforeEach(() => {
   mkdirSync(stubs);
   for (const [name, text] of Object.entries(STUBS)) writeFileSync(join(stubs, name), text, { mode: 0o755 });
   // Settings that would move what the scripts make away from where the tests look.
-  const { KUBEBUILDER_ASSETS: _a, STUB_FAIL: _f, NODE24_VERSION: _n, MINIO_VERSION: _m, ...rest } = process.env;
+  const {
+    KUBEBUILDER_ASSETS: _a,
+    STUB_FAIL: _f,
+    NODE24_VERSION: _n,
+    MINIO_VERSION: _m,
+    PROMTOOL_VERSION: _p,
+    ...rest
+  } = process.env;
   const PATH = `${stubs}:${process.env.PATH}`;
   env = { ...rest, SCORING_CACHE: cache, GO: join(stubs, 'go'), PATH, STUB_LOG: join(dir, 'calls.log') };
 });
@@ -133,6 +140,15 @@ it('build-minio.sh: two runs at once build MinIO once', async () => {
   const bin = join(cache, 'bin/minio-v0.0.0-20260212201848-7aac2a2c5b7c');
   expect(runs.map(lastLine)).toEqual([bin, bin]);
   expect(calls()).toEqual(['go minio']);
+  expect(readFileSync(bin, 'utf8')).toBe(WHOLE);
+  expect(leftovers(join(cache, 'bin'))).toEqual([]);
+});
+
+it('build-promtool.sh: two runs at once build promtool once', async () => {
+  const runs = await twice('scripts/build-promtool.sh');
+  const bin = join(cache, 'bin/promtool-v0.316.0');
+  expect(runs.map(lastLine)).toEqual([bin, bin]);
+  expect(calls()).toEqual(['go promtool']);
   expect(readFileSync(bin, 'utf8')).toBe(WHOLE);
   expect(leftovers(join(cache, 'bin'))).toEqual([]);
 });
