@@ -185,6 +185,9 @@ describe('a ScoringModel applied', () => {
       conditions: [
         { type: 'Ready', status: 'False', reason: 'Progressing' },
         { type: 'ModelLoaded', status: 'Unknown' },
+        // No HPA controller runs here.
+        { type: 'Autoscaling', status: 'Unknown', reason: 'Pending' },
+        { type: 'Reconciling', status: 'True', reason: 'Progressing' },
       ],
     });
   });
@@ -418,6 +421,8 @@ describe('status from the world', () => {
     expect(status('churn').conditions).toMatchObject([
       { type: 'Ready', status: 'False', reason: 'ModelLoadFailed', message },
       { type: 'ModelLoaded', status: 'False', reason: 'ModelLoadFailed', message },
+      { type: 'Autoscaling', status: 'Unknown' },
+      { type: 'Stalled', status: 'True', reason: 'ModelLoadFailed', message },
     ]);
     expect(k(['get', 'sm', 'churn'])).toMatch(/churn\s+xgboost\s+0\/1\s+\S+\s+ModelLoadFailed/);
     const described = k(['describe', 'sm', 'churn']);
