@@ -68,7 +68,7 @@ export async function waitFor<T>(
  * restart): until it has, the operator would be refused, and log "forbidden", which the suite counts as a missing verb.
  */
 export async function waitForAuthorizer(timeoutMs = 60_000): Promise<void> {
-  const sa = 'system:serviceaccount:scoring-system:scoring-operator';
+  const sa = OPERATOR_USER;
   await waitFor(
     'the RBAC authorizer to know the operator',
     () =>

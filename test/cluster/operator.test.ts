@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restartApiserver } from '../../e2e/cluster/controlplane.js';
 import {
+  audit,
   DIR,
   getJson,
   installOperatorPrerequisites,
   k,
+  OPERATOR_USER,
+  readyPodStatus,
   scoringModel,
+  setPodStatus,
   startOperator,
   waitFor,
   waitForAuthorizer,
@@ -81,9 +85,6 @@ const scorerPod = (instance: string) =>
     'a scorer pod',
     () => k(['get', 'pods', '-l', `app.kubernetes.io/instance=${instance}`, '-o', 'name']).split('\n')[0],
   );
-/** Writes a pod's status as a kubelet would (no kubelet runs here). */
-const setPodStatus = (pod: string, status: Record<string, unknown>) =>
-  k(['patch', pod, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
 const deployment = (name: string, ns = 'default') => getJson(['deployment', name, '-n', ns]);
 const status = (name: string, ns = 'default') => getJson(['scoringmodel', name, '-n', ns])?.status;
 const readyCondition = (name: string) =>
@@ -108,12 +109,6 @@ interface Kube {
   metadata: { name: string; namespace: string; uid: string; generation: number; ownerReferences?: { uid: string }[] };
   spec: { replicas?: number };
   status?: { observedGeneration?: number; replicas?: number };
-}
-interface AuditEvent {
-  user: { username: string };
-  stageTimestamp: string;
-  objectRef?: { resource?: string };
-  verb: string;
 }
 
 /** The successful reconciles an operator counted. */
@@ -368,25 +363,7 @@ describe('status from the world', () => {
   it('Ready follows the pods: a ready scorer pod makes the ScoringModel Ready and Available', async () => {
     // No kubelet: the test marks the pod ready; the real ReplicaSet and Deployment controllers count it.
     const pod = await scorerPod('defaults');
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    setPodStatus(pod, {
-      phase: 'Running',
-      conditions: [
-        { type: 'Ready', status: 'True', lastTransitionTime: now },
-        { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
-      ],
-      containerStatuses: [
-        {
-          name: 'scorer',
-          image: 'scoring.dev/scorer:test',
-          imageID: '',
-          ready: true,
-          started: true,
-          restartCount: 0,
-          state: { running: { startedAt: now } },
-        },
-      ],
-    });
+    setPodStatus(pod, readyPodStatus());
     await waitFor('Ready=True', () => readyCondition('defaults')?.status === 'True');
     await waitFor('the events of the transition', () => eventsOf('defaults').length >= 4);
     await settled();
@@ -455,15 +432,6 @@ describe('quiet', () => {
       return unsettled ? [`${d.metadata.namespace}/${d.metadata.name}`] : [];
     });
   };
-  /** The audit log's complete entries: the API server may be half-way through writing the last line. */
-  const audit = () => {
-    const text = readFileSync(`${DIR}/audit.log`, 'utf8');
-    return text
-      .slice(0, text.lastIndexOf('\n') + 1)
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as AuditEvent);
-  };
 
   it(
     'writes nothing during a quiet minute after convergence (counted from the audit log and its own metrics)',
@@ -489,7 +457,7 @@ describe('quiet', () => {
       await waitFor('the audit log past the window', () => audit().some((e) => new Date(e.stageTimestamp) > until));
       const operatorWrites = audit().filter(
         (e) =>
-          e.user.username === 'system:serviceaccount:scoring-system:scoring-operator' &&
+          e.user.username === OPERATOR_USER &&
           new Date(e.stageTimestamp) > since &&
           new Date(e.stageTimestamp) <= until &&
           e.objectRef?.resource !== 'leases',
