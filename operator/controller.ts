@@ -39,7 +39,7 @@ import {
   type ConditionDraft,
 } from './status.js';
 import { appliedBy } from './managed-fields.js';
-import { sameQuantity } from './quantity.js';
+import { sameQuantity } from './api/quantity.js';
 import type { WrittenStatuses } from './written-status.js';
 
 /** What the reconciler reads: the informers' caches. */

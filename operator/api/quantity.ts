@@ -1,6 +1,8 @@
 /**
- * Kubernetes resource quantities as apimachinery reads them, for parseSpec's twins of the CRD's CEL quantity rules
- * (a request above its limit, a negative quantity): exact, since "0.3" and "300m" must compare equal.
+ * Kubernetes resource quantities as apimachinery reads them, exact, since "0.3" and "300m" must compare equal: for
+ * parseSpec's twins of the CRD's CEL quantity rules (a request above its limit, a negative quantity), and for the
+ * controller's comparison of desired children with stored ones (the API server stores "0.5" as "500m", "1024Mi" as
+ * "1Gi").
  */
 
 const SUFFIXES: Record<string, { base: bigint; exponent: number }> = {
@@ -62,4 +64,13 @@ export function quantityAbove(a: string | number, b: string | number): boolean {
 export function quantityNegative(q: string | number): boolean {
   const n = nanoUnits(q);
   return n !== undefined && n < 0n;
+}
+
+/** Whether two quantities hold the same value (two values that are not quantities: whether they are equal). */
+export function sameQuantity(a: unknown, b: unknown): boolean {
+  if ((typeof a !== 'string' && typeof a !== 'number') || (typeof b !== 'string' && typeof b !== 'number')) {
+    return a === b;
+  }
+  const [x, y] = [nanoUnits(a), nanoUnits(b)];
+  return x !== undefined && y !== undefined ? x === y : a === b;
 }

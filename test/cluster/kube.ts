@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, kubeconfigYaml } from '../../e2e/cluster/controlplane.js';
+import { waitFor } from '../helpers/wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The cluster suite's control plane, or (the e2e suite) whatever cluster KUBECONFIG names. */
@@ -42,26 +43,7 @@ export function getJson<T = Record<string, any>>(args: string[]): T | undefined 
   return JSON.parse(run.stdout) as T;
 }
 
-/** Polls `check` until it returns a truthy value; fails with the last value seen. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 60_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { waitFor };
 
 /**
  * The RBAC authorizer learns of bindings from its informers (at start-up, and again after a kube-apiserver

@@ -71,17 +71,20 @@ const operatorWrites = (resource: string, ns: string, name: string) =>
       e.objectRef.name === name,
   );
 
+/** A user's own Service `api`, with `labels`. */
+const userService = (ns: string, labels: Record<string, string>): Json => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'api', namespace: ns, labels },
+  spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 9090 }] },
+});
+
 /** Someone else's objects named `api`, as a user would have made them before asking for a model of that name. */
 const FOREIGN: Record<string, { resource: string; kind: string; object: (ns: string) => Json; spec: Json }> = {
   service: {
     resource: 'services',
     kind: 'Service',
-    object: (ns) => ({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'api', namespace: ns, labels: { app: 'api' } },
-      spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 9090 }] },
-    }),
+    object: (ns) => userService(ns, { app: 'api' }),
     spec: { model: { uri: 'identity' } },
   },
   deployment: {
@@ -121,16 +124,8 @@ const FOREIGN: Record<string, { resource: string; kind: string; object: (ns: str
   labelled: {
     resource: 'services',
     kind: 'Service',
-    object: (ns) => ({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name: 'api',
-        namespace: ns,
-        labels: { 'app.kubernetes.io/managed-by': 'scoring-operator', 'app.kubernetes.io/instance': 'api' },
-      },
-      spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 9090 }] },
-    }),
+    object: (ns) =>
+      userService(ns, { 'app.kubernetes.io/managed-by': 'scoring-operator', 'app.kubernetes.io/instance': 'api' }),
     spec: { model: { uri: 'identity' } },
   },
 };

@@ -3,6 +3,7 @@ import { OperatorMetrics } from '../../operator/metrics.js';
 import { startWorkers, WorkQueue } from '../../operator/runtime/queue.js';
 import { startProbeServer } from '../../operator/server.js';
 import { checkMetrics, itWithPromtool } from '../helpers/promtool.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe("the operator's /metrics", () => {
   let scrape: () => Promise<string>;
@@ -31,11 +32,12 @@ describe("the operator's /metrics", () => {
     const probes = await startProbeServer(0, '127.0.0.1', { ready: () => true }, metrics);
     scrape = async () => (await fetch(`${probes.url}/metrics`)).text();
     for (const key of ['ns/fine', 'ns/failing', 'ns/waiting']) queue.add(key);
-    const deadline = Date.now() + 5000;
-    while (!/^controller_runtime_reconcile_total\{[^}]*result="success"\} 4$/m.test(await scrape())) {
-      if (Date.now() > deadline) throw new Error(`the queue did not process its keys:\n${await scrape()}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(
+      'the queue to process its keys',
+      async () => /^controller_runtime_reconcile_total\{[^}]*result="success"\} 4$/m.test(await scrape()),
+      5000,
+      10,
+    );
     close = async () => {
       queue.shutDown();
       await workers;

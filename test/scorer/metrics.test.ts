@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkMetrics, itWithPromtool } from '../helpers/promtool.js';
 import { request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MODEL = fileURLToPath(new URL('../fixtures/shared/xgb_binary.json', import.meta.url));
 
@@ -19,14 +20,16 @@ function sample(text: string, series: string): number | undefined {
  * The scrape once `done` holds of it: a request is accounted when its answer has been written, which the client may
  * see a moment before.
  */
-async function scrapeUntil(scorer: TestScorer, done: (text: string) => boolean): Promise<string> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const text = await scrape(scorer);
-    if (done(text)) return text;
-    if (Date.now() > deadline) throw new Error(`the metrics did not come to the expected values:\n${text}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+function scrapeUntil(scorer: TestScorer, done: (text: string) => boolean): Promise<string> {
+  return waitFor(
+    'the metrics to come to the expected values',
+    async () => {
+      const text = await scrape(scorer);
+      return done(text) ? text : undefined;
+    },
+    5000,
+    10,
+  );
 }
 
 describe('the scorer metrics', () => {
