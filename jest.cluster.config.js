@@ -1,4 +1,4 @@
-// `npm run test:cluster`: tests against a real control plane (e2e/cluster/controlplane.ts) started once for the run.
+// `npm run test:cluster`: tests against a real control plane (harness/controlplane.ts) started once for the run.
 import base from './jest.config.js';
 import './scripts/kubectl-path.js';
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:operator`: the operator on the real control plane (e2e/cluster/controlplane.ts).
+ * `npm run bench:operator`: the operator on the real control plane (harness/controlplane.ts).
  *
  * For N ScoringModels (BENCH_SIZES, default "100,1000"): the time from the first create until every one has its
  * Deployment, Service and a written status; the operator's API requests per object (reads and writes, from the API
@@ -25,13 +25,7 @@ import { parseSpec, type ScoringModel } from '../operator/api/v1alpha1.js';
 import { PooledKubeConfig } from '../operator/kubeconfig.js';
 import { desiredDeployment } from '../operator/desired/deployment.js';
 import { desiredService } from '../operator/desired/service.js';
-import {
-  freePort,
-  kubeconfigYaml,
-  repoRoot,
-  startControlPlane,
-  type ControlPlane,
-} from '../e2e/cluster/controlplane.js';
+import { freePort, kubeconfigYaml, repoRoot, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number);
 const QUIET_SECONDS = Number(process.env.BENCH_QUIET_SECONDS ?? 30);

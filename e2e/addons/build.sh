@@ -32,7 +32,7 @@ addon() { # name module version
   scratch "localhost/scoring-dev/$1:$3" "$CACHE/$1-$3" "/$1" 65534:65534
 }
 
-# e2e/cluster/node.ts names this image as containerd's sandbox image.
+# harness/node.ts names this image as containerd's sandbox image.
 scratch localhost/scoring-dev/pause:catatonit /usr/bin/catatonit /catatonit 65535:65535 -P
 addon metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server v0.8.0
 addon coredns github.com/coredns/coredns v1.14.7

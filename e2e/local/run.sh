@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 [ -d node_modules ] || npm ci >&2
 npm run build --silent # the down.js the trap runs is this checkout's
 export SCORING_CLUSTER_OWNER="e2e-local-$$-$(date +%s%N)"
-trap 'node dist/e2e/cluster/down.js --owner "$SCORING_CLUSTER_OWNER"' EXIT
+trap 'node dist/harness/down.js --owner "$SCORING_CLUSTER_OWNER"' EXIT
 env=$(e2e/local/up.sh)
 eval "$env"
 KUBECONFIG="$KUBECONFIG" E2E_SCORER_IMAGE="$SCORER_IMAGE" E2E_OPERATOR_IMAGE="$OPERATOR_IMAGE" npm run test:e2e

@@ -11,15 +11,15 @@ cd "$(dirname "$0")/../.."
 bash scripts/setup-node.sh
 npm run build --silent >&2
 # Refuse a second cluster before the image builds, not after them.
-node dist/e2e/cluster/up.js --check
+node dist/harness/up.js --check
 start=$SECONDS
 built=$(e2e/images/build.sh)
 mapfile -t images <<<"$built"
 echo "local: images built in $((SECONDS - start)) s" >&2
 t=$SECONDS
-kubeconfig=$(node dist/e2e/cluster/up.js --node | sed -n 's/^export KUBECONFIG=//p')
+kubeconfig=$(node dist/harness/up.js --node | sed -n 's/^export KUBECONFIG=//p')
 echo "local: cluster up in $((SECONDS - t)) s" >&2
-node dist/e2e/cluster/load-images.js "${images[@]}"
+node dist/harness/load-images.js "${images[@]}"
 echo "KUBECONFIG=$kubeconfig"
 echo "SCORER_IMAGE=${images[0]}"
 echo "OPERATOR_IMAGE=${images[1]}"

@@ -1,6 +1,6 @@
 // Starts one control plane for the cluster suite (from the compiled harness: `npm run test:cluster` builds first)
 // and hands its kubeconfig to the tests through the environment.
-import { startControlPlane } from '../../dist/e2e/cluster/controlplane.js';
+import { startControlPlane } from '../../dist/harness/controlplane.js';
 
 export default async function setup() {
   const started = Date.now();

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, kubeconfigYaml } from '../../e2e/cluster/controlplane.js';
+import { freePort, kubeconfigYaml } from '../../harness/controlplane.js';
 import { waitFor } from '../helpers/wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));

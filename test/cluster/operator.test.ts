@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restartApiserver } from '../../e2e/cluster/controlplane.js';
+import { restartApiserver } from '../../harness/controlplane.js';
 import {
   audit,
   DIR,

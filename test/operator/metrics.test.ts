@@ -1,68 +1,119 @@
-/** The operator's /metrics as its probe server serves it over a socket, after real work went through its queue. */
-import { OperatorMetrics } from '../../operator/metrics.js';
-import { startWorkers, WorkQueue } from '../../operator/runtime/queue.js';
-import { startProbeServer } from '../../operator/server.js';
-import { checkMetrics, itWithPromtool } from '../helpers/promtool.js';
-import { waitFor } from '../helpers/wait.js';
+import { CONTROLLER_NAME, OperatorMetrics } from '../../operator/metrics.js';
+import { ManualClock } from '../../operator/runtime/clock.js';
+import { WorkQueue } from '../../operator/runtime/queue.js';
 
-describe("the operator's /metrics", () => {
-  let scrape: () => Promise<string>;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
+/** The value of one series in a scrape, e.g. `workqueue_depth{...}`; undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+const Q = `name="${CONTROLLER_NAME}",controller="${CONTROLLER_NAME}"`;
+const C = `controller="${CONTROLLER_NAME}"`;
+
+describe('OperatorMetrics', () => {
+  it('exports every reconcile result of controller "scoringmodel" from the start, at 0, as controller-runtime does', async () => {
+    const text = await new OperatorMetrics(4).registry.metrics();
+    for (const result of ['success', 'error', 'requeue', 'requeue_after']) {
+      expect(sample(text, `controller_runtime_reconcile_total{${C},result="${result}"}`)).toBe(0);
+    }
+    expect(sample(text, `controller_runtime_reconcile_errors_total{${C}}`)).toBe(0);
+    expect(sample(text, `controller_runtime_reconcile_time_seconds_count{${C}}`)).toBe(0);
+    expect(sample(text, `controller_runtime_max_concurrent_reconciles{${C}}`)).toBe(4);
+    expect(sample(text, `controller_runtime_active_workers{${C}}`)).toBe(0);
+    expect(sample(text, `workqueue_adds_total{${Q}}`)).toBe(0);
+  });
+
+  it('counts a reconcile by its result, an error also in reconcile_errors_total, and times each', async () => {
+    const metrics = new OperatorMetrics(4);
+    metrics.reconciled('success', 20);
+    metrics.reconciled('requeue_after', 30);
+    metrics.reconciled('error', 3000);
+    const text = await metrics.registry.metrics();
+    expect(sample(text, `controller_runtime_reconcile_total{${C},result="success"}`)).toBe(1);
+    expect(sample(text, `controller_runtime_reconcile_total{${C},result="requeue_after"}`)).toBe(1);
+    expect(sample(text, `controller_runtime_reconcile_total{${C},result="error"}`)).toBe(1);
+    expect(sample(text, `controller_runtime_reconcile_errors_total{${C}}`)).toBe(1);
+    expect(sample(text, `controller_runtime_reconcile_time_seconds_count{${C}}`)).toBe(3);
+    expect(sample(text, `controller_runtime_reconcile_time_seconds_sum{${C}}`)).toBeCloseTo(3.05);
+    expect(sample(text, `controller_runtime_reconcile_time_seconds_bucket{le="0.025",${C}}`)).toBe(1);
+    expect(sample(text, `controller_runtime_reconcile_time_seconds_bucket{le="3",${C}}`)).toBe(3);
+  });
+});
+
+describe('the work queue metrics, on the queue clock', () => {
+  const setUp = () => {
+    const clock = new ManualClock();
     const metrics = new OperatorMetrics(2);
-    const queue = new WorkQueue({ metrics: metrics.queue, baseDelayMs: 1 });
+    const queue = new WorkQueue({ clock, metrics: metrics.queue, baseDelayMs: 100 });
     metrics.readQueue(queue);
-    const runs = new Map<string, number>();
-    // As main.ts wires them. Each key runs twice: after an error, after a requeueAfter, after being added again.
-    const workers = startWorkers(
-      queue,
-      2,
-      async (key) => {
-        const run = (runs.get(key) ?? 0) + 1;
-        runs.set(key, run);
-        if (key === 'ns/failing' && run === 1) throw new Error('conflict');
-        if (key === 'ns/waiting' && run === 1) return { requeueAfterMs: 1 };
-        if (key === 'ns/fine' && run === 1) queue.add(key);
-      },
-      {
-        onSuccess: (_key, ms, requeueAfterMs) => metrics.reconciled(requeueAfterMs ? 'requeue_after' : 'success', ms),
-        onError: (_key, _err, _retryInMs, ms) => metrics.reconciled('error', ms),
-      },
-    );
-    const probes = await startProbeServer(0, '127.0.0.1', { ready: () => true }, metrics);
-    scrape = async () => (await fetch(`${probes.url}/metrics`)).text();
-    for (const key of ['ns/fine', 'ns/failing', 'ns/waiting']) queue.add(key);
-    await waitFor(
-      'the queue to process its keys',
-      async () => /^controller_runtime_reconcile_total\{[^}]*result="success"\} 4$/m.test(await scrape()),
-      5000,
-      10,
-    );
-    close = async () => {
-      queue.shutDown();
-      await workers;
-      probes.server.close();
-    };
-  });
-  afterAll(() => close());
+    return { clock, queue, scrape: () => metrics.registry.metrics() };
+  };
 
-  it('counts each reconcile by result, and each key through the queue', async () => {
+  it('time how long a key waited and how long it was worked on', async () => {
+    const { clock, queue, scrape } = setUp();
+    queue.add('a');
+    await clock.advance(2000);
+    await queue.get();
+    await clock.advance(30);
+    queue.done('a');
     const text = await scrape();
-    const c = 'controller="scoringmodel"';
-    const q = `name="scoringmodel",${c}`;
-    expect(text).toContain(`\ncontroller_runtime_reconcile_total{${c},result="success"} 4\n`);
-    expect(text).toContain(`\ncontroller_runtime_reconcile_total{${c},result="requeue_after"} 1\n`);
-    expect(text).toContain(`\ncontroller_runtime_reconcile_total{${c},result="error"} 1\n`);
-    expect(text).toContain(`\ncontroller_runtime_reconcile_errors_total{${c}} 1\n`);
-    expect(text).toContain(`\ncontroller_runtime_reconcile_time_seconds_count{${c}} 6\n`);
-    expect(text).toContain(`\nworkqueue_adds_total{${q}} 6\n`);
-    expect(text).toContain(`\nworkqueue_retries_total{${q}} 2\n`);
-    expect(text).toContain(`\nworkqueue_queue_duration_seconds_count{${q}} 6\n`);
-    expect(text).toContain(`\nworkqueue_work_duration_seconds_count{${q}} 6\n`);
-    expect(text).toContain(`\nworkqueue_depth{${q},priority=""} 0\n`);
+    expect(sample(text, `workqueue_queue_duration_seconds_sum{${Q}}`)).toBe(2);
+    expect(sample(text, `workqueue_queue_duration_seconds_bucket{le="1",${Q}}`)).toBe(0);
+    expect(sample(text, `workqueue_queue_duration_seconds_bucket{le="10",${Q}}`)).toBe(1);
+    expect(sample(text, `workqueue_work_duration_seconds_sum{${Q}}`)).toBeCloseTo(0.03);
+    expect(sample(text, `workqueue_work_duration_seconds_count{${Q}}`)).toBe(1);
   });
 
-  itWithPromtool('passes promtool check metrics', async (promtool) => {
-    expect(checkMetrics(promtool, await scrape())).toEqual({ status: 0, output: '' });
+  it('show the work in progress at each scrape: unfinished seconds, the longest, the busy workers', async () => {
+    const { clock, queue, scrape } = setUp();
+    queue.add('a');
+    await queue.get();
+    await clock.advance(3000);
+    queue.add('b');
+    await queue.get();
+    await clock.advance(1000);
+    let text = await scrape();
+    expect(sample(text, `workqueue_unfinished_work_seconds{${Q}}`)).toBe(5);
+    expect(sample(text, `workqueue_longest_running_processor_seconds{${Q}}`)).toBe(4);
+    expect(sample(text, `controller_runtime_active_workers{${C}}`)).toBe(2);
+    queue.done('a');
+    queue.done('b');
+    text = await scrape();
+    expect(sample(text, `workqueue_unfinished_work_seconds{${Q}}`)).toBe(0);
+    expect(sample(text, `controller_runtime_active_workers{${C}}`)).toBe(0);
+  });
+
+  it('count a key once per time it becomes due, in depth and adds, a key re-added while processed included', async () => {
+    const { queue, scrape } = setUp();
+    queue.add('a');
+    queue.add('a');
+    queue.add('b');
+    let text = await scrape();
+    expect(sample(text, `workqueue_depth{${Q},priority=""}`)).toBe(2);
+    expect(sample(text, `workqueue_adds_total{${Q}}`)).toBe(2);
+    await queue.get();
+    queue.add('a');
+    text = await scrape();
+    expect(sample(text, `workqueue_depth{${Q},priority=""}`)).toBe(2);
+    expect(sample(text, `workqueue_adds_total{${Q}}`)).toBe(3);
+    queue.done('a');
+    text = await scrape();
+    expect(sample(text, `workqueue_depth{${Q},priority=""}`)).toBe(2);
+    expect(sample(text, `workqueue_adds_total{${Q}}`)).toBe(3);
+  });
+
+  it('count every delayed add as a retry, and its key as added when its delay has passed', async () => {
+    const { clock, queue, scrape } = setUp();
+    queue.addRateLimited('a');
+    queue.addAfter('b', 500);
+    queue.addAfter('c', 0);
+    let text = await scrape();
+    expect(sample(text, `workqueue_retries_total{${Q}}`)).toBe(2);
+    expect(sample(text, `workqueue_adds_total{${Q}}`)).toBe(1);
+    await clock.advance(500);
+    text = await scrape();
+    expect(sample(text, `workqueue_adds_total{${Q}}`)).toBe(3);
+    expect(sample(text, `workqueue_depth{${Q},priority=""}`)).toBe(3);
   });
 });

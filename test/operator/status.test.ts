@@ -1,8 +1,8 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { model } from '../test/helpers/scoringmodel.js';
-import type { Condition } from './api/v1alpha1.js';
-import { desiredDeployment } from './desired/deployment.js';
-import { LABELS } from './desired/labels.js';
+import { model } from '../helpers/scoringmodel.js';
+import type { Condition } from '../../operator/api/v1alpha1.js';
+import { desiredDeployment } from '../../operator/desired/deployment.js';
+import { LABELS } from '../../operator/desired/labels.js';
 import {
   autoscalingCondition,
   blockedStatus,
@@ -14,7 +14,7 @@ import {
   transitions,
   withKstatusConditions,
   type ConditionDraft,
-} from './status.js';
+} from '../../operator/status.js';
 
 const sm = model({ model: { uri: 's3://models/churn/model.json' }, replicas: 2 });
 const template = desiredDeployment(sm, { scorerImage: 'scorer:1' });

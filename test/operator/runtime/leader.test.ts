@@ -1,5 +1,5 @@
-import { ManualClock } from './clock.js';
-import { decide, LeaderElector, type LeasePort, type LeaseRecord } from './leader.js';
+import { ManualClock } from '../../../operator/runtime/clock.js';
+import { decide, LeaderElector, type LeasePort, type LeaseRecord } from '../../../operator/runtime/leader.js';
 
 const LEASE = 15_000;
 const t = (s: number) => new Date(s * 1000);

@@ -12,9 +12,9 @@ import type {
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import type { ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
-import { FIELD_MANAGER } from './desired/labels.js';
-import { WrittenStatuses } from './written-status.js';
+import type { ScoringModelObject, ScoringModelStatus } from '../../operator/api/v1alpha1.js';
+import { FIELD_MANAGER } from '../../operator/desired/labels.js';
+import { WrittenStatuses } from '../../operator/written-status.js';
 import {
   isSubset,
   reconcile,
@@ -22,7 +22,7 @@ import {
   type ClusterState,
   type ClusterWriter,
   type ObjectRef,
-} from './controller.js';
+} from '../../operator/controller.js';
 
 class World implements ClusterState {
   /** What the informers hold. */

@@ -1,5 +1,5 @@
-import type { ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
-import { isNewer, WrittenStatuses } from './written-status.js';
+import type { ScoringModelObject, ScoringModelStatus } from '../../operator/api/v1alpha1.js';
+import { isNewer, WrittenStatuses } from '../../operator/written-status.js';
 
 const at = (resourceVersion: string, status: ScoringModelStatus): ScoringModelObject => ({
   apiVersion: 'scoring.dev/v1alpha1',

@@ -2,11 +2,18 @@ import { Ajv } from 'ajv';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
-import { CRD_FILE, lintStructural, renderCRD, scoringModelCRD, toStructural, type Schema } from './crd.js';
-import { ADMITTED, REFUSED } from '../../test/helpers/specs.js';
-import { DEFAULT_RESOURCES, nameProblem, parseSpec } from './v1alpha1.js';
+import {
+  CRD_FILE,
+  lintStructural,
+  renderCRD,
+  scoringModelCRD,
+  toStructural,
+  type Schema,
+} from '../../../operator/api/crd.js';
+import { ADMITTED, REFUSED } from '../../helpers/specs.js';
+import { DEFAULT_RESOURCES, nameProblem, parseSpec } from '../../../operator/api/v1alpha1.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const crd = scoringModelCRD() as {
   spec: { versions: { schema: { openAPIV3Schema: Schema }; additionalPrinterColumns: { name: string }[] }[] };
 };

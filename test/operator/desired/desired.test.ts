@@ -1,9 +1,9 @@
-import { model } from '../../test/helpers/scoringmodel.js';
-import type { ScoringModel } from '../api/v1alpha1.js';
-import { desiredDeployment } from './deployment.js';
-import { desiredHPA } from './hpa.js';
-import { LABELS } from './labels.js';
-import { desiredService, serviceURL } from './service.js';
+import { model } from '../../helpers/scoringmodel.js';
+import type { ScoringModel } from '../../../operator/api/v1alpha1.js';
+import { desiredDeployment } from '../../../operator/desired/deployment.js';
+import { desiredHPA } from '../../../operator/desired/hpa.js';
+import { LABELS } from '../../../operator/desired/labels.js';
+import { desiredService, serviceURL } from '../../../operator/desired/service.js';
 
 const CONFIG = { scorerImage: 'registry.local/scorer:1' };
 

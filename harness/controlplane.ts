@@ -45,7 +45,7 @@ export function binaries(node = false): string {
   return run.stdout.trim().split('\n').pop()!;
 }
 
-/** The repository: the nearest directory above this file with a package.json (from e2e/ or from dist/e2e/). */
+/** The repository: the nearest directory above this file with a package.json (from harness/ or from dist/harness/). */
 export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);

@@ -1,5 +1,5 @@
 import type { V1ManagedFieldsEntry } from '@kubernetes/client-node';
-import { appliedBy } from './managed-fields.js';
+import { appliedBy } from '../../operator/managed-fields.js';
 
 const withFields = (...managedFields: V1ManagedFieldsEntry[]) => ({ metadata: { name: 'churn', managedFields } });
 const replicas = { 'f:spec': { 'f:replicas': {}, 'f:template': {} } };

@@ -1,5 +1,5 @@
-import { ManualClock } from './clock.js';
-import { startWorkers, WorkQueue } from './queue.js';
+import { ManualClock } from '../../../operator/runtime/clock.js';
+import { startWorkers, WorkQueue } from '../../../operator/runtime/queue.js';
 
 /** Lets pending promise callbacks (workers picking up keys) run. */
 const settle = () => new ManualClock().advance(0);

@@ -1,4 +1,4 @@
-import { nanoUnits, quantityAbove, quantityNegative, sameQuantity } from './quantity.js';
+import { nanoUnits, quantityAbove, quantityNegative, sameQuantity } from '../../../operator/api/quantity.js';
 
 describe('nanoUnits', () => {
   it.each<[string | number, bigint]>([
