@@ -20,6 +20,7 @@ import {
   type ScoringModelObject,
   type ScoringModelStatus,
 } from './api/v1alpha1.js';
+import { apiErrorText, withStatusWriteError } from './api-error.js';
 import { desiredDeployment, type DesiredConfig } from './desired/deployment.js';
 import { FIELD_MANAGER } from './desired/labels.js';
 import { desiredHPA, HPA_TYPE } from './desired/hpa.js';
@@ -213,8 +214,14 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
       await writer.apply(desired);
     } catch (err) {
       // Say why in the status (once: an unchanged status is not rewritten), then retry with backoff.
-      const failed = blockedStatus(previous, 'ApplyFailed', `applying ${describe(desired)} failed: ${apiMessage(err)}`);
-      await write(failed.fields, failed.conditions);
+      const failed = blockedStatus(
+        previous,
+        'ApplyFailed',
+        `applying ${describe(desired)} failed: ${apiErrorText(err)}`,
+      );
+      await write(failed.fields, failed.conditions).catch((statusErr: unknown) => {
+        throw withStatusWriteError(err, statusErr);
+      });
       throw err;
     }
     outcome.applied.push(describe(desired));
@@ -310,21 +317,9 @@ async function writeStatus(
   for (const c of transitions(previous?.conditions, status.conditions ?? []).filter(told)) {
     await deps.writer.event(eventFor(object, c)).catch((err: unknown) => {
       // An event is a courtesy; losing one must not fail the reconcile.
-      deps.log.warn({ err }, 'could not record an event');
+      deps.log.warn({ err: apiErrorText(err) }, 'could not record an event');
     });
   }
-}
-
-/** The API server's own message from a failed request (client-node puts its Status in the error's body). */
-export function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  try {
-    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string } | undefined;
-    if (status?.message) return status.message;
-  } catch {
-    // not JSON: fall through
-  }
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }
 
 function eventFor(regarding: ScoringModelObject, c: Condition): ClusterEvent {

@@ -11,10 +11,12 @@ import type {
   V1Service,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { ScoringModelObject, ScoringModelStatus } from '../../operator/api/v1alpha1.js';
 import { FIELD_MANAGER } from '../../operator/desired/labels.js';
 import { WrittenStatuses } from '../../operator/written-status.js';
+import { apiErrorText } from '../../operator/api-error.js';
 import {
   isSubset,
   reconcile,
@@ -437,12 +439,20 @@ describe('isSubset', () => {
 });
 
 describe('a child the API server refuses', () => {
+  /** What client-node throws for the API server's 422: its Status in the body, the response headers beside it. */
+  const invalid = (message: string) =>
+    new ApiException(
+      422,
+      'Unknown API Status Code!',
+      { kind: 'Status', status: 'Failure', reason: 'Invalid', code: 422, message },
+      {
+        'audit-id': 'a1b2',
+      },
+    );
   const refuseServices = (writer: Recorder, world: World) => {
     writer.apply = async (o: KubernetesObject) => {
       if (o.kind === 'Service') {
-        throw Object.assign(new Error('HTTP-Code: 422'), {
-          body: JSON.stringify({ message: 'Service "churn" is invalid: spec.ports[0].nodePort: port is in use' }),
-        });
+        throw invalid('Service "churn" is invalid: spec.ports[0].nodePort: port is in use');
       }
       world.put(o);
     };
@@ -471,7 +481,8 @@ describe('a child the API server refuses', () => {
         type: 'Ready',
         status: 'False',
         reason: 'ApplyFailed',
-        message: 'applying Service/churn failed: Service "churn" is invalid: spec.ports[0].nodePort: port is in use',
+        message:
+          'applying Service/churn failed: HTTP 422 Invalid: Service "churn" is invalid: spec.ports[0].nodePort: port is in use',
         observedGeneration: 2,
         lastTransitionTime: '2026-11-25T00:01:00Z',
       },
@@ -485,11 +496,7 @@ describe('a child the API server refuses', () => {
     const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
     writer.apply = async (o: KubernetesObject) => {
       if (o.kind === 'Service') {
-        throw Object.assign(new Error('HTTP-Code: 422'), {
-          body: JSON.stringify({
-            message: 'Service "churn" is invalid: spec.clusterIPs: failed to allocate IP: range is full',
-          }),
-        });
+        throw invalid('Service "churn" is invalid: spec.clusterIPs: failed to allocate IP: range is full');
       }
       world.put(o);
     };
@@ -500,9 +507,32 @@ describe('a child the API server refuses', () => {
         status: 'False',
         reason: 'ApplyFailed',
         message:
-          'applying Service/churn failed: Service "churn" is invalid: spec.clusterIPs: failed to allocate IP: range is full',
+          'applying Service/churn failed: HTTP 422 Invalid: Service "churn" is invalid: spec.clusterIPs: failed to allocate IP: range is full',
       },
       { type: 'Stalled', status: 'True', reason: 'ApplyFailed' },
     ]);
+  });
+
+  it('fails with both errors when the status write that reports a failed apply fails too', async () => {
+    const { writer, run, world } = setup({ model: { uri: 'm.onnx' } });
+    refuseServices(writer, world);
+    writer.applyStatus = async () => {
+      throw new ApiException(
+        409,
+        'Unknown API Status Code!',
+        { kind: 'Status', reason: 'Conflict', code: 409, message: 'the object has been modified' },
+        { 'audit-id': 'c3d4' },
+      );
+    };
+    const failure = await run().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(AggregateError);
+    expect(apiErrorText(failure)).toBe(
+      'the reconcile failed, and so did writing its status: ' +
+        'HTTP 422 Invalid: Service "churn" is invalid: spec.ports[0].nodePort: port is in use; ' +
+        'HTTP 409 Conflict: the object has been modified',
+    );
   });
 });
