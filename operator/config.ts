@@ -1,9 +1,7 @@
 /** The operator's configuration, from the environment (set by config/manager) or flags, validated at start-up. */
 import { z } from 'zod';
-import { loadSettings } from '../scorer/settings.js';
+import { booleanString, loadSettings, logLevel } from '../contract/settings.js';
 import { repositoryOf } from './image-policy.js';
-
-export { ConfigError } from '../scorer/settings.js';
 
 export const OPERATOR_ENV = {
   scorerImage: 'SCORER_IMAGE',
@@ -21,7 +19,6 @@ export const OPERATOR_ENV = {
 
 export const DEFAULT_SCORER_IMAGE = 'ghcr.io/scoring-dev/scorer:0.1.0';
 
-const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 const commaList = (s: string) =>
@@ -51,7 +48,7 @@ export const operatorConfigSchema = z.object({
   identity: z.string().min(1).optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   resyncSeconds: z.coerce.number().int().min(10).max(86400).default(600),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel,
 });
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 

@@ -6,7 +6,8 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
-import { ConfigError, loadOperatorConfig, type OperatorConfig } from './config.js';
+import { ConfigError } from '../contract/settings.js';
+import { loadOperatorConfig, type OperatorConfig } from './config.js';
 import { reconcile } from './controller.js';
 import { kubernetesWriter } from './kube.js';
 import { PooledKubeConfig } from './kubeconfig.js';

@@ -4,7 +4,8 @@
  * their names, labels, types and buckets, so that the dashboards and alerts written for controller-runtime operators
  * work on this one; the rest are the operator's own, prefixed `scoring_operator_`.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../contract/process-metrics.js';
 import type { QueueGauges, QueueMetrics } from './runtime/queue.js';
 
 /** The controller's name in the `controller` label, and its work queue's in `name` (controller-runtime's rule). */
@@ -92,16 +93,7 @@ export class OperatorMetrics {
       (q) => q.active(),
     );
     this.queue = this.queueFamilies();
-    collectDefaultMetrics({ register: this.registry });
-    // prom-client's three `_total` gauges fail promtool's lint (the suffix is for counters), and each is only the sum
-    // of its family without the suffix, which stays: nodejs_active_handles, _requests and _resources, by type.
-    for (const name of [
-      'nodejs_active_handles_total',
-      'nodejs_active_requests_total',
-      'nodejs_active_resources_total',
-    ]) {
-      this.registry.removeSingleMetric(name);
-    }
+    collectProcessMetrics(this.registry);
   }
 
   /** From now on the queue gauges (depth, unfinished work, active workers) show `queue`'s state at each scrape. */

@@ -3,7 +3,8 @@
  * Pure: the same inputs give the same status, and a status equal to the one written is not written again.
  */
 import type { V1ContainerStatus, V1Deployment, V1Pod, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import { formatFromName, locate } from '../scorer/load/uri.js';
+import { formatFromName } from '../contract/formats.js';
+import { locate } from '../contract/uri.js';
 import type { Condition, ScoringModel, ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
 import { LABELS, selectorString } from './desired/labels.js';
 import { serviceURL } from './desired/service.js';

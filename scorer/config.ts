@@ -1,41 +1,13 @@
 /**
- * The scorer's configuration: the environment variables the operator sets on every scorer Deployment.
- * This module is the contract between the two sides; the operator imports `SCORER_ENV` from here.
+ * The scorer's configuration: the settings named in contract/env.ts (the variables the operator sets on every
+ * scorer Deployment), validated, with their defaults.
  */
 import { z } from 'zod';
-import { MODEL_FORMATS } from './model.js';
-import { loadSettings } from './settings.js';
-
-export { ConfigError } from './settings.js';
-
-/** Environment variable names, by setting. */
-export const SCORER_ENV = {
-  modelUri: 'MODEL_URI',
-  modelFormat: 'MODEL_FORMAT',
-  modelName: 'MODEL_NAME',
-  modelSha256: 'MODEL_SHA256',
-  modelOutput: 'MODEL_OUTPUT',
-  host: 'HOST',
-  port: 'PORT',
-  maxBodyBytes: 'MAX_BODY_BYTES',
-  maxRows: 'MAX_ROWS',
-  downloadTimeoutMs: 'DOWNLOAD_TIMEOUT_MS',
-  downloadRetries: 'DOWNLOAD_RETRIES',
-  downloadMaxBytes: 'DOWNLOAD_MAX_BYTES',
-  s3Endpoint: 'S3_ENDPOINT',
-  s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
-  shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
-  terminationLog: 'TERMINATION_LOG',
-  logLevel: 'LOG_LEVEL',
-  predictThread: 'PREDICT_THREAD',
-} as const;
-export type ScorerSetting = keyof typeof SCORER_ENV;
-
-/** Default port of the scorer's HTTP server; the operator's probes and Service target it. */
-export const SCORER_PORT = 8080;
+import { SCORER_ENV, SCORER_PORT, TERMINATION_LOG, type ScorerSetting } from '../contract/env.js';
+import { MODEL_FORMATS } from '../contract/formats.js';
+import { booleanString, loadSettings, logLevel } from '../contract/settings.js';
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
-const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const scorerConfigSchema = z.object({
   modelUri: z
@@ -65,8 +37,8 @@ export const scorerConfigSchema = z.object({
   s3Endpoint: z.url({ protocol: /^https?$/ }).optional(),
   s3ForcePathStyle: booleanString.optional(),
   shutdownTimeoutMs: positiveInt(3_600_000).default(25_000),
-  terminationLog: z.string().default('/dev/termination-log'),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  terminationLog: z.string().default(TERMINATION_LOG),
+  logLevel,
   /** Predict on a worker thread (formats/thread.ts): for models slower than the HTTP exchange. */
   predictThread: booleanString.default(false),
 });

@@ -1,4 +1,4 @@
-import { redactUri } from './load/uri.js';
+import { redactUri } from '../contract/uri.js';
 
 /**
  * A model that could not be fetched, parsed or verified. The message is the one line a user reads, on stderr and in

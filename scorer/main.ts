@@ -3,13 +3,13 @@
  * or `npm run scorer -- --model ./model.onnx` locally.
  */
 import { pino } from 'pino';
-import { ConfigError, loadScorerConfig } from './config.js';
+import { SCORER_ENV, TERMINATION_LOG } from '../contract/env.js';
+import { ConfigError } from '../contract/settings.js';
+import { loadScorerConfig } from './config.js';
 import { ModelLoadError } from './errors.js';
 import { loadModel } from './load/index.js';
 import { writeTerminationMessage } from './load/termination.js';
 import { startScorer } from './server.js';
-
-const DEFAULT_TERMINATION_LOG = '/dev/termination-log';
 
 async function main(): Promise<number | undefined> {
   let config;
@@ -19,7 +19,7 @@ async function main(): Promise<number | undefined> {
     if (!(err instanceof ConfigError)) throw err;
     const line = `scorer: ${err.message}`;
     process.stderr.write(`${line}\n`);
-    await writeTerminationMessage(process.env.TERMINATION_LOG || DEFAULT_TERMINATION_LOG, line);
+    await writeTerminationMessage(process.env[SCORER_ENV.terminationLog] || TERMINATION_LOG, line);
     return 2;
   }
 

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../contract/process-metrics.js';
 
 /** The request latency histogram's upper bounds, in seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -124,16 +125,7 @@ export class ScorerMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
-    // prom-client's three `_total` gauges fail promtool's lint (the suffix is for counters), and each is only the sum
-    // of its family without the suffix, which stays: nodejs_active_handles, _requests and _resources, by type.
-    for (const name of [
-      'nodejs_active_handles_total',
-      'nodejs_active_requests_total',
-      'nodejs_active_resources_total',
-    ]) {
-      this.registry.removeSingleMetric(name);
-    }
+    collectProcessMetrics(this.registry);
   }
 
   get contentType(): string {

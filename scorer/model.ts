@@ -2,6 +2,7 @@
  * The one interface every model format implements. The HTTP layer speaks only in these terms:
  * it turns a request into input tensors, calls `predict`, and turns output tensors back into JSON.
  */
+import type { ModelFormat } from '../contract/formats.js';
 
 /** Open Inference Protocol (KServe V2) tensor datatypes. */
 export const DATATYPES = [
@@ -20,9 +21,6 @@ export const DATATYPES = [
   'BYTES',
 ] as const;
 export type Datatype = (typeof DATATYPES)[number];
-
-export const MODEL_FORMATS = ['onnx', 'xgboost', 'lightgbm', 'identity'] as const;
-export type ModelFormat = (typeof MODEL_FORMATS)[number];
 
 export interface TensorSpec {
   name: string;

@@ -4,8 +4,8 @@
  * Defaults live here so that the API server applies them; CEL rules carry the cross-field checks.
  */
 import { z } from 'zod';
-import { SCORER_ENV } from '../../scorer/config.js';
-import { MODEL_FORMATS } from '../../scorer/model.js';
+import { SCORER_ENV } from '../../contract/env.js';
+import { MODEL_FORMATS } from '../../contract/formats.js';
 import { nanoUnits, quantityAbove, quantityNegative } from './quantity.js';
 
 export const GROUP = 'scoring.dev';

@@ -1,6 +1,6 @@
 /** The scorer Deployment a ScoringModel asks for: a pure function of the ScoringModel and the operator's config. */
 import type { V1Deployment, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { SCORER_ENV, SCORER_PORT } from '../../scorer/config.js';
+import { SCORER_ENV, SCORER_PORT, TERMINATION_LOG } from '../../contract/env.js';
 import type { ScoringModel } from '../api/v1alpha1.js';
 import { digest, LABELS, labels, objectMeta, selectorLabels } from './labels.js';
 
@@ -88,7 +88,7 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
           capabilities: { drop: ['ALL'] },
         },
         // The scorer writes why a model failed to load here; the operator shows it in the ScoringModel's status.
-        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePath: TERMINATION_LOG,
         terminationMessagePolicy: 'FallbackToLogsOnError',
         volumeMounts: mounts,
       },

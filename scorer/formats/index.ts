@@ -1,4 +1,5 @@
-import type { ModelFactory, ModelFormat } from '../model.js';
+import type { ModelFormat } from '../../contract/formats.js';
+import type { ModelFactory } from '../model.js';
 import { createIdentityModel } from './identity.js';
 import { createLightGBMModel } from './lightgbm.js';
 import { createOnnxModel } from './onnx.js';

@@ -1,6 +1,7 @@
 /** The worker thread of thread.ts: builds the model from its bytes and answers predictions until disposed. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Model, ModelFormat, ModelOptions } from '../model.js';
+import type { ModelFormat } from '../../contract/formats.js';
+import type { Model, ModelOptions } from '../model.js';
 import { MODEL_FACTORIES } from './index.js';
 import { movable, type ThreadReply, type ThreadRequest } from './thread.js';
 

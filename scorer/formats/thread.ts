@@ -5,7 +5,8 @@
  * hand-off: each request's tensors cross the threads as copies (moved, not cloned) and two messages.
  */
 import { Worker } from 'node:worker_threads';
-import type { Model, ModelFormat, ModelOptions, NumericArray, Tensor } from '../model.js';
+import type { ModelFormat } from '../../contract/formats.js';
+import type { Model, ModelOptions, NumericArray, Tensor } from '../model.js';
 
 /** Under ts-jest the sources run as TypeScript, which a worker cannot load: it runs the build (`npm test` makes it). */
 const ENTRY = new URL(

@@ -6,7 +6,7 @@ import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ScorerConfig } from '../config.js';
-import type { ModelLocation } from './uri.js';
+import type { ModelLocation } from '../../contract/uri.js';
 
 export type FetchLimits = Pick<
   ScorerConfig,

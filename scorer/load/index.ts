@@ -4,14 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { formatFromName, MODEL_FORMATS } from '../../contract/formats.js';
+import { locate, type ModelLocation } from '../../contract/uri.js';
 import type { ScorerConfig } from '../config.js';
 import { ModelLoadError } from '../errors.js';
 import { MODEL_FACTORIES } from '../formats/index.js';
 import { createThreadModel } from '../formats/thread.js';
-import { MODEL_FORMATS } from '../model.js';
 import type { LoadedModel } from '../server.js';
 import { fetchModel } from './fetch.js';
-import { formatFromName, locate, nameFromFile, type ModelLocation } from './uri.js';
 
 export async function loadModel(config: ScorerConfig, log: Logger): Promise<LoadedModel> {
   let location: ModelLocation;
@@ -77,4 +77,14 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
     'model loaded',
   );
   return { model, bytes: bytes.length, sha256: noFile ? undefined : sha256, uri: location.display };
+}
+
+/** A V2 model name from a file name: the name without extension, limited to the characters the API allows. */
+function nameFromFile(fileName: string): string {
+  const stem = fileName.replace(/\.[A-Za-z0-9]+$/, '');
+  const cleaned = stem
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
+  return cleaned || 'model';
 }

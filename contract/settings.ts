@@ -1,13 +1,19 @@
 /**
  * Settings read from environment variables, overridable by CLI flags (`--model-uri x`, `--port=9000`),
- * validated by a zod schema. Used by both the scorer and the operator.
+ * validated by a zod schema, and the value types both the scorer's and the operator's settings use.
  */
-import type { z } from 'zod';
-import { redactUri } from './load/uri.js';
+import { z } from 'zod';
+import { redactUri } from './uri.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
+
+/** A boolean setting: `true` or `1`, `false` or `0`. */
+export const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** The LOG_LEVEL setting: a pino level, `info` when unset. */
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
 /** The flag for a setting: `modelUri` -> `model-uri`. */
 export function flagName(setting: string): string {

@@ -1,5 +1,5 @@
 /** redactUri, the one function every log line and message naming a model URI goes through. */
-import { redactUri } from '../../scorer/load/uri.js';
+import { redactUri } from '../../contract/uri.js';
 
 describe('redactUri', () => {
   it.each([

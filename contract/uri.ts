@@ -1,5 +1,7 @@
-/** What the loader reads from a model URI: its scheme, a form safe to log, the format and name it implies. */
-import type { ModelFormat } from '../model.js';
+/**
+ * The model URIs the scorer reads (a path, file://, http(s)://, s3://bucket/key, or "identity"): their scheme and
+ * file name, and the redacted form every log line and message shows.
+ */
 
 export type Scheme = 'file' | 'http' | 's3' | 'identity';
 
@@ -72,29 +74,4 @@ export function redactUri(uri: string): string {
 
 function lastSegment(path: string): string {
   return path.split('/').filter(Boolean).pop() ?? '';
-}
-
-const EXTENSIONS: Record<string, ModelFormat> = {
-  onnx: 'onnx',
-  ort: 'onnx',
-  json: 'xgboost',
-  ubj: 'xgboost',
-  txt: 'lightgbm',
-};
-
-/** The format a file name implies; undefined when it implies none. */
-export function formatFromName(fileName: string): ModelFormat | undefined {
-  if (fileName === 'identity') return 'identity';
-  const ext = /\.([A-Za-z0-9]+)$/.exec(fileName)?.[1]?.toLowerCase();
-  return ext === undefined ? undefined : EXTENSIONS[ext];
-}
-
-/** A V2 model name from a file name: the name without extension, limited to the characters the API allows. */
-export function nameFromFile(fileName: string): string {
-  const stem = fileName.replace(/\.[A-Za-z0-9]+$/, '');
-  const cleaned = stem
-    .replace(/[^A-Za-z0-9_.-]+/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .slice(0, 128);
-  return cleaned || 'model';
 }
