@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { ModelFormat } from '../../contract/formats.js';
 import type { Model, ModelOptions, NumericArray, Tensor } from '../model.js';
 
-/** Under ts-jest the sources run as TypeScript, which a worker cannot load: it runs the build (`npm test` makes it). */
+/** Under ts-jest the sources run as TypeScript, which a worker cannot load: it runs the build (`npm run test:unit` makes it). */
 const ENTRY = new URL(
   import.meta.url.endsWith('.ts') ? '../../dist/scorer/formats/thread-entry.js' : './thread-entry.js',
   import.meta.url,

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Build the LightGBM model fixtures in test/fixtures/generated/ (lgbm_*) with the real LightGBM command-line tool.
 
-Run with Debian's Python (numpy) and a `lightgbm` CLI binary (this script does not build LightGBM; see README.md):
+Run with Debian's Python (numpy) and an installed `lightgbm` CLI (see README.md for the version that wrote the
+committed files):
 
-    /usr/bin/python3 test/models/make_lightgbm.py --lightgbm /path/to/lightgbm
-    LIGHTGBM=/path/to/lightgbm /usr/bin/python3 test/models/make_lightgbm.py
+    /usr/bin/python3 test/models/make_lightgbm.py --lightgbm /path/to/lightgbm --version 4.6.0
+    LIGHTGBM=/path/to/lightgbm /usr/bin/python3 test/models/make_lightgbm.py --version 4.6.0
 
 For every model NAME it writes seeded training data (CSV, label first) to a temporary directory, trains with
 `lightgbm config=lightgbm/NAME.conf data=NAME.train.csv output_model=NAME.txt`, copies the model file to
@@ -14,7 +15,7 @@ with 0.0, -0.0 and values inside LightGBM's zero band), and has LightGBM predict
 (`lightgbm config=lightgbm/predict.conf input_model=... data=... output_result=...`). NAME.expected.json is LightGBM's
 own output, with 17 significant digits. The lgbm_* entries of manifest.json are replaced; make_models.py keeps them.
 
-The version in the manifest comes from VERSION.txt next to the binary (a source-tree build) or --version.
+The manifest names the CLI's LightGBM version as --version gives it.
 Deterministic: fixed numpy seeds, num_threads=1, deterministic=true in every .conf.
 """
 import argparse
@@ -328,27 +329,15 @@ def make(lightgbm, version, tmp, index, name, data, nan_features, checks, note):
     print(f'{name:22s} {size / 1024:7.1f} KiB  {describe(trees, stats)}')
 
 
-def find_version(lightgbm):
-    d = os.path.dirname(os.path.realpath(lightgbm))
-    for _ in range(3):
-        p = os.path.join(d, 'VERSION.txt')
-        if os.path.exists(p):
-            return open(p).read().strip()
-        d = os.path.dirname(d)
-    return None
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--lightgbm', default=os.environ.get('LIGHTGBM'), help='the lightgbm CLI binary ($LIGHTGBM)')
-    ap.add_argument('--version', help='LightGBM version for the manifest (default: VERSION.txt next to the binary)')
+    ap.add_argument('--version', required=True, help="the CLI's LightGBM version, for the manifest")
     args = ap.parse_args()
     if not args.lightgbm:
         ap.error('give the lightgbm binary with --lightgbm or $LIGHTGBM')
     lightgbm = os.path.abspath(args.lightgbm)
-    version = args.version or find_version(lightgbm)
-    if not version:
-        ap.error('no VERSION.txt next to the binary: give --version')
+    version = args.version
 
     os.makedirs(OUT, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix='lgbm-fixtures-') as tmp:

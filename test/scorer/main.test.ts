@@ -20,7 +20,7 @@ const RUN_FAILS = fileURLToPath(new URL('../fixtures/generated/run_fails.onnx', 
 
 let dir: string;
 beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm run test:unit does)`);
   dir = mkdtempSync(join(tmpdir(), 'scorer-main-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
