@@ -315,7 +315,7 @@ def make(lightgbm, version, tmp, index, name, data, nan_features, checks, note):
 
     write_json(os.path.join(OUT, f'{name}.inputs.json'), {'X': to_json_rows(X_eval)})
     write_json(os.path.join(OUT, f'{name}.expected.json'), {'score': score})
-    objective = next(line[len('objective='):] for line in open(model_path) if line.startswith('objective='))
+    objective = next(line[len('objective='):] for line in open(model_path) if line.startswith('objective=')).strip()
     MANIFEST.append({
         'name': name,
         'file': f'{name}.txt',
