@@ -12,6 +12,7 @@ import { reconcile } from './controller.js';
 import { kubernetesWriter } from './kube.js';
 import { PooledKubeConfig } from './kubeconfig.js';
 import { OperatorMetrics } from './metrics.js';
+import { every, systemClock } from './runtime/clock.js';
 import { InformerSet } from './runtime/informers.js';
 import { kubernetesLeasePort, LeaderElector } from './runtime/leader.js';
 import { startWorkers, WorkQueue } from './runtime/queue.js';
@@ -24,7 +25,9 @@ async function main(config: OperatorConfig): Promise<void> {
   const kc = new PooledKubeConfig();
   kc.loadFromDefault();
   const metrics = new OperatorMetrics(config.workers);
-  const queue = new WorkQueue({ metrics: metrics.queue });
+  // The one clock of the queue, the informers, the elector, the resync and the reconciler's timestamps.
+  const clock = systemClock;
+  const queue = new WorkQueue({ metrics: metrics.queue, clock });
   metrics.readQueue(queue);
   const informers = new InformerSet({
     kc,
@@ -32,26 +35,29 @@ async function main(config: OperatorConfig): Promise<void> {
     enqueue: (key) => queue.add(key),
     log,
     metrics,
+    clock,
   });
   const writer = kubernetesWriter(kc, metrics, identity);
   const written = new WrittenStatuses();
+  const now = () => new Date(clock.now());
   const probes = await startProbeServer(config.port, '0.0.0.0', { ready: () => informers.synced() }, metrics);
   log.info({ url: probes.url, identity, namespaces: config.watchNamespaces, image: config.scorerImage }, 'starting');
 
   let workers: Promise<void> | undefined;
-  let resync: NodeJS.Timeout | undefined;
+  let stopResync: (() => void) | undefined;
   const lead = async () => {
     metrics.leader.set(1);
     log.info('leading: starting workers');
-    while (!informers.synced()) await new Promise((r) => setTimeout(r, 100));
+    await informers.whenSynced();
+    if (queue.isShutDown) return;
     for (const key of informers.keys()) queue.add(key);
-    resync = setInterval(() => informers.keys().forEach((k) => queue.add(k)), config.resyncSeconds * 1000);
+    stopResync = every(clock, config.resyncSeconds * 1000, () => informers.keys().forEach((k) => queue.add(k)));
     workers = startWorkers(
       queue,
       config.workers,
       async (key) => {
         const keyLog = log.child({ scoringmodel: key });
-        const outcome = await reconcile(key, { state: informers, writer, config, written, log: keyLog });
+        const outcome = await reconcile(key, { state: informers, writer, config, written, log: keyLog, now });
         keyLog.debug({ ...outcome }, 'reconciled');
         return { requeueAfterMs: outcome.requeueAfterMs };
       },
@@ -69,6 +75,7 @@ async function main(config: OperatorConfig): Promise<void> {
     ? new LeaderElector({
         port: kubernetesLeasePort(kc.makeApiClient(CoordinationV1Api), config.leaseNamespace, config.leaseName),
         identity,
+        clock,
         onStartedLeading: () => void lead(),
         onStoppedLeading: () => {
           // client-go's rule: a replica that lost the Lease exits, and its restart rejoins as a follower.
@@ -86,7 +93,7 @@ async function main(config: OperatorConfig): Promise<void> {
 
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');
-    clearInterval(resync);
+    stopResync?.();
     queue.shutDown();
     await workers;
     await elector?.stop();

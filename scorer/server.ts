@@ -87,19 +87,9 @@ export async function startScorer(
       // once, racing clients that are sending on them at that moment (a failed request per race, seen during
       // rolling updates under load). An idle connection is ended only after IDLE_CLOSE_MS without a request.
       NetServer.prototype.close.call(server);
-      const deadline = Date.now() + timeoutMs;
-      while (connections.size > 0 && Date.now() < deadline) {
-        const now = Date.now();
-        for (const [socket, c] of connections) {
-          if (c.inFlight === 0 && now - c.idleSince >= IDLE_CLOSE_MS) socket.destroy();
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      if (connections.size > 0) {
-        log.warn(
-          { timeoutMs, connections: connections.size },
-          'requests did not finish in time; closing their connections',
-        );
+      const left = await connections.drain(timeoutMs);
+      if (left > 0) {
+        log.warn({ timeoutMs, connections: left }, 'requests did not finish in time; closing their connections');
         server.closeAllConnections();
       }
       await state.model?.dispose();
@@ -147,23 +137,64 @@ const IDLE_CLOSE_MS = 1000;
 interface ConnectionState {
   inFlight: number;
   idleSince: number;
+  /** While draining and idle: ends the connection once it has been idle for IDLE_CLOSE_MS. */
+  idleTimer?: NodeJS.Timeout;
+}
+
+interface Connections {
+  /**
+   * Ends each connection once it has been idle for IDLE_CLOSE_MS; resolves when none is left, or after `timeoutMs`,
+   * with the number left.
+   */
+  drain(timeoutMs: number): Promise<number>;
 }
 
 /** The server's open connections, each with its requests in flight and the time it last went idle. */
-function trackConnections(server: Server): Map<Socket, ConnectionState> {
+function trackConnections(server: Server): Connections {
   const connections = new Map<Socket, ConnectionState>();
+  let draining = false;
+  let drained: (() => void) | undefined;
+  const closeWhenIdle = (socket: Socket, c: ConnectionState) => {
+    clearTimeout(c.idleTimer);
+    if (!draining || c.inFlight > 0) return;
+    const wait = Math.max(0, c.idleSince + IDLE_CLOSE_MS - Date.now());
+    c.idleTimer = setTimeout(() => socket.destroy(), wait);
+  };
   server.on('connection', (socket: Socket) => {
-    connections.set(socket, { inFlight: 0, idleSince: Date.now() });
-    socket.once('close', () => connections.delete(socket));
+    const c: ConnectionState = { inFlight: 0, idleSince: Date.now() };
+    connections.set(socket, c);
+    closeWhenIdle(socket, c);
+    socket.once('close', () => {
+      clearTimeout(c.idleTimer);
+      connections.delete(socket);
+      if (connections.size === 0) drained?.();
+    });
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const c = connections.get(req.socket);
     if (!c) return;
     c.inFlight++;
+    clearTimeout(c.idleTimer);
     res.once('close', () => {
       c.inFlight--;
       c.idleSince = Date.now();
+      closeWhenIdle(req.socket, c);
     });
   });
-  return connections;
+  return {
+    async drain(timeoutMs) {
+      draining = true;
+      for (const [socket, c] of connections) closeWhenIdle(socket, c);
+      if (connections.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          timer = setTimeout(resolve, timeoutMs);
+        });
+        clearTimeout(timer);
+      }
+      for (const c of connections.values()) clearTimeout(c.idleTimer);
+      return connections.size;
+    },
+  };
 }

@@ -1,4 +1,7 @@
-/** Time, injected: the queue and the leader elector take a Clock so that tests can drive time by hand. */
+/**
+ * Time, injected: the work queue, the informers (their restart backoff and client-node's reconnect delay), the leader
+ * elector and the operator's resync take one Clock, so that tests can drive time by hand.
+ */
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
@@ -10,6 +13,29 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+/** Resolves after `ms` on `clock` (client-node's `delayFn`). */
+export function delay(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
+}
+
+/** Runs `fn` every `ms` on `clock` until the returned function is called. */
+export function every(clock: Clock, ms: number, fn: () => void): () => void {
+  let handle: unknown;
+  let stopped = false;
+  const tick = () => {
+    handle = clock.setTimeout(() => {
+      if (stopped) return;
+      tick();
+      fn();
+    }, ms);
+  };
+  tick();
+  return () => {
+    stopped = true;
+    clock.clearTimeout(handle);
+  };
+}
 
 /** A clock for tests: time moves only when `advance` is called, firing due timers in order. */
 export class ManualClock implements Clock {

@@ -9,13 +9,12 @@ import {
   AutoscalingV2Api,
   CoreV1Api,
   CustomObjectsApi,
-  makeInformer,
+  ListWatch,
   PolicyV1Api,
-  type Informer,
+  Watch,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  type ObjectCache,
   type V1Deployment,
   type V1PodDisruptionBudget,
   type V1Pod,
@@ -27,13 +26,12 @@ import { GROUP, KIND, PLURAL, VERSION, type ScoringModelObject } from '../api/v1
 import type { ClusterState } from '../controller.js';
 import { LABELS, MANAGED_SELECTOR } from '../desired/labels.js';
 import type { OperatorMetrics } from '../metrics.js';
-
-type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+import { delay, systemClock, type Clock } from './clock.js';
 
 interface Watched {
   resource: string;
   namespace: string | undefined;
-  informer: Cache<KubernetesObject>;
+  informer: ListWatch<KubernetesObject>;
   synced: boolean;
   /** Errors seen so far, to tell whether a start() succeeded. */
   errors: number;
@@ -49,7 +47,83 @@ export interface InformerSetOptions {
   /** Restart backoff after an informer error: base doubling up to max. */
   restartBaseMs?: number;
   restartMaxMs?: number;
+  /** Times the restart backoff and client-node's delay before it re-opens a watch that ended. */
+  clock?: Clock;
 }
+
+interface Apis {
+  custom: CustomObjectsApi;
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  autoscaling: AutoscalingV2Api;
+  policy: PolicyV1Api;
+}
+
+/** One watched kind: its plural, its API group's path, and its list call (in one namespace, or in all). */
+interface WatchedKind {
+  resource: string;
+  api: string;
+  /** Only the operator's children are label-selected: every ScoringModel is its own. */
+  labelled: boolean;
+  list(apis: Apis, namespace: string | undefined, labelSelector: string | undefined): Promise<unknown>;
+}
+
+const WATCHED_KINDS: readonly WatchedKind[] = [
+  {
+    resource: PLURAL,
+    api: `/apis/${GROUP}/${VERSION}`,
+    labelled: false,
+    list: ({ custom }, namespace) =>
+      namespace
+        ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
+        : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }),
+  },
+  {
+    resource: 'deployments',
+    api: '/apis/apps/v1',
+    labelled: true,
+    list: ({ apps }, namespace, labelSelector) =>
+      namespace
+        ? apps.listNamespacedDeployment({ namespace, labelSelector })
+        : apps.listDeploymentForAllNamespaces({ labelSelector }),
+  },
+  {
+    resource: 'services',
+    api: '/api/v1',
+    labelled: true,
+    list: ({ core }, namespace, labelSelector) =>
+      namespace
+        ? core.listNamespacedService({ namespace, labelSelector })
+        : core.listServiceForAllNamespaces({ labelSelector }),
+  },
+  {
+    resource: 'horizontalpodautoscalers',
+    api: '/apis/autoscaling/v2',
+    labelled: true,
+    list: ({ autoscaling }, namespace, labelSelector) =>
+      namespace
+        ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace, labelSelector })
+        : autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
+  },
+  {
+    resource: 'poddisruptionbudgets',
+    api: '/apis/policy/v1',
+    labelled: true,
+    list: ({ policy }, namespace, labelSelector) =>
+      namespace
+        ? policy.listNamespacedPodDisruptionBudget({ namespace, labelSelector })
+        : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
+  },
+  {
+    resource: 'pods',
+    api: '/api/v1',
+    labelled: true,
+    list: ({ core }, namespace, labelSelector) =>
+      namespace
+        ? core.listNamespacedPod({ namespace, labelSelector })
+        : core.listPodForAllNamespaces({ labelSelector }),
+  },
+];
 
 /** The key of the ScoringModel an object belongs to: itself, its controller owner, or (pods) its instance label. */
 export function ownerKey(object: KubernetesObject): string | undefined {
@@ -64,101 +138,41 @@ export function ownerKey(object: KubernetesObject): string | undefined {
 
 export class InformerSet implements ClusterState {
   private readonly watched: Watched[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<unknown>();
   private readonly failures = new Map<Watched, number>();
   private stopped = false;
   private readonly opts: Required<InformerSetOptions>;
+  private readonly settled: Promise<void>;
+  private settle!: () => void;
 
   constructor(options: InformerSetOptions) {
-    this.opts = { restartBaseMs: 500, restartMaxMs: 30_000, ...options };
+    this.opts = { restartBaseMs: 500, restartMaxMs: 30_000, clock: systemClock, ...options };
+    this.settled = new Promise((resolve) => (this.settle = resolve));
     const { kc } = options;
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const apps = kc.makeApiClient(AppsV1Api);
-    const core = kc.makeApiClient(CoreV1Api);
-    const autoscaling = kc.makeApiClient(AutoscalingV2Api);
-    const policy = kc.makeApiClient(PolicyV1Api);
-    const labelSelector = MANAGED_SELECTOR;
+    const apis: Apis = {
+      custom: kc.makeApiClient(CustomObjectsApi),
+      apps: kc.makeApiClient(AppsV1Api),
+      core: kc.makeApiClient(CoreV1Api),
+      autoscaling: kc.makeApiClient(AutoscalingV2Api),
+      policy: kc.makeApiClient(PolicyV1Api),
+    };
     const namespaces = options.namespaces.length > 0 ? options.namespaces : [undefined];
-    for (const ns of namespaces) {
-      const at = (group: string, plural: string) => `${group}${ns ? `/namespaces/${ns}` : ''}/${plural}`;
-      const list = <T>(all: () => Promise<T>, namespaced: (ns: string) => Promise<T>) =>
-        (() => (ns ? namespaced(ns) : all())) as () => Promise<KubernetesListObject<KubernetesObject>>;
-      this.add(
-        'scoringmodels',
-        ns,
-        at(`/apis/${GROUP}/${VERSION}`, PLURAL),
-        list(
-          () => custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }),
-          (namespace) =>
-            custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace }),
-        ),
-      );
-      this.add(
-        'deployments',
-        ns,
-        at('/apis/apps/v1', 'deployments'),
-        list(
-          () => apps.listDeploymentForAllNamespaces({ labelSelector }),
-          (namespace) => apps.listNamespacedDeployment({ namespace, labelSelector }),
-        ),
-        labelSelector,
-      );
-      this.add(
-        'services',
-        ns,
-        at('/api/v1', 'services'),
-        list(
-          () => core.listServiceForAllNamespaces({ labelSelector }),
-          (namespace) => core.listNamespacedService({ namespace, labelSelector }),
-        ),
-        labelSelector,
-      );
-      this.add(
-        'horizontalpodautoscalers',
-        ns,
-        at('/apis/autoscaling/v2', 'horizontalpodautoscalers'),
-        list(
-          () => autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
-          (namespace) => autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace, labelSelector }),
-        ),
-        labelSelector,
-      );
-      this.add(
-        'poddisruptionbudgets',
-        ns,
-        at('/apis/policy/v1', 'poddisruptionbudgets'),
-        list(
-          () => policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
-          (namespace) => policy.listNamespacedPodDisruptionBudget({ namespace, labelSelector }),
-        ),
-        labelSelector,
-      );
-      this.add(
-        'pods',
-        ns,
-        at('/api/v1', 'pods'),
-        list(
-          () => core.listPodForAllNamespaces({ labelSelector }),
-          (namespace) => core.listNamespacedPod({ namespace, labelSelector }),
-        ),
-        labelSelector,
-      );
-    }
+    for (const ns of namespaces) for (const kind of WATCHED_KINDS) this.add(kind, ns, apis);
   }
 
-  private add(
-    resource: string,
-    namespace: string | undefined,
-    path: string,
-    list: () => Promise<KubernetesListObject<KubernetesObject>>,
-    labelSelector?: string,
-  ): void {
-    const informer = makeInformer<KubernetesObject>(this.opts.kc, path, list, labelSelector);
+  private add(kind: WatchedKind, namespace: string | undefined, apis: Apis): void {
+    const { resource } = kind;
+    const labelSelector = kind.labelled ? MANAGED_SELECTOR : undefined;
+    const path = `${kind.api}${namespace ? `/namespaces/${namespace}` : ''}/${resource}`;
+    const list = () => kind.list(apis, namespace, labelSelector) as Promise<KubernetesListObject<KubernetesObject>>;
+    // client-node's makeInformer, with the clock for the delay before it re-opens a watch that ended.
+    const delayFn = (ms: number) => delay(this.opts.clock, ms);
+    const informer = new ListWatch(path, new Watch(this.opts.kc), list, false, labelSelector, undefined, { delayFn });
     const w: Watched = { resource, namespace, informer, synced: false, errors: 0 };
     const onObject = (object: KubernetesObject) => {
       try {
         // List items come without kind; the path says what they are.
-        const key = ownerKey(resource === 'scoringmodels' ? { ...object, kind: KIND } : object);
+        const key = ownerKey(resource === PLURAL ? { ...object, kind: KIND } : object);
         if (key) this.opts.enqueue(key);
       } catch (err) {
         this.opts.log.error({ err, resource }, 'informer handler failed');
@@ -176,16 +190,16 @@ export class InformerSet implements ClusterState {
     w.errors++;
     const failures = (this.failures.get(w) ?? 0) + 1;
     this.failures.set(w, failures);
-    const delay = Math.min(this.opts.restartMaxMs, this.opts.restartBaseMs * 2 ** (failures - 1));
+    const retryInMs = Math.min(this.opts.restartMaxMs, this.opts.restartBaseMs * 2 ** (failures - 1));
     this.opts.metrics.informerRestarts.inc({ resource: w.resource });
     this.opts.log.warn(
-      { resource: w.resource, namespace: w.namespace, err: errorText(err), retryInMs: delay },
+      { resource: w.resource, namespace: w.namespace, err: errorText(err), retryInMs },
       'informer stopped; restarting',
     );
-    const timer = setTimeout(() => {
+    const timer = this.opts.clock.setTimeout(() => {
       this.timers.delete(timer);
       if (!this.stopped) void this.startOne(w);
-    }, delay);
+    }, retryInMs);
     this.timers.add(timer);
   }
 
@@ -196,13 +210,19 @@ export class InformerSet implements ClusterState {
     if (w.errors === errors) {
       w.synced = true;
       this.failures.delete(w);
+      if (this.synced()) this.settle();
     }
   }
 
-  /** Starts every informer; resolves once each has listed successfully (restarts keep trying meanwhile). */
+  /** Starts every informer; resolves once each has listed successfully (restarts keep trying meanwhile), or on stop. */
   async start(): Promise<void> {
     await Promise.all(this.watched.map((w) => this.startOne(w)));
-    while (!this.synced() && !this.stopped) await new Promise((r) => setTimeout(r, 100));
+    await this.settled;
+  }
+
+  /** Resolves once every informer has listed successfully, or once the set is stopped. */
+  whenSynced(): Promise<void> {
+    return this.settled;
   }
 
   synced(): boolean {
@@ -212,13 +232,14 @@ export class InformerSet implements ClusterState {
   /** Every ScoringModel key in the caches (for the resync timer). */
   keys(): string[] {
     return this.watched
-      .filter((w) => w.resource === 'scoringmodels')
+      .filter((w) => w.resource === PLURAL)
       .flatMap((w) => w.informer.list().map((o) => `${o.metadata!.namespace}/${o.metadata!.name}`));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
+    this.settle();
+    for (const t of this.timers) this.opts.clock.clearTimeout(t);
     await Promise.all(this.watched.map((w) => w.informer.stop()));
   }
 
@@ -232,7 +253,7 @@ export class InformerSet implements ClusterState {
   }
 
   scoringModel(namespace: string, name: string): ScoringModelObject | undefined {
-    return this.get<ScoringModelObject>('scoringmodels', namespace, name);
+    return this.get<ScoringModelObject>(PLURAL, namespace, name);
   }
   deployment(namespace: string, name: string): V1Deployment | undefined {
     return this.get<V1Deployment>('deployments', namespace, name);

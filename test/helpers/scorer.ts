@@ -1,4 +1,5 @@
 /** Starts a real scorer (real model file, real loader, real HTTP server on 127.0.0.1) inside the test process. */
+import { EventEmitter, once } from 'node:events';
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { loadScorerConfig } from '../../scorer/config.js';
@@ -10,6 +11,17 @@ import type { ScorerConfig } from '../../scorer/config.js';
 export interface TestScorer extends Scorer {
   /** Log records the scorer wrote, parsed. */
   readonly logs: Record<string, unknown>[];
+  /**
+   * Resolves with the records from index `from` on that `match` picks, once there are at least `count` of them (a
+   * request's log line is written when its response closes, which can be after the client has read the answer);
+   * fails after `timeoutMs`.
+   */
+  logged(
+    from: number,
+    count: number,
+    match: (record: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -20,15 +32,32 @@ export async function startTestScorer(
   // Not waiting for `ready`: a caller awaits it (or tests the scorer before it).
   const config = loadScorerConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
   const logs: Record<string, unknown>[] = [];
+  const written = new EventEmitter();
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line));
+      written.emit('line');
       done();
     },
   });
+  const logged = async (
+    from: number,
+    count: number,
+    match: (record: Record<string, unknown>) => boolean,
+    timeoutMs = 10_000,
+  ) => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    for (;;) {
+      const found = logs.slice(from).filter(match);
+      if (found.length >= count) return found;
+      await once(written, 'line', { signal }).catch((err: unknown) => {
+        throw new Error(`timed out waiting for ${count} log records; found: ${JSON.stringify(found)}`, { cause: err });
+      });
+    }
+  };
   const log = pino({ level: config.logLevel }, sink);
   const scorer = await startScorer(config, log, (c) => load(c, log));
-  return Object.assign(scorer, { logs, close: () => scorer.shutdown(1000) });
+  return Object.assign(scorer, { logs, logged, close: () => scorer.shutdown(1000) });
 }
 
 export interface Reply {

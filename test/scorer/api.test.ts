@@ -52,8 +52,7 @@ describe('the identity model (the seed tutorial contract)', () => {
   it('writes one log line per request with method, route, status, latency and rows', async () => {
     const before = scorer.logs.length;
     await request(`${scorer.url}/score`, 'POST', { X: [[1], [2], [3]] });
-    await new Promise((r) => setTimeout(r, 20));
-    const lines = scorer.logs.slice(before).filter((l) => l.msg === 'request');
+    const lines = await scorer.logged(before, 1, (l) => l.msg === 'request');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ method: 'POST', route: '/score', status: 200, rows: 3 });
     expect(typeof lines[0]!.ms).toBe('number');
@@ -74,8 +73,7 @@ describe('the identity model (the seed tutorial contract)', () => {
     await request(`${scorer.url}/score`, 'POST', { X: [[1, 2, 3, 4, 5]] });
     await request(`${scorer.url}/score`, 'POST', { X: [[1], [2], [3]] });
     expect(await rowsScored()).toBe(before + 6);
-    await new Promise((r) => setTimeout(r, 20));
-    const rows = scorer.logs.slice(logged).filter((l) => l.msg === 'request' && l.route !== '/metrics');
+    const rows = await scorer.logged(logged, 4, (l) => l.msg === 'request' && l.route !== '/metrics');
     expect(rows.map((l) => l.rows)).toEqual([1, 1, 1, 3]);
   });
 });
@@ -195,8 +193,7 @@ describe('the direct path of the scoring routes and express answer alike', () =>
     await request(`${scorer.url}/score/`, 'POST', { X: [row, row] });
     await request(`${scorer.url}/v2/models/xgb_multiclass/versions/1/infer`, 'POST', v2(row, [1, row.length]));
     await request(`${scorer.url}/v2/models/xgb_multiclass/versions/1/infer/`, 'POST', v2(row, [1, row.length]));
-    await new Promise((r) => setTimeout(r, 20));
-    const lines = scorer.logs.slice(logged).filter((l) => l.msg === 'request');
+    const lines = await scorer.logged(logged, 4, (l) => l.msg === 'request');
     expect(lines.map(({ route, status, rows }) => ({ route, status, rows }))).toEqual([
       { route: '/score', status: 200, rows: 2 },
       { route: '/score', status: 200, rows: 2 },

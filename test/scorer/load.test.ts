@@ -202,9 +202,8 @@ describe('http(s)', () => {
     server.route('/models/slow.json', () => undefined); // never answers
     server.route('/models/short.json', (_req, res) => {
       res.writeHead(200, { 'content-length': xgbBytes.length });
-      res.write(xgbBytes.subarray(0, 100));
-      // Closed once the scorer is reading the body, as when a server dies mid-download.
-      setTimeout(() => res.destroy(), 200);
+      // Closed once the first bytes are on their way, as when a server dies mid-download.
+      res.write(xgbBytes.subarray(0, 100), () => res.destroy());
     });
     server.route('/models/big.onnx', file(onnxBytes));
     server.route('/models/chunked.onnx', (_req, res) => {

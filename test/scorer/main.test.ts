@@ -5,12 +5,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server } from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../helpers/wait.js';
 import { file, startModelServer, type ModelServer } from '../servers/http.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/scorer/main.js', import.meta.url));
@@ -60,6 +62,43 @@ function readyPort(child: ReturnType<typeof start>): Promise<number> {
     const onExit = () => reject(new Error(`scorer exited before it was ready: ${seen}`));
     child.stdout!.on('data', onData);
     child.once('exit', onExit);
+  });
+}
+
+/** Resolves once the scorer writes a log line with message `msg` from now on; fails if it exits first, or after 10 s. */
+function logged(child: ReturnType<typeof start>, msg: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(`"msg":${JSON.stringify(msg)}`)) finish();
+    };
+    const onExit = () => finish(new Error(`scorer exited before it logged "${msg}": ${seen}`));
+    const timer = setTimeout(() => finish(new Error(`timed out waiting for the log line "${msg}": ${seen}`)), 10_000);
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * The scorer's scorer_inflight_requests, scraped on a connection of its own that the scorer closes after answering
+ * (fetch's pool would keep it open, and a test that needs the port refused after SIGTERM would find it still there).
+ */
+function inFlight(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(Number(/^scorer_inflight_requests (\d+)$/m.exec(text)?.[1])));
+      res.on('error', reject);
+    }).on('error', reject);
   });
 }
 
@@ -250,9 +289,11 @@ describe('scorer shutdown', () => {
       const socket = connect(port, '127.0.0.1');
       await once(socket, 'connect');
       socket.write(`POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor('the half-sent request in flight', async () => (await inFlight(port)) === 1, 10_000, 20);
+      // The log line comes just before the scorer stops accepting connections, in the same turn of its event loop.
+      const draining = logged(child, 'shutting down: draining in-flight requests');
       child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
+      await draining;
 
       await expect(fetch(`http://127.0.0.1:${port}/v2/health/live`)).rejects.toThrow();
 
@@ -279,11 +320,12 @@ describe('scorer shutdown', () => {
     while (!answer.includes('"score"')) await once(socket, 'data');
     expect(answer).not.toMatch(/connection: close/i);
 
+    const draining = logged(child, 'shutting down: draining in-flight requests');
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    await draining;
     answer = '';
     socket.write(ask);
-    await Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, 3000))]);
+    await once(socket, 'close', { signal: AbortSignal.timeout(10_000) });
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(answer).toMatch(/connection: close/i);
     expect((await child.output).code).toBe(0);

@@ -1,4 +1,4 @@
-import { ManualClock } from '../../../operator/runtime/clock.js';
+import { delay, ManualClock } from '../../../operator/runtime/clock.js';
 import { startWorkers, WorkQueue } from '../../../operator/runtime/queue.js';
 
 /** Lets pending promise callbacks (workers picking up keys) run. */
@@ -208,7 +208,7 @@ describe('startWorkers', () => {
       q,
       1,
       async (key) => {
-        await new Promise((r) => clock.setTimeout(() => r(undefined), 20));
+        await delay(clock, 20);
         if (key === 'bad') throw new Error('conflict');
         return key === 'later' ? { requeueAfterMs: 1000 } : undefined;
       },

@@ -1,0 +1,214 @@
+/**
+ * The informers, with client-node's real ListWatch, against a scripted API server on a real socket: its lists fail
+ * on demand and its watches stay open until a test ends them. Time is a ManualClock, so backoffs pass without waiting.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { EventEmitter, once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { OperatorMetrics } from '../../../operator/metrics.js';
+import { ManualClock } from '../../../operator/runtime/clock.js';
+import { InformerSet } from '../../../operator/runtime/informers.js';
+
+const DEPLOYMENTS = '/apis/apps/v1/deployments';
+
+/** A ManualClock that tells when a timer is set, and for how long. */
+class WatchedClock extends ManualClock {
+  readonly set: number[] = [];
+  readonly events = new EventEmitter();
+  override setTimeout(fn: () => void, ms: number): unknown {
+    this.set.push(ms);
+    this.events.emit('set');
+    return super.setTimeout(fn, ms);
+  }
+}
+
+interface ApiServer {
+  url: string;
+  /** Requests seen: the path, and whether it was a watch. */
+  seen: { path: string; watch: boolean }[];
+  events: EventEmitter;
+  /** Lists, and watches, of a path still to fail, with a 500. */
+  failLists: Map<string, number>;
+  failWatches: Map<string, number>;
+  /** Ends the open watches of a path, as the API server does when a watch times out. */
+  endWatches(path: string): void;
+  close(): Promise<void>;
+}
+
+async function startApiServer(): Promise<ApiServer> {
+  const seen: ApiServer['seen'] = [];
+  const events = new EventEmitter();
+  const failLists = new Map<string, number>();
+  const failWatches = new Map<string, number>();
+  const failing = (fail: Map<string, number>, path: string) => {
+    const left = fail.get(path) ?? 0;
+    if (left > 0) fail.set(path, left - 1);
+    return left > 0;
+  };
+  const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'InternalError', code: 500 };
+  const watches = new Map<ServerResponse, string>();
+  const json = { 'content-type': 'application/json' };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    const watch = url.searchParams.get('watch') === 'true';
+    if (failing(watch ? failWatches : failLists, path)) {
+      res.writeHead(500, json).end(JSON.stringify({ ...status, message: 'etcd is unavailable' }));
+    } else if (watch) {
+      res.writeHead(200, json).flushHeaders();
+      watches.set(res, path);
+      res.once('close', () => watches.delete(res));
+    } else {
+      res
+        .writeHead(200, json)
+        .end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
+    }
+    seen.push({ path, watch });
+    events.emit('request');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    events,
+    failLists,
+    failWatches,
+    endWatches: (path) => {
+      for (const [res, p] of watches) if (p === path) res.end();
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Resolves once `check()` holds, looking again at each `event` of `emitter`; fails after 10 s. */
+async function until(emitter: EventEmitter, event: string, what: string, check: () => boolean): Promise<void> {
+  const signal = AbortSignal.timeout(10_000);
+  while (!check()) {
+    await once(emitter, event, { signal }).catch((err: unknown) => {
+      throw new Error(`timed out waiting for ${what}`, { cause: err });
+    });
+  }
+}
+
+describe('InformerSet', () => {
+  let api: ApiServer;
+  let clock: WatchedClock;
+  let metrics: OperatorMetrics;
+  let logs: Record<string, unknown>[];
+  let informers: InformerSet;
+
+  beforeEach(async () => {
+    api = await startApiServer();
+    clock = new WatchedClock();
+    metrics = new OperatorMetrics(1);
+    logs = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line));
+        done();
+      },
+    });
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'test', server: api.url, skipTLSVerify: true }],
+      users: [{ name: 'test' }],
+      contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
+      currentContext: 'test',
+    });
+    informers = new InformerSet({ kc, namespaces: [], enqueue: () => undefined, log: pino(sink), metrics, clock });
+  });
+  afterEach(async () => {
+    await informers.stop();
+    await api.close();
+  });
+
+  const lists = (path: string) => api.seen.filter((r) => r.path === path && !r.watch).length;
+  const watches = (path: string) => api.seen.filter((r) => r.path === path && r.watch).length;
+  const timerSet = (ms: number, count = 1) =>
+    until(
+      clock.events,
+      'set',
+      `${count} timer(s) of ${ms} ms`,
+      () => clock.set.filter((t) => t === ms).length >= count,
+    );
+
+  it('restarts an informer whose list failed after its backoff on the clock, doubling it, and syncs then', async () => {
+    api.failLists.set(DEPLOYMENTS, 2);
+    let synced = false;
+    const started = informers.start().then(() => (synced = true));
+
+    await timerSet(500);
+    await clock.advance(499);
+    expect(lists(DEPLOYMENTS)).toBe(1);
+    await clock.advance(1);
+    await timerSet(1000);
+    expect(lists(DEPLOYMENTS)).toBe(2);
+    await clock.advance(999);
+    expect(lists(DEPLOYMENTS)).toBe(2);
+    expect(synced).toBe(false);
+    expect(informers.synced()).toBe(false);
+
+    await clock.advance(1);
+    await started;
+    expect(lists(DEPLOYMENTS)).toBe(3);
+    expect(informers.synced()).toBe(true);
+    const restarts = logs.filter((l) => l.msg === 'informer stopped; restarting');
+    expect(restarts.map((l) => [l.resource, l.retryInMs])).toEqual([
+      ['deployments', 500],
+      ['deployments', 1000],
+    ]);
+    expect((await metrics.informerRestarts.get()).values).toEqual([
+      expect.objectContaining({ labels: { resource: 'deployments' }, value: 2 }),
+    ]);
+  });
+
+  it('starts the backoff afresh after a successful list', async () => {
+    api.failLists.set(DEPLOYMENTS, 1);
+    const started = informers.start();
+    await timerSet(500);
+    await clock.advance(500);
+    await started;
+
+    // The watch ends, and re-opening it fails: the informer stops again.
+    api.failWatches.set(DEPLOYMENTS, 1);
+    api.endWatches(DEPLOYMENTS);
+    await timerSet(500, 2);
+    expect(clock.set).not.toContain(1000);
+    await clock.advance(500);
+    await until(api.events, 'request', 'the watch re-opened', () => watches(DEPLOYMENTS) === 3);
+    expect(informers.synced()).toBe(true);
+  });
+
+  it("re-opens a watch the server ended after client-node's reconnect delay, timed on the clock", async () => {
+    await informers.start();
+    // client-node re-opens the first ended watch at once, and waits before re-opening it again.
+    api.endWatches(DEPLOYMENTS);
+    await until(api.events, 'request', 'the second watch', () => watches(DEPLOYMENTS) === 2);
+    api.endWatches(DEPLOYMENTS);
+    await timerSet(1000);
+    await clock.advance(999);
+    expect(watches(DEPLOYMENTS)).toBe(2);
+    await clock.advance(1);
+    await until(api.events, 'request', 'the third watch', () => watches(DEPLOYMENTS) === 3);
+    expect(lists(DEPLOYMENTS)).toBe(1);
+  });
+
+  it('stops restarting once stopped, and ends a start() still waiting for a list', async () => {
+    api.failLists.set(DEPLOYMENTS, Infinity);
+    const started = informers.start();
+    await timerSet(500);
+    await informers.stop();
+    await started;
+    await clock.advance(60_000);
+    expect(lists(DEPLOYMENTS)).toBe(1);
+    expect(informers.synced()).toBe(false);
+  });
+});
