@@ -7,6 +7,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { ConfigError } from '../contract/settings.js';
+import { apiErrorText } from './api-error.js';
 import { loadOperatorConfig, type OperatorConfig } from './config.js';
 import { reconcile } from './controller.js';
 import { kubernetesWriter } from './kube.js';
@@ -65,7 +66,7 @@ async function main(config: OperatorConfig): Promise<void> {
         onSuccess: (_key, ms, requeueAfterMs) => metrics.reconciled(requeueAfterMs ? 'requeue_after' : 'success', ms),
         onError: (key, err, retryInMs, ms) => {
           metrics.reconciled('error', ms);
-          log.warn({ scoringmodel: key, err: describeError(err), retryInMs }, 'reconcile failed; retrying');
+          log.warn({ scoringmodel: key, err: apiErrorText(err), retryInMs }, 'reconcile failed; retrying');
         },
       },
     );
@@ -83,7 +84,7 @@ async function main(config: OperatorConfig): Promise<void> {
           log.flush();
           process.exit(1);
         },
-        onError: (err) => log.warn({ err: describeError(err) }, 'leader election'),
+        onError: (err) => log.warn({ err: apiErrorText(err) }, 'leader election'),
       })
     : undefined;
 
@@ -107,12 +108,6 @@ async function main(config: OperatorConfig): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  const e = err as { code?: number; body?: unknown };
-  return e?.code ? `HTTP ${e.code}: ${typeof e.body === 'string' ? e.body : JSON.stringify(e.body)}` : String(err);
-}
-
 let config: OperatorConfig;
 try {
   config = loadOperatorConfig(process.env, process.argv.slice(2));
@@ -122,6 +117,6 @@ try {
   process.exit(2);
 }
 main(config).catch((err: unknown) => {
-  process.stderr.write(`scoring-operator: ${describeError(err)}\n`);
+  process.stderr.write(`scoring-operator: ${apiErrorText(err)}\n`);
   process.exit(1);
 });

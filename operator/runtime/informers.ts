@@ -22,6 +22,7 @@ import {
   type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { apiErrorText } from '../api-error.js';
 import { GROUP, KIND, PLURAL, VERSION, type ScoringModelObject } from '../api/v1alpha1.js';
 import type { ClusterState } from '../controller.js';
 import { LABELS, MANAGED_SELECTOR } from '../desired/labels.js';
@@ -193,7 +194,7 @@ export class InformerSet implements ClusterState {
     const retryInMs = Math.min(this.opts.restartMaxMs, this.opts.restartBaseMs * 2 ** (failures - 1));
     this.opts.metrics.informerRestarts.inc({ resource: w.resource });
     this.opts.log.warn(
-      { resource: w.resource, namespace: w.namespace, err: errorText(err), retryInMs },
+      { resource: w.resource, namespace: w.namespace, err: apiErrorText(err), retryInMs },
       'informer stopped; restarting',
     );
     const timer = this.opts.clock.setTimeout(() => {
@@ -273,10 +274,4 @@ export class InformerSet implements ClusterState {
       .flatMap((w) => w.informer.list(namespace) as V1Pod[])
       .filter((p) => p.metadata?.labels?.[LABELS.instance] === instance);
   }
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  const e = err as { code?: number; body?: unknown };
-  return e?.code ? `HTTP ${e.code}` : String(err);
 }
