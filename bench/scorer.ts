@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadScorerConfig } from '../scorer/config.js';
-import { HEADER_LENGTH } from '../scorer/http/binary.js';
+import { HEADER_LENGTH } from '../scorer/http/binary-layout.js';
 import { allocate, store } from '../scorer/http/tensor.js';
 import type { Datatype, NumericArray } from '../scorer/model.js';
 import { loadModel } from '../scorer/load/index.js';

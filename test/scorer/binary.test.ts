@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { HEADER_LENGTH, tensorBytes } from '../../scorer/http/binary.js';
+import { HEADER_LENGTH } from '../../scorer/http/binary-layout.js';
+import { tensorBytes } from '../../scorer/http/binary-response.js';
 import { binaryInfer, request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
 
 const fixture = (path: string) => fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url));
@@ -21,6 +22,8 @@ function pack(rows: (number | null)[][], datatype: string): ArrayBufferView {
       return Float32Array.from(flat);
     case 'FP64':
       return Float64Array.from(flat);
+    case 'FP16':
+      return Float16Array.from(flat);
     case 'INT64':
       return BigInt64Array.from(flat, (v) => BigInt(v));
     case 'INT32':
@@ -191,32 +194,37 @@ describe('tensorBytes, the layout of binary outputs', () => {
   });
   it('writes FP16 (carried as float32) as IEEE half precision, rounded to nearest even', () => {
     const values = [1, -2, 0.5, 65504, 2 ** -24, 2 ** -14, 0.1, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1e6, -Infinity, NaN, 0];
-    const halves = tensorBytes({
-      name: 'h',
-      datatype: 'FP16',
-      shape: [values.length],
-      data: Float32Array.from(values),
-    });
-    const read = Array.from({ length: values.length }, (_, i) => halves.readUInt16LE(i * 2).toString(16));
-    expect(read).toEqual([
-      '3c00',
-      'c000',
-      '3800',
-      '7bff',
-      '1',
-      '400',
-      '2e66',
-      '3c00',
-      '3c02',
-      '7c00',
-      'fc00',
-      '7e00',
-      '0',
-    ]);
+    const data = Float32Array.from(values);
+    const halves = tensorBytes({ name: 'h', datatype: 'FP16', shape: [values.length], data });
+    const read = Array.from({ length: values.length }, (_, i) => halves.readUInt16LE(i * 2));
+    // The runtime's own conversion (IEEE 754 binary16, round to nearest even) gives the expected bit patterns.
+    expect(read).toEqual([...new Uint16Array(Float16Array.from(data).buffer)]);
   });
   it('writes a typed array of another type than its datatype value by value', () => {
     const t = { name: 'f', datatype: 'FP64' as const, shape: [2], data: Float32Array.from([0.5, -1]) };
     expect([...new Float64Array(new Uint8Array(tensorBytes(t)).buffer)]).toEqual([0.5, -1]);
+  });
+});
+
+describe('binary FP16 input', () => {
+  let scorer: TestScorer;
+  beforeAll(async () => {
+    scorer = await startTestScorer({ MODEL_URI: fixture('shared/xgb_multiclass.json') });
+    await scorer.ready;
+  });
+  afterAll(() => scorer.close());
+
+  it('reads IEEE half precision values as the JSON path reads the same values declared FP16', async () => {
+    const url = `${scorer.url}/v2/models/xgb_multiclass/infer`;
+    const rows = rowsOf('shared/xgb_multiclass');
+    const shape = [rows.length, rows[0]!.length];
+    const halves = rows.map((row) => row.map((v) => (v === null ? null : Math.f16round(v))));
+    const json = await request(url, 'POST', { inputs: [{ name: 'X', datatype: 'FP16', shape, data: halves }] });
+    expect(json.status).toBe(200);
+    const data = pack(rows, 'FP16');
+    const input = { name: 'X', datatype: 'FP16', shape, parameters: { binary_data_size: data.byteLength } };
+    const { body, headers } = binaryInfer({ inputs: [input] }, [data], { pad: 1 });
+    expect(await request(url, 'POST', body, headers)).toMatchObject({ status: 200, body: json.body as object });
   });
 });
 
