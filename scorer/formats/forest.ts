@@ -4,7 +4,7 @@
  * Every node of every tree lives at one index of the same arrays; a tree is the index of its root. A split node
  * holds its feature, threshold and three children (left, right, and the one a missing value takes); a leaf has
  * feature -1 and its value. Evaluation walks these arrays with no allocation: the only memory a batch needs is the
- * output it returns.
+ * output it returns. The softmax that both formats' multiclass objectives apply to a forest's outputs is here too.
  */
 
 /** How a LightGBM split treats missing values (bits 2-3 of its `decision_type`). */
@@ -219,5 +219,24 @@ export function evaluateLightGBM(forest: Forest, x: Float64Array, rows: number, 
       const g = o + groups[t]!;
       out[g] = out[g]! + value[n]! * weights[t]!;
     }
+  }
+}
+
+/**
+ * Softmax over each row's `groups` values, in place. The exponentials and their sum are float64 whatever the array's
+ * type: a float32 array (XGBoost's margins) is rounded once, when each probability is written.
+ */
+export function softmax(values: Float32Array | Float64Array, rows: number, groups: number): void {
+  const exps = new Float64Array(groups);
+  for (let r = 0; r < rows; r++) {
+    const o = r * groups;
+    let max = -Infinity;
+    for (let g = 0; g < groups; g++) max = Math.max(max, values[o + g]!);
+    let sum = 0;
+    for (let g = 0; g < groups; g++) {
+      exps[g] = Math.exp(values[o + g]! - max);
+      sum += exps[g]!;
+    }
+    for (let g = 0; g < groups; g++) values[o + g] = exps[g]! / sum;
   }
 }

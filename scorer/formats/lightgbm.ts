@@ -5,7 +5,7 @@
  * boosting, and the objectives' output transforms. Predictions equal `Booster.predict`.
  */
 import type { Model, ModelFactory, Tensor, TensorSpec } from '../model.js';
-import { evaluateLightGBM, ForestBuilder, type Forest } from './forest.js';
+import { evaluateLightGBM, ForestBuilder, softmax, type Forest } from './forest.js';
 
 type Transform = 'identity' | 'sigmoid' | 'softmax' | 'exp' | 'softplus' | 'square';
 
@@ -212,17 +212,7 @@ function applyTransform(
       for (let i = 0; i < n; i++) out[i] = Math.sign(out[i]!) * out[i]! * out[i]!;
       return;
     case 'softmax':
-      for (let r = 0; r < rows; r++) {
-        const o = r * groups;
-        let max = -Infinity;
-        for (let g = 0; g < groups; g++) max = Math.max(max, out[o + g]!);
-        let sum = 0;
-        for (let g = 0; g < groups; g++) {
-          out[o + g] = Math.exp(out[o + g]! - max);
-          sum += out[o + g]!;
-        }
-        for (let g = 0; g < groups; g++) out[o + g] = out[o + g]! / sum;
-      }
+      softmax(out, rows, groups);
       return;
   }
 }

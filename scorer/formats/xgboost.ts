@@ -6,7 +6,7 @@
  * probabilities for logistic and softprob objectives, class indices for softmax, raw values for regression.
  */
 import type { Model, ModelFactory, Tensor, TensorSpec } from '../model.js';
-import { evaluateXGBoost, ForestBuilder, type Forest } from './forest.js';
+import { evaluateXGBoost, ForestBuilder, softmax, type Forest } from './forest.js';
 
 type Transform = 'identity' | 'sigmoid' | 'exp' | 'hinge' | 'softprob' | 'softmax';
 
@@ -244,14 +244,8 @@ function applyTransform(transform: Transform, m: Float32Array, out: Float32Array
       for (let i = 0; i < rows; i++) out[i] = m[i]! > 0 ? 1 : 0;
       return;
     case 'softprob':
-      for (let r = 0; r < rows; r++) {
-        const o = r * groups;
-        let max = -Infinity;
-        for (let g = 0; g < groups; g++) max = Math.max(max, m[o + g]!);
-        let sum = 0;
-        for (let g = 0; g < groups; g++) sum += Math.exp(m[o + g]! - max);
-        for (let g = 0; g < groups; g++) out[o + g] = Math.exp(m[o + g]! - max) / sum;
-      }
+      // m is out here: the margins become probabilities in place.
+      softmax(out, rows, groups);
       return;
     case 'softmax':
       for (let r = 0; r < rows; r++) {
