@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadScorerConfig } from '../scorer/config.js';
-import { HEADER_LENGTH } from '../scorer/http/binary.js';
+import { HEADER_LENGTH } from '../scorer/http/binary-layout.js';
 import { allocate, store } from '../scorer/http/tensor.js';
 import type { Datatype, NumericArray } from '../scorer/model.js';
 import { loadModel } from '../scorer/load/index.js';
@@ -169,8 +169,8 @@ const HAS_WRK = spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefine
 
 /**
  * The same 1-row load from wrk (Debian's), when installed. Flask's server and gunicorn's sync workers close the
- * connection after every answer; autocannon's latencies for such servers came out in seconds while their req/s
- * implied about 7 ms (16 connections / 2,200 req/s), so the comparison is also made with a second load generator.
+ * connection after every answer; autocannon's latencies for such servers came out far above what its own req/s
+ * implies (Little's law: connections / req/s), so the comparison is also made with a second load generator.
  */
 function wrkLoad(url: string, body: string): Figures {
   const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
@@ -221,7 +221,7 @@ const rawResults = new Map<string, Promise<RawResult>>();
  * Predictions per second with no HTTP: the model's own speed on 100-row batches, measured in a fresh Node process
  * that loads only this model and has predicted what the scorer's process has by the time of its 100-row runs (see
  * rawChild). Measured here instead, after autocannon and other models, and on 100-row batches alone, XGBoost 500x8
- * came out slower than the scorer served it over HTTP (110% of "raw").
+ * came out slower than the scorer served it over HTTP.
  */
 function rawRowsPerSec(target: Target): Promise<RawResult> {
   let result = rawResults.get(target.uri);
@@ -250,8 +250,8 @@ async function measureRaw(target: Target): Promise<RawResult> {
  *
  * The single rows matter to V8: called thousands of times a second, the model's predict closure gets hot and
  * TurboFan inlines the forest evaluator into it, specialised to that model's forest; called a few hundred times a
- * second with 100 rows, only the evaluator's own loop gets hot and it is compiled alone. For XGBoost 500x8 on the
- * 2-core build machine the first runs 100-row batches at about 32.5k rows/s, the second at about 28.5k.
+ * second with 100 rows, only the evaluator's own loop gets hot and it is compiled alone. The first runs 100-row
+ * batches faster (the README gives XGBoost 500x8's rates both ways).
  */
 async function rawChild(): Promise<void> {
   const chunks: Buffer[] = [];

@@ -2,9 +2,10 @@
  * The operator's KubeConfig: one connection pool for all its API calls.
  *
  * @kubernetes/client-node 2.0.1 builds a new undici Agent in every `applySecurityAuthentication` call, that is for
- * every request and every watch, so each call opened its own TLS connection and left it open and idle: 2,000 calls
- * held 1,354 sockets and 530 MiB RSS, and the operator at 1,000 ScoringModels reached 740 MiB against a 768 MiB
- * limit. Here the first Agent made for a context is kept and handed to every later request of that context.
+ * every request and every watch, so each call opened its own TLS connection and left it open and idle: sockets and
+ * memory grew with every call, and an operator with many ScoringModels neared its memory limit (the README's
+ * bench:operator paragraph has the figures). Here the first Agent made for a context is kept and handed to every
+ * later request of that context.
  */
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 

@@ -6,6 +6,7 @@ import type { V1ContainerStatus, V1Deployment, V1Pod, V2HorizontalPodAutoscaler 
 import { formatFromName } from '../contract/formats.js';
 import { locate } from '../contract/uri.js';
 import type { Condition, ScoringModel, ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
+import { canonicalJson } from './canonical-json.js';
 import { LABELS, selectorString } from './desired/labels.js';
 import { serviceURL } from './desired/service.js';
 
@@ -273,19 +274,7 @@ export function nextStatus(
 
 /** Whether writing `next` would change what the object holds (field order and absent-vs-undefined aside). */
 export function statusChanged(current: ScoringModelStatus | undefined, next: ScoringModelStatus): boolean {
-  return canonical(current ?? {}) !== canonical(next);
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>)
-            .filter(([, x]) => x !== undefined)
-            .sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : v,
-  );
+  return canonicalJson(current ?? {}) !== canonicalJson(next);
 }
 
 /** Transitions worth an event: a condition that appeared or changed status or reason. */

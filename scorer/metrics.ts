@@ -14,8 +14,8 @@ interface Series {
 
 /**
  * The metrics of the request path, kept as plain numbers and written out at each scrape. prom-client's labelled
- * counter and histogram build and hash a label set on every call, pre-bound children included: about 0.55 µs and
- * some garbage a request, measured in a loop on a 2-core machine, against 0.02 µs here, where a request looks up its
+ * counter and histogram build and hash a label set on every call, pre-bound children included, which costs a request
+ * time and garbage (the README's section on the scorer's metrics has the figures). Here a request looks up its
  * series in three maps and adds to it, allocating nothing once its route, method and status have been seen.
  */
 export class RequestMetrics {

@@ -1,6 +1,7 @@
 /** Names, labels and owner references every child of a ScoringModel carries. */
 import { createHash } from 'node:crypto';
 import { API_VERSION, KIND, type ScoringModel } from '../api/v1alpha1.js';
+import { canonicalJson } from '../canonical-json.js';
 
 export const FIELD_MANAGER = 'scoring-operator';
 /** Holds a Deployment's replicas while they pass from the operator to its HPA (see the controller). */
@@ -56,10 +57,5 @@ export function objectMeta(sm: ScoringModel) {
 
 /** A short, stable digest of a JSON value (keys sorted). */
 export function digest(value: unknown): string {
-  const canonical = JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 10);
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 10);
 }

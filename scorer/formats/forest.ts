@@ -4,8 +4,10 @@
  * Every node of every tree lives at one index of the same arrays; a tree is the index of its root. A split node
  * holds its feature, threshold and three children (left, right, and the one a missing value takes); a leaf has
  * feature -1 and its value. Evaluation walks these arrays with no allocation: the only memory a batch needs is the
- * output it returns.
+ * output it returns. The Model both formats build around a forest, and the softmax of their multiclass objectives,
+ * are here too.
  */
+import type { Model } from '../model.js';
 
 /** How a LightGBM split treats missing values (bits 2-3 of its `decision_type`). */
 export const MISSING_NONE = 0;
@@ -220,4 +222,65 @@ export function evaluateLightGBM(forest: Forest, x: Float64Array, rows: number, 
       out[g] = out[g]! + value[n]! * weights[t]!;
     }
   }
+}
+
+/**
+ * Softmax over each row's `groups` values, in place. The exponentials and their sum are float64 whatever the array's
+ * type: a float32 array (XGBoost's margins) is rounded once, when each probability is written.
+ */
+export function softmax(values: Float32Array | Float64Array, rows: number, groups: number): void {
+  const exps = new Float64Array(groups);
+  for (let r = 0; r < rows; r++) {
+    const o = r * groups;
+    let max = -Infinity;
+    for (let g = 0; g < groups; g++) max = Math.max(max, values[o + g]!);
+    let sum = 0;
+    for (let g = 0; g < groups; g++) {
+      exps[g] = Math.exp(values[o + g]! - max);
+      sum += exps[g]!;
+    }
+    for (let g = 0; g < groups; g++) values[o + g] = exps[g]! / sum;
+  }
+}
+
+/** What a forest format's model computes, for forestModel. */
+export interface ForestScoring<A extends Float32Array | Float64Array> {
+  format: 'xgboost' | 'lightgbm';
+  /** The format in a sentence, for the message about MODEL_OUTPUT: "an XGBoost model". */
+  described: string;
+  /** The input's and the output's datatype, that of `A`. */
+  datatype: 'FP32' | 'FP64';
+  numFeatures: number;
+  /** Output values per row: 1, or one per class. */
+  perRow: number;
+  /** Scores `rows` rows of `x` (row-major, numFeatures values a row) into a new array of `rows * perRow` values. */
+  score(x: A, rows: number): A;
+}
+
+/**
+ * The Model of a forest format: one input "X" (a batch of rows of numFeatures values) and one output "score" (a
+ * value a row, or perRow of them), both of one datatype. `output` is MODEL_OUTPUT, which may only name "score".
+ */
+export function forestModel<A extends Float32Array | Float64Array>(
+  name: string,
+  output: string | undefined,
+  scoring: ForestScoring<A>,
+): Model {
+  const { format, described, datatype, numFeatures, perRow, score } = scoring;
+  if (output !== undefined && output !== 'score') {
+    throw new Error(`${described} has one output, "score"; MODEL_OUTPUT names "${output}"`);
+  }
+  return {
+    name,
+    format,
+    inputs: [{ name: 'X', datatype, shape: [-1, numFeatures] }],
+    outputs: [{ name: 'score', datatype, shape: perRow > 1 ? [-1, perRow] : [-1] }],
+    primaryOutput: 'score',
+    async predict(tensors) {
+      const rows = tensors[0]!.shape[0]!;
+      const data = score(tensors[0]!.data as A, rows);
+      return [{ name: 'score', datatype, shape: perRow > 1 ? [rows, perRow] : [rows], data }];
+    },
+    async dispose() {},
+  };
 }

@@ -4,8 +4,8 @@
  * Numerical splits with `decision_type` (default-left bit, missing type None/Zero/NaN), gbdt and rf (averaged)
  * boosting, and the objectives' output transforms. Predictions equal `Booster.predict`.
  */
-import type { Model, ModelFactory, Tensor, TensorSpec } from '../model.js';
-import { evaluateLightGBM, ForestBuilder, type Forest } from './forest.js';
+import type { ModelFactory } from '../model.js';
+import { evaluateLightGBM, ForestBuilder, forestModel, softmax, type Forest } from './forest.js';
 
 type Transform = 'identity' | 'sigmoid' | 'softmax' | 'exp' | 'softplus' | 'square';
 
@@ -160,30 +160,20 @@ export function parseLightGBMModel(text: string): LightGBMModelFile {
 
 export const createLightGBMModel: ModelFactory = async (bytes, { name, output }) => {
   const { forest, transform, sigmoid, scale } = parseLightGBMModel(new TextDecoder().decode(bytes));
-  if (output !== undefined && output !== 'score') {
-    throw new Error(`a LightGBM model has one output, "score"; MODEL_OUTPUT names "${output}"`);
-  }
   const groups = forest.numGroups;
-  const inputs: TensorSpec[] = [{ name: 'X', datatype: 'FP64', shape: [-1, forest.numFeatures] }];
-  const outputs: TensorSpec[] = [{ name: 'score', datatype: 'FP64', shape: groups > 1 ? [-1, groups] : [-1] }];
-
-  const model: Model = {
-    name,
+  return forestModel(name, output, {
     format: 'lightgbm',
-    inputs,
-    outputs,
-    primaryOutput: 'score',
-    async predict(tensors: readonly Tensor[]): Promise<Tensor[]> {
-      const x = tensors[0]!.data as Float64Array;
-      const rows = tensors[0]!.shape[0]!;
+    described: 'a LightGBM model',
+    datatype: 'FP64',
+    numFeatures: forest.numFeatures,
+    perRow: groups,
+    score(x: Float64Array, rows: number): Float64Array {
       const out = new Float64Array(rows * groups);
       evaluateLightGBM(forest, x, rows, out);
       applyTransform(transform, out, rows, groups, sigmoid, scale);
-      return [{ name: 'score', datatype: 'FP64', shape: groups > 1 ? [rows, groups] : [rows], data: out }];
+      return out;
     },
-    async dispose() {},
-  };
-  return model;
+  });
 };
 
 function applyTransform(
@@ -212,17 +202,7 @@ function applyTransform(
       for (let i = 0; i < n; i++) out[i] = Math.sign(out[i]!) * out[i]! * out[i]!;
       return;
     case 'softmax':
-      for (let r = 0; r < rows; r++) {
-        const o = r * groups;
-        let max = -Infinity;
-        for (let g = 0; g < groups; g++) max = Math.max(max, out[o + g]!);
-        let sum = 0;
-        for (let g = 0; g < groups; g++) {
-          out[o + g] = Math.exp(out[o + g]! - max);
-          sum += out[o + g]!;
-        }
-        for (let g = 0; g < groups; g++) out[o + g] = out[o + g]! / sum;
-      }
+      softmax(out, rows, groups);
       return;
   }
 }

@@ -5,8 +5,8 @@
  * (a scalar, or one per class as XGBoost >= 3.1 saves it), several parallel trees per round, and the objectives listed in OBJECTIVES. Predictions equal `Booster.predict`:
  * probabilities for logistic and softprob objectives, class indices for softmax, raw values for regression.
  */
-import type { Model, ModelFactory, Tensor, TensorSpec } from '../model.js';
-import { evaluateXGBoost, ForestBuilder, type Forest } from './forest.js';
+import type { ModelFactory } from '../model.js';
+import { evaluateXGBoost, ForestBuilder, forestModel, softmax, type Forest } from './forest.js';
 
 type Transform = 'identity' | 'sigmoid' | 'exp' | 'hinge' | 'softprob' | 'softmax';
 
@@ -193,27 +193,19 @@ export function parseXGBoostModel(text: string): XGBoostModelFile {
 
 export const createXGBoostModel: ModelFactory = async (bytes, { name, output }) => {
   const parsed = parseXGBoostModel(new TextDecoder().decode(bytes));
-  if (output !== undefined && output !== 'score') {
-    throw new Error(`an XGBoost model has one output, "score"; MODEL_OUTPUT names "${output}"`);
-  }
   const { forest, transform } = parsed;
   const groups = forest.numGroups;
   // float32, as XGBoost stores and adds the intercept
   const base = Float64Array.from(parsed.baseMargins, Math.fround);
   const perRow = transform === 'softprob' ? groups : 1;
-  const inputs: TensorSpec[] = [{ name: 'X', datatype: 'FP32', shape: [-1, forest.numFeatures] }];
-  const outputs: TensorSpec[] = [{ name: 'score', datatype: 'FP32', shape: perRow > 1 ? [-1, perRow] : [-1] }];
   let margins = new Float32Array(0);
-
-  const model: Model = {
-    name,
+  return forestModel(name, output, {
     format: 'xgboost',
-    inputs,
-    outputs,
-    primaryOutput: 'score',
-    async predict(tensors: readonly Tensor[]): Promise<Tensor[]> {
-      const x = tensors[0]!.data as Float32Array;
-      const rows = tensors[0]!.shape[0]!;
+    described: 'an XGBoost model',
+    datatype: 'FP32',
+    numFeatures: forest.numFeatures,
+    perRow,
+    score(x: Float32Array, rows: number): Float32Array {
       // Margins go to a buffer reused across requests when the output differs from them.
       const out = new Float32Array(rows * perRow);
       let m = out;
@@ -223,11 +215,9 @@ export const createXGBoostModel: ModelFactory = async (bytes, { name, output }) 
       }
       evaluateXGBoost(forest, x, rows, base, m);
       applyTransform(transform, m, out, rows, groups);
-      return [{ name: 'score', datatype: 'FP32', shape: perRow > 1 ? [rows, perRow] : [rows], data: out }];
+      return out;
     },
-    async dispose() {},
-  };
-  return model;
+  });
 };
 
 function applyTransform(transform: Transform, m: Float32Array, out: Float32Array, rows: number, groups: number): void {
@@ -244,14 +234,8 @@ function applyTransform(transform: Transform, m: Float32Array, out: Float32Array
       for (let i = 0; i < rows; i++) out[i] = m[i]! > 0 ? 1 : 0;
       return;
     case 'softprob':
-      for (let r = 0; r < rows; r++) {
-        const o = r * groups;
-        let max = -Infinity;
-        for (let g = 0; g < groups; g++) max = Math.max(max, m[o + g]!);
-        let sum = 0;
-        for (let g = 0; g < groups; g++) sum += Math.exp(m[o + g]! - max);
-        for (let g = 0; g < groups; g++) out[o + g] = Math.exp(m[o + g]! - max) / sum;
-      }
+      // m is out here: the margins become probabilities in place.
+      softmax(out, rows, groups);
       return;
     case 'softmax':
       for (let r = 0; r < rows; r++) {

@@ -3,8 +3,8 @@
  *
  * Express serves every route; the two that score (`POST /score` and `POST .../infer`) are also answered straight from
  * Node's request event when their URL is plain (no query string, no percent-escapes, no trailing slash, as spelled
- * here), because express's routing costs about 15 µs a request (37k vs 24k req/s for a 30 KB body here), as much
- * as a fast model's whole 100-row prediction. Both paths run the same handlers, accounting and error answers.
+ * here), because express's routing costs a request about as much as a fast model's whole 100-row prediction (the
+ * README's benchmark of the scorer has the figures). Both paths run the same handlers, accounting and error answers.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import { RequestError } from '../errors.js';
 import type { ScorerMetrics } from '../metrics.js';
 import type { Model, Tensor } from '../model.js';
-import { HEADER_LENGTH, readInferBody } from './binary.js';
+import { HEADER_LENGTH } from './binary-layout.js';
+import { readInferBody } from './binary-request.js';
 import { readJson } from './body.js';
 import { scoreInputs, scoreResponse } from './score.js';
 import { inferResponse, modelMetadata, MODEL_VERSION, parseInferRequest } from './v2.js';

@@ -4,7 +4,9 @@
  */
 import { RequestError } from '../errors.js';
 import { DATATYPES, elementCount, type Datatype, type Model, type Tensor } from '../model.js';
-import { binaryDataSize, binaryTensor, booleanParameter, takeBinary, tensorBytes, type BinaryData } from './binary.js';
+import { binaryDataSize, binaryTensor, takeBinary, type BinaryData } from './binary-request.js';
+import { tensorBytes } from './binary-response.js';
+import { booleanParameter } from './parameters.js';
 import {
   allocate,
   checkShape,
@@ -36,7 +38,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Validates an infer request against the model and converts its inputs to tensors of the model's datatypes. `binary`
- * holds the bytes after the JSON request (the binary tensor data extension, see binary.ts).
+ * holds the bytes after the JSON request (the binary tensor data extension, see binary-layout.ts).
  */
 export function parseInferRequest(body: unknown, model: Model, maxRows: number, binary?: BinaryData): InferRequest {
   if (!isObject(body)) throw new RequestError(400, 'the request body must be a JSON object with "inputs"');

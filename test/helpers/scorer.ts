@@ -3,7 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { loadScorerConfig } from '../../scorer/config.js';
-import { HEADER_LENGTH } from '../../scorer/http/binary.js';
+import { HEADER_LENGTH } from '../../scorer/http/binary-layout.js';
 import { loadModel } from '../../scorer/load/index.js';
 import { startScorer, type LoadedModel, type Scorer } from '../../scorer/server.js';
 import type { ScorerConfig } from '../../scorer/config.js';

@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { HEADER_LENGTH, tensorBytes } from '../../scorer/http/binary.js';
+import { HEADER_LENGTH } from '../../scorer/http/binary-layout.js';
+import { tensorBytes } from '../../scorer/http/binary-response.js';
 import { binaryInfer, request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
 
 const fixture = (path: string) => fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url));
@@ -21,6 +22,8 @@ function pack(rows: (number | null)[][], datatype: string): ArrayBufferView {
       return Float32Array.from(flat);
     case 'FP64':
       return Float64Array.from(flat);
+    case 'FP16':
+      return Float16Array.from(flat);
     case 'INT64':
       return BigInt64Array.from(flat, (v) => BigInt(v));
     case 'INT32':
@@ -93,6 +96,17 @@ describe.each(MODELS)('binary input for $file ($datatype)', ({ file, ext, dataty
     expect(json.status).toBe(200);
     expect(await infer(body, headers)).toMatchObject({ status: 200, body: json.body as object });
   });
+
+  // FP16 feeds only float inputs. The JSON request sends the same values, rounded to half precision, declared FP16.
+  if (datatype.startsWith('FP')) {
+    it('reads binary FP16 input as the JSON path reads the same values declared FP16', async () => {
+      const halves = rows.map((row) => row.map((v) => (v === null ? null : Math.f16round(v))));
+      const json = await infer({ id: 'r', inputs: [{ name: inputName, datatype: 'FP16', shape, data: halves }] });
+      expect(json.status).toBe(200);
+      const { body, headers } = binary('FP16', 1);
+      expect(await infer(body, headers)).toMatchObject({ status: 200, body: json.body as object });
+    });
+  }
 });
 
 interface OutputHead {
@@ -191,28 +205,11 @@ describe('tensorBytes, the layout of binary outputs', () => {
   });
   it('writes FP16 (carried as float32) as IEEE half precision, rounded to nearest even', () => {
     const values = [1, -2, 0.5, 65504, 2 ** -24, 2 ** -14, 0.1, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1e6, -Infinity, NaN, 0];
-    const halves = tensorBytes({
-      name: 'h',
-      datatype: 'FP16',
-      shape: [values.length],
-      data: Float32Array.from(values),
-    });
-    const read = Array.from({ length: values.length }, (_, i) => halves.readUInt16LE(i * 2).toString(16));
-    expect(read).toEqual([
-      '3c00',
-      'c000',
-      '3800',
-      '7bff',
-      '1',
-      '400',
-      '2e66',
-      '3c00',
-      '3c02',
-      '7c00',
-      'fc00',
-      '7e00',
-      '0',
-    ]);
+    const data = Float32Array.from(values);
+    const halves = tensorBytes({ name: 'h', datatype: 'FP16', shape: [values.length], data });
+    const read = Array.from({ length: values.length }, (_, i) => halves.readUInt16LE(i * 2));
+    // The runtime's own conversion (IEEE 754 binary16, round to nearest even) gives the expected bit patterns.
+    expect(read).toEqual([...new Uint16Array(Float16Array.from(data).buffer)]);
   });
   it('writes a typed array of another type than its datatype value by value', () => {
     const t = { name: 'f', datatype: 'FP64' as const, shape: [2], data: Float32Array.from([0.5, -1]) };
