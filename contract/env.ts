@@ -23,6 +23,11 @@ export const SCORER_ENV = {
   terminationLog: 'TERMINATION_LOG',
   logLevel: 'LOG_LEVEL',
   predictThread: 'PREDICT_THREAD',
+  monitorBaseline: 'MONITOR_BASELINE',
+  monitorBaselineSha256: 'MONITOR_BASELINE_SHA256',
+  monitorWindowSeconds: 'MONITOR_WINDOW_SECONDS',
+  monitorMinRows: 'MONITOR_MIN_ROWS',
+  monitorMaxHistograms: 'MONITOR_MAX_HISTOGRAMS',
 } as const;
 export type ScorerSetting = keyof typeof SCORER_ENV;
 
