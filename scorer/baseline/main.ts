@@ -9,10 +9,8 @@ import { MAX_BINS } from '../../contract/drift.js';
 import { SCORER_ENV, type ScorerSetting } from '../../contract/env.js';
 import { MODEL_FORMATS, type ModelFormat } from '../../contract/formats.js';
 import { scorerConfigSchema } from '../config.js';
-import { loadModel } from '../load/index.js';
 import { formatBaseline, makeBaseline } from './baseline.js';
 import { DEFAULT_BINS } from './histogram.js';
-import { predictOutputs } from './outputs.js';
 import { INPUT_FORMATS, inputFormatFromName, readTable, type InputFormat } from './rows.js';
 
 const USAGE = `usage: npm run -s baseline -- TRAINING [flags] > baseline.json
@@ -118,8 +116,10 @@ function modelConfig(uri: string, format: ModelFormat | undefined) {
 
 async function main(argv: readonly string[]): Promise<number> {
   let args;
+  let config;
   try {
     args = parseArgs(argv);
+    if (args !== 'help' && args.model !== undefined) config = modelConfig(args.model, args.format);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`baseline: ${err.message}\n\n${USAGE}\n`);
@@ -129,13 +129,14 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const config = args.model === undefined ? undefined : modelConfig(args.model, args.format);
 
   const table = await readTable(args.training, args.input);
   let outputs;
   if (config) {
     // Warnings and errors only: the loader's progress lines are for a running scorer.
     const log = pino({ level: 'warn', base: { component: 'baseline' } }, pino.destination({ fd: 2, sync: true }));
+    // Imported here: the loader brings onnxruntime and the S3 client, which rows alone do not need.
+    const [{ loadModel }, { predictOutputs }] = await Promise.all([import('../load/index.js'), import('./outputs.js')]);
     const { model } = await loadModel(config, log);
     try {
       outputs = await predictOutputs(model, table);

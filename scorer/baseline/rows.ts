@@ -80,7 +80,6 @@ class TableBuilder {
   private values = new Float64Array(1024);
   private length = 0;
   rows = 0;
-
   readonly path: string;
 
   constructor(path: string) {
@@ -108,7 +107,8 @@ class TableBuilder {
   addRow(cells: readonly unknown[], where: Where): void {
     const names = this.names!;
     if (cells.length !== names.length) {
-      throw new DataError(`${where}: the row has ${cells.length} values; the first row has ${names.length}`);
+      const values = `${cells.length} ${cells.length === 1 ? 'value' : 'values'}`;
+      throw new DataError(`${where}: the row has ${values}; there are ${names.length} columns`);
     }
     if (this.length + cells.length > this.values.length) {
       const grown = new Float64Array(Math.max(this.values.length * 2, this.length + cells.length));
