@@ -4,8 +4,9 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, kubeconfigYaml } from '../../harness/controlplane.js';
-import { waitFor } from '../helpers/wait.js';
+import { kubeconfigYaml } from '../../harness/kubeconfig.js';
+import { freePort } from '../../harness/net.js';
+import { StopWaiting, waitFor } from '../../harness/wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The cluster suite's control plane, or (the e2e suite) whatever cluster KUBECONFIG names. */
@@ -116,7 +117,7 @@ export async function startOperator(kubeconfig: string, env: Record<string, stri
   const exited = once(child, 'exit');
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   await waitFor('the operator to be ready', async () => {
-    if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}: ${out}`);
+    if (child.exitCode !== null) throw new StopWaiting(`operator exited ${child.exitCode}: ${out}`);
     return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok;
   });
   return {
