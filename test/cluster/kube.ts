@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeconfigYaml } from '../../harness/kubeconfig.js';
@@ -137,9 +138,25 @@ export async function startOperator(kubeconfig: string, env: Record<string, stri
   };
 }
 
+/**
+ * The operator's /metrics, over a connection of its own: a kept-alive one can be closed by the server while the
+ * tests' kubectl (spawnSync) blocks this process, and the next request on it then fails ("other side closed").
+ */
+export function metricsOf(op: OperatorProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(op.metricsUrl, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics: ${res.statusCode}`))));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
 /** The operator's count of write requests it sent, from its /metrics. */
 export async function writes(op: OperatorProcess): Promise<number> {
-  const text = await (await fetch(op.metricsUrl)).text();
+  const text = await metricsOf(op);
   return [...text.matchAll(/^scoring_operator_api_writes_total\{[^}]*\} (\d+)/gm)].reduce(
     (n, m) => n + Number(m[1]),
     0,
