@@ -220,6 +220,23 @@ export function readyPodStatus(image = 'scoring.dev/scorer:test'): Record<string
   };
 }
 
+/** A scorer container that exited with `message` and waits to start again, as a kubelet reports it. */
+export function crashedPodStatus(message: string, restartCount = 3): Record<string, unknown> {
+  return {
+    containerStatuses: [
+      {
+        name: 'scorer',
+        image: 'scoring.dev/scorer:test',
+        imageID: '',
+        ready: false,
+        restartCount,
+        state: { waiting: { reason: 'CrashLoopBackOff' } },
+        lastState: { terminated: { exitCode: 1, reason: 'Error', message: `${message}\n` } },
+      },
+    ],
+  };
+}
+
 /** The events recorded about a ScoringModel, as `type Condition=Reason`, sorted (two can share a microsecond). */
 export function eventsOf(name: string, namespace = 'default'): string[] {
   return (

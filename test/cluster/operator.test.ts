@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { restartApiserver } from '../../harness/controlplane.js';
 import {
   audit,
+  crashedPodStatus,
   DIR,
   eventsOf,
   getJson,
@@ -437,7 +438,7 @@ describe('status from the world', () => {
     apply('churn', CHURN);
     const pod = await scorerPod('churn');
     const message = 'cannot load model s3://models/churn/model.json: no object "churn/model.json" in bucket "models"';
-    setPodStatus(pod, failedPodStatus(message), ns);
+    setPodStatus(pod, crashedPodStatus(message), ns);
     await waitFor('ModelLoadFailed', () => readyCondition('churn')?.reason === 'ModelLoadFailed');
     expect(status('churn').conditions).toMatchObject([
       { type: 'Ready', status: 'False', reason: 'ModelLoadFailed', message },
@@ -451,23 +452,6 @@ describe('status from the world', () => {
     expect(described).toContain(message);
   });
 });
-
-/** A scorer container that exited with `message` and is waiting to restart, as a kubelet reports it. */
-function failedPodStatus(message: string): Record<string, unknown> {
-  return {
-    containerStatuses: [
-      {
-        name: 'scorer',
-        image: 'scoring.dev/scorer:test',
-        imageID: '',
-        ready: false,
-        restartCount: 3,
-        state: { waiting: { reason: 'CrashLoopBackOff' } },
-        lastState: { terminated: { exitCode: 1, reason: 'Error', message: `${message}\n` } },
-      },
-    ],
-  };
-}
 
 describe('quiet', () => {
   const RESYNC_SECONDS = 10;
@@ -484,7 +468,7 @@ describe('quiet', () => {
       setPodStatus(await scorerPod('available'), readyPodStatus(), ns);
       const missing =
         'cannot load model s3://models/missing/model.json: no object "missing/model.json" in bucket "models"';
-      setPodStatus(await scorerPod('failing'), failedPodStatus(missing), ns);
+      setPodStatus(await scorerPod('failing'), crashedPodStatus(missing), ns);
       await waitFor('Available', () => readyCondition('available')?.reason === 'Available');
       await waitFor('ModelLoadFailed', () => readyCondition('failing')?.reason === 'ModelLoadFailed');
       const models = () => (getJson(['sm', '-A'])!.items as unknown[]).length;
