@@ -25,7 +25,10 @@ import { parseSpec, type ScoringModel } from '../operator/api/v1alpha1.js';
 import { PooledKubeConfig } from '../operator/kubeconfig.js';
 import { desiredDeployment } from '../operator/desired/deployment.js';
 import { desiredService } from '../operator/desired/service.js';
-import { freePort, kubeconfigYaml, repoRoot, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { kubeconfigYaml } from '../harness/kubeconfig.js';
+import { freePort } from '../harness/net.js';
+import { repoRoot } from '../harness/paths.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number);
 const QUIET_SECONDS = Number(process.env.BENCH_QUIET_SECONDS ?? 30);

@@ -14,11 +14,12 @@ import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { freePort } from '../harness/net.js';
+import { StopWaiting, waitFor } from '../harness/wait.js';
 import { loadScorerConfig } from '../scorer/config.js';
 import { HEADER_LENGTH } from '../scorer/http/binary-layout.js';
 import { allocate, store } from '../scorer/http/tensor.js';
@@ -109,27 +110,18 @@ function rowsAs(datatype: Datatype, rows: number[][]): NumericArray {
   return data;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function waitFor(url: string, child: ChildProcess, body: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited with ${child.exitCode}`);
-    const ok = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer within 60 s`);
+/** Until the server `child` runs answers `body` at `url`. */
+async function answering(url: string, child: ChildProcess, body: string): Promise<void> {
+  await waitFor(
+    `${url} to answer`,
+    async () => {
+      if (child.exitCode !== null) throw new StopWaiting(`${child.spawnfile} exited with ${child.exitCode}`);
+      const init = { method: 'POST', body, headers: { 'content-type': 'application/json' } };
+      return (await fetch(url, init).catch(() => undefined))?.ok;
+    },
+    60_000,
+    100,
+  );
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -307,7 +299,7 @@ async function benchScorer(target: Target, results: Map<string, Figures>): Promi
   });
   try {
     const url = `http://127.0.0.1:${port}/score`;
-    await waitFor(url, child, JSON.stringify({ X: target.rows[0] }));
+    await answering(url, child, JSON.stringify({ X: target.rows[0] }));
     for (const rows of [1, 100]) {
       const body = JSON.stringify({ X: rows === 1 ? target.rows[0] : batch(target.rows, rows) });
       await load(url, body); // warm-up run, not reported
@@ -397,7 +389,7 @@ async function benchFlask(label: string, command: string[], results: Map<string,
   try {
     const url = `http://127.0.0.1:${port}/score`;
     const body = JSON.stringify({ X: TARGETS[0]!.rows[0] });
-    await waitFor(url, child, body);
+    await answering(url, child, body);
     await load(url, body);
     const f = await load(url, body);
     results.set(label, f);

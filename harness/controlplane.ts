@@ -10,11 +10,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { logTail, onTermination, startProcess, stopProcess, stopProcessesSync, type Recorded } from './process.js';
+import { join } from 'node:path';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { freePort } from './net.js';
+import { binaries } from './paths.js';
+import { onTermination, startProcess, stopProcess, stopProcessesSync, withLogTail, type Recorded } from './process.js';
+import { waitFor } from './wait.js';
 
 export interface ControlPlane {
   dir: string;
@@ -23,41 +25,14 @@ export interface ControlPlane {
   server: string;
   auditLog: string;
   binDir: string;
-  /** The PIDs at start (kube-apiserver's changes on restartApiserver: pids.json in `dir` is current). */
-  pids: Record<string, number>;
-  /** The same, with each process's identity. */
+  /** Its processes at start, with each one's identity (kube-apiserver's changes on restartApiserver: pids.json in
+   * `dir` is current). */
   processes: Record<string, Recorded>;
   /** Stops and starts kube-apiserver on the same port and data (for resilience tests). */
   restartApiserver(): Promise<void>;
   stop(): Promise<void>;
   /** Stops watching for signals: the processes outlive this process (`cluster:up`; stop them by their record). */
   keepRunning(): void;
-}
-
-/** The directory of binaries build-k8s.sh provides (it builds them on first use). */
-export function binaries(node = false): string {
-  const here = join(repoRoot(), 'scripts/build-k8s.sh');
-  const run = spawnSync('bash', [here, ...(node ? ['--node'] : [])], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (run.status !== 0) throw new Error(`scripts/build-k8s.sh failed (exit ${run.status})`);
-  return run.stdout.trim().split('\n').pop()!;
-}
-
-/** The repository: the nearest directory above this file with a package.json (from harness/ or from dist/harness/). */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -124,30 +99,6 @@ function makeCertificates(dir: string, hostIp?: string): void {
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
 }
 
-export function kubeconfigYaml(server: string, caFile: string, user: Record<string, string>): string {
-  const userLines = Object.entries(user)
-    .map(([k, v]) => `    ${k}: ${v}`)
-    .join('\n');
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: scoring-test',
-    '  cluster:',
-    `    server: ${server}`,
-    `    certificate-authority: ${caFile}`,
-    'users:',
-    '- name: user',
-    '  user:',
-    userLines,
-    'contexts:',
-    '- name: scoring-test',
-    '  context: {cluster: scoring-test, user: user}',
-    'current-context: scoring-test',
-    '',
-  ].join('\n');
-}
-
 /**
  * Only writes, and only their metadata: enough to count who wrote what. With `readsBy`, that user's reads too (the
  * operator benchmark counts every request it makes).
@@ -162,12 +113,11 @@ ${readsBy ? `  - level: Metadata\n    users: [${JSON.stringify(readsBy)}]\n` : '
 `;
 
 async function waitReady(server: string, dir: string, path: string, timeoutMs: number, log: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   const ca = readFileSync(join(dir, 'ca.crt'));
   const cert = readFileSync(join(dir, 'admin.crt'));
   const key = readFileSync(join(dir, 'admin.key'));
-  for (;;) {
-    const status = await new Promise<number>((resolve) => {
+  const status = () =>
+    new Promise<number>((resolve) => {
       const req = request(`${server}${path}`, { ca, cert, key, timeout: 2000 }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
@@ -176,12 +126,7 @@ async function waitReady(server: string, dir: string, path: string, timeoutMs: n
       req.on('timeout', () => req.destroy());
       req.end();
     });
-    if (status === 200) return;
-    if (Date.now() > deadline) {
-      throw new Error(`${server}${path} not ready within ${timeoutMs} ms; log tail:\n${logTail(log)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(`${server}${path}`, async () => (await status()) === 200, timeoutMs).catch(withLogTail(log));
 }
 
 /** The control plane's processes, in the order they stop (the reverse of their start). */
@@ -317,7 +262,6 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       server,
       auditLog,
       binDir,
-      pids: Object.fromEntries(Object.entries(procs).map(([name, p]) => [name, p.pid])),
       processes: procs,
       restartApiserver: () => restartApiserver(dir),
       async stop() {

@@ -24,8 +24,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { NODE_NAME, SERVICE_CIDR, freePort, kubeconfigYaml, repoRoot } from './controlplane.js';
-import { logTail, running, sleepSync, startProcess, stopProcessesSync, type Recorded } from './process.js';
+import { NODE_NAME, SERVICE_CIDR } from './controlplane.js';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { freePort } from './net.js';
+import { repoRoot } from './paths.js';
+import { logTail, running, sleepSync, startProcess, stopProcessesSync, withLogTail, type Recorded } from './process.js';
+import { StopWaiting, waitFor } from './wait.js';
 
 export const NETNS = 'scoring-node';
 export const HOST_IP = '10.240.0.1';
@@ -323,16 +327,6 @@ export function importImages(holder: number, dir: string, images: string[]): voi
   }
 }
 
-async function waitFor(what: string, ok: () => boolean, timeoutMs: number, log?: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) {
-      throw new Error(`${what} not within ${timeoutMs / 1000} s${log ? `; log tail:\n${logTail(log)}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /**
  * Starts containerd, kubelet, kube-proxy and kube-scheduler for the control plane in `cpDir` (started with
  * hostIp = HOST_IP), after makeNetwork(). Resolves when the Node is Ready.
@@ -406,6 +400,7 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
     'the node namespace holder',
     () => !running(holder) || readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').startsWith('sleep'),
     10_000,
+    250,
   );
   if (!running(holder)) throw new Error(`the node namespace holder exited: ${logTail(join(dir, 'holder.log'))}`);
 
@@ -420,7 +415,9 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
   };
   inside('containerd', 'containerd', ['--config', join(dir, 'containerd.toml')]);
   const [nsenter, ...version] = inNode(holder.pid, ['ctr', 'version']);
-  await waitFor('containerd', () => spawnSync(nsenter!, version).status === 0, 30_000, join(dir, 'containerd.log'));
+  await waitFor('containerd', () => spawnSync(nsenter!, version).status === 0, 30_000, 250).catch(
+    withLogTail(join(dir, 'containerd.log')),
+  );
   // The sandbox image and the add-ons' images, made once (cached) and imported before kubelet needs the first.
   const addons = join(repoRoot(), 'e2e/addons');
   importImages(
@@ -473,13 +470,13 @@ export async function startNode(cpDir: string, binDir: string, server: string): 
         { encoding: 'utf8' },
       );
       for (const [name, p] of Object.entries(state.pids)) {
-        if (!running(p)) throw new Error(`${name} exited: ${logTail(join(dir, `${name}.log`))}`);
+        if (!running(p)) throw new StopWaiting(`${name} exited: ${logTail(join(dir, `${name}.log`))}`);
       }
       return r.stdout.trim() === 'True';
     },
     180_000,
-    join(dir, 'kubelet.log'),
-  );
+    250,
+  ).catch(withLogTail(join(dir, 'kubelet.log')));
   // metrics-server (HPAs read real CPU use) and CoreDNS (Service names resolve in pods).
   for (const manifest of ['metrics-server.yaml', 'coredns.yaml']) {
     run(join(binDir, 'kubectl'), ['--kubeconfig', admin, 'apply', '-f', join(addons, manifest)]);

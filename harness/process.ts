@@ -161,3 +161,10 @@ export function onTermination(cleanup: () => void): () => void {
 export function logTail(file: string, lines = 20): string {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
 }
+
+/** For a failed wait's `.catch`: the same error, with the last lines of the log of the process it waited on. */
+export function withLogTail(file: string): (err: unknown) => never {
+  return (err) => {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; log tail:\n${logTail(file)}`, { cause: err });
+  };
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The e2e suite on kind (e2e/kind/up.sh, needs Docker); a cluster this run created is deleted afterwards (also when
 # the image builds or the suite fail) unless KEEP_CLUSTER=1; one that existed before is left as it is.
-#   e2e/kind/run.sh
+#   e2e/kind/run.sh [jest's arguments, e.g. -t 'the URL in status']
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export KIND_CLUSTER=${KIND_CLUSTER:-scoring-e2e}
@@ -14,4 +14,4 @@ if [ -z "${KEEP_CLUSTER:-}" ] && ! "$KIND" get clusters 2>/dev/null | grep -qx "
 fi
 env=$(e2e/kind/up.sh)
 eval "$env"
-KUBECONFIG="$KUBECONFIG" E2E_SCORER_IMAGE="$SCORER_IMAGE" E2E_OPERATOR_IMAGE="$OPERATOR_IMAGE" npm run test:e2e
+KUBECONFIG="$KUBECONFIG" E2E_SCORER_IMAGE="$SCORER_IMAGE" E2E_OPERATOR_IMAGE="$OPERATOR_IMAGE" npm run test:e2e -- "$@"

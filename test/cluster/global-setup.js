@@ -8,7 +8,5 @@ export default async function setup() {
   globalThis.__controlPlane = cp;
   process.env.TEST_KUBECONFIG = cp.kubeconfig;
   process.env.TEST_CLUSTER_DIR = cp.dir;
-  process.env.TEST_AUDIT_LOG = cp.auditLog;
-  process.env.TEST_APISERVER_PID = String(cp.pids['kube-apiserver']);
   console.log(`\ncontrol plane ${cp.server} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${cp.dir})`);
 }

@@ -2,10 +2,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, kubeconfigYaml } from '../../harness/controlplane.js';
-import { waitFor } from '../helpers/wait.js';
+import { kubeconfigYaml } from '../../harness/kubeconfig.js';
+import { freePort } from '../../harness/net.js';
+import { StopWaiting, waitFor } from '../../harness/wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The cluster suite's control plane, or (the e2e suite) whatever cluster KUBECONFIG names. */
@@ -116,7 +118,7 @@ export async function startOperator(kubeconfig: string, env: Record<string, stri
   const exited = once(child, 'exit');
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   await waitFor('the operator to be ready', async () => {
-    if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}: ${out}`);
+    if (child.exitCode !== null) throw new StopWaiting(`operator exited ${child.exitCode}: ${out}`);
     return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok;
   });
   return {
@@ -136,9 +138,25 @@ export async function startOperator(kubeconfig: string, env: Record<string, stri
   };
 }
 
+/**
+ * The operator's /metrics, over a connection of its own: a kept-alive one can be closed by the server while the
+ * tests' kubectl (spawnSync) blocks this process, and the next request on it then fails ("other side closed").
+ */
+export function metricsOf(op: OperatorProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(op.metricsUrl, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics: ${res.statusCode}`))));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
 /** The operator's count of write requests it sent, from its /metrics. */
 export async function writes(op: OperatorProcess): Promise<number> {
-  const text = await (await fetch(op.metricsUrl)).text();
+  const text = await metricsOf(op);
   return [...text.matchAll(/^scoring_operator_api_writes_total\{[^}]*\} (\d+)/gm)].reduce(
     (n, m) => n + Number(m[1]),
     0,
@@ -197,6 +215,23 @@ export function readyPodStatus(image = 'scoring.dev/scorer:test'): Record<string
         started: true,
         restartCount: 0,
         state: { running: { startedAt: now } },
+      },
+    ],
+  };
+}
+
+/** A scorer container that exited with `message` and waits to start again, as a kubelet reports it. */
+export function crashedPodStatus(message: string, restartCount = 3): Record<string, unknown> {
+  return {
+    containerStatuses: [
+      {
+        name: 'scorer',
+        image: 'scoring.dev/scorer:test',
+        imageID: '',
+        ready: false,
+        restartCount,
+        state: { waiting: { reason: 'CrashLoopBackOff' } },
+        lastState: { terminated: { exitCode: 1, reason: 'Error', message: `${message}\n` } },
       },
     ],
   };

@@ -7,6 +7,7 @@
 import { kstatus } from './kstatus.js';
 import {
   audit,
+  crashedPodStatus,
   eventsOf,
   getJson,
   installOperatorPrerequisites,
@@ -354,23 +355,7 @@ describe('kstatus (sigs.k8s.io/cli-utils), on the object as the API server holds
 
     const second = await waitFor('the new pod', () => podsOf().find((p) => p !== first));
     const reason = 'cannot load model https://models.example/b.onnx: HTTP 404 Not Found';
-    setPodStatus(
-      second,
-      {
-        containerStatuses: [
-          {
-            name: 'scorer',
-            image: 'scoring.dev/scorer:test',
-            imageID: '',
-            ready: false,
-            restartCount: 2,
-            state: { waiting: { reason: 'CrashLoopBackOff' } },
-            lastState: { terminated: { exitCode: 1, reason: 'Error', message: `${reason}\n` } },
-          },
-        ],
-      },
-      ns,
-    );
+    setPodStatus(second, crashedPodStatus(reason, 2), ns);
     await waitFor('Stalled', () => condition('rolling', ns, 'Stalled')?.status === 'True');
     expect(await verdict()).toEqual({ status: 'Failed', message: reason });
   });

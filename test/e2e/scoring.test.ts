@@ -2,6 +2,9 @@
  * End to end on a real cluster: the operator installed with `kubectl apply -k config/default` from our images,
  * the samples applied, real scorer pods serving real models through the Services the operator made.
  * Runs against the cluster KUBECONFIG names (npm run test:e2e); e2e/local/run.sh and e2e/kind/run.sh make one.
+ * The operator, the suite's namespace, the client pod and the model store are set up once and only read; each describe
+ * (or test) applies the ScoringModels it looks at, under names of its own, and deletes them, so that any test runs
+ * alone (-t).
  */
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
@@ -30,13 +33,36 @@ const xgboost = fixture('xgb_binary');
 type Manifest = { metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
 const sample = (file: string) =>
   load(readFileSync(`${ROOT}config/samples/scoring_v1alpha1_scoringmodel_${file}.yaml`, 'utf8')) as Manifest;
-const apply = (m: Manifest) =>
-  k(['apply', '-f', '-'], JSON.stringify({ ...m, metadata: { ...m.metadata, namespace: NS } }));
+/** Applies `m` in the suite's namespace, under `name` when given. */
+const apply = (m: Manifest, name = m.metadata.name) =>
+  k(['apply', '-f', '-'], JSON.stringify({ ...m, metadata: { ...m.metadata, name, namespace: NS } }));
+/** Deletes ScoringModels (their children go with them) and the suite's pods named `pods`. */
+const remove = (models: string[], pods: string[] = []) => {
+  if (models.length > 0) kubectl(['delete', 'sm', ...models, '-n', NS, '--ignore-not-found', '--wait=true']);
+  if (pods.length > 0) kubectl(['delete', 'pod', ...pods, '-n', NS, '--ignore-not-found', '--wait=false']);
+};
 const url = (name: string, path: string) => `http://${clusterIp(name)}${path}`;
 const waitReady = (name: string, timeoutMs = 300_000) =>
   waitFor(`${name} Ready`, () => ready(name)?.status === 'True', timeoutMs);
 
 let store: string;
+/** The samples, their models moved to the suite's store (with their real digests). */
+const samples = {
+  identity: () => sample('identity'),
+  onnx: () => {
+    const iris = sample('onnx');
+    iris.spec.model = { uri: `${store}/${onnx.file}`, format: 'onnx', sha256: sha256(onnx.path) };
+    return iris;
+  },
+  xgboost: () => {
+    const churn = sample('xgboost');
+    churn.spec.model = { uri: `${store}/${xgboost.file}`, sha256: sha256(xgboost.path) };
+    delete churn.spec.credentials;
+    // And it predicts on a worker thread, through spec.env: the image's read-only, non-root scorer runs the thread.
+    churn.spec.env = [{ name: 'PREDICT_THREAD', value: 'true' }];
+    return churn;
+  },
+};
 
 beforeAll(async () => {
   // A run that stopped half-way leaves its namespace behind: start clean.
@@ -65,21 +91,11 @@ describe('restricted pod security', () => {
 });
 
 describe('the samples', () => {
-  beforeAll(() => {
-    apply(sample('identity'));
-    // The ONNX and XGBoost samples, with their models moved to the suite's store (and its real digests).
-    const iris = sample('onnx');
-    iris.spec.model = { uri: `${store}/${onnx.file}`, format: 'onnx', sha256: sha256(onnx.path) };
-    apply(iris);
-    const churn = sample('xgboost');
-    churn.spec.model = { uri: `${store}/${xgboost.file}`, sha256: sha256(xgboost.path) };
-    delete churn.spec.credentials;
-    // And it predicts on a worker thread, through spec.env: the image's read-only, non-root scorer runs the thread.
-    churn.spec.env = [{ name: 'PREDICT_THREAD', value: 'true' }];
-    apply(churn);
-  });
+  // Each test applies the samples it reads (kubectl apply: a no-op for one an earlier test of this describe applied).
+  afterAll(() => remove(['identity', 'iris', 'churn']));
 
   it('the seed identity model answers {"X": [1, 2]} with {"score": [1, 2]} through its Service', async () => {
+    apply(samples.identity());
     await waitReady('identity');
     expect(await sendOnceServed(url('identity', '/score'), { X: [1, 2] })).toEqual({
       status: 200,
@@ -88,6 +104,7 @@ describe('the samples', () => {
   });
 
   it('the ONNX model answers with scikit-learn predictions, through /score and V2 infer', async () => {
+    apply(samples.onnx());
     await waitReady('iris');
     const reply = await sendOnceServed(url('iris', '/score'), { X: onnx.inputs });
     expect(reply.status).toBe(200);
@@ -116,6 +133,7 @@ describe('the samples', () => {
   });
 
   it('the XGBoost model answers with XGBoost predictions, predicting on a thread (PREDICT_THREAD)', async () => {
+    apply(samples.xgboost());
     await waitReady('churn');
     const reply = await sendOnceServed(url('churn', '/score'), { X: xgboost.inputs });
     expect(reply.status).toBe(200);
@@ -128,10 +146,20 @@ describe('the samples', () => {
     expect(loaded).toContain('"thread":true');
   });
 
-  it('kubectl get sm shows them Ready with their URLs', () => {
-    const table = k(['get', 'sm', '-n', NS]);
+  it('kubectl get sm shows them Ready with their URLs', async () => {
+    for (const m of [samples.identity(), samples.onnx(), samples.xgboost()]) apply(m);
     for (const name of ['identity', 'iris', 'churn']) {
-      const row = table.split('\n').find((l) => l.startsWith(`${name} `))!;
+      // Ready's reason is AutoscalingInactive while a new HPA has no metrics yet: Available comes after.
+      const row = await waitFor(
+        `${name}'s row to say Available`,
+        () => {
+          const line = k(['get', 'sm', name, '-n', NS]).split('\n')[1];
+          return line !== undefined && /Available/.test(line) ? line : undefined;
+        },
+        300_000,
+        1000,
+      );
+      expect(row.startsWith(`${name} `)).toBe(true);
       expect(row).toContain(`http://${name}.${NS}.svc.cluster.local`);
       expect(row).toMatch(/Available/);
     }
@@ -139,14 +167,20 @@ describe('the samples', () => {
 });
 
 describe('the URL in status', () => {
+  afterAll(() => remove(['dns']));
+
   it('answers from inside the cluster, through cluster DNS', async () => {
-    const statusUrl = getJson(['sm', 'identity', '-n', NS])!.status.url as string;
-    expect(statusUrl).toBe(`http://identity.${NS}.svc.cluster.local`);
+    k(['apply', '-f', '-'], scoringModel('dns', { model: { uri: 'identity' } }, NS));
+    await waitReady('dns');
+    const statusUrl = getJson(['sm', 'dns', '-n', NS])!.status.url as string;
+    expect(statusUrl).toBe(`http://dns.${NS}.svc.cluster.local`);
     expect(await sendOnceServed(`${statusUrl}/score`, { X: [1, 2] })).toEqual({ status: 200, body: { score: [1, 2] } });
   });
 });
 
 describe('a model that cannot load', () => {
+  afterAll(() => remove(['wrong-digest', 'missing-object']));
+
   it.each([
     ['wrong-digest', () => ({ uri: `${store}/${onnx.file}`, sha256: '0'.repeat(64) }), /sha256/i],
     ['missing-object', () => ({ uri: `${store}/no-such-model.onnx` }), /404/],
@@ -167,39 +201,47 @@ describe('a model that cannot load', () => {
     const described = k(['describe', 'sm', name, '-n', NS]);
     expect(described).toContain('ModelLoadFailed');
     expect(described).toMatch(reason);
-    k(['delete', 'sm', name, '-n', NS]);
   });
 });
 
 describe('scaling', () => {
+  afterAll(() => remove(['scaled', 'busy'], ['hpa-load']));
+
   it('kubectl scale sm changes the replicas of a model without autoscaling', async () => {
-    k(['scale', 'sm', 'identity', '-n', NS, '--replicas=2']);
+    k(['apply', '-f', '-'], scoringModel('scaled', { model: { uri: 'identity' } }, NS));
+    await waitReady('scaled');
+    k(['scale', 'sm', 'scaled', '-n', NS, '--replicas=2']);
     await waitFor(
-      '2 ready identity replicas',
-      () => getJson(['sm', 'identity', '-n', NS])?.status?.readyReplicas === 2,
+      '2 ready scaled replicas',
+      () => getJson(['sm', 'scaled', '-n', NS])?.status?.readyReplicas === 2,
       300_000,
     );
-    expect(getJson(['deployment', 'identity', '-n', NS])!.spec.replicas).toBe(2);
+    expect(getJson(['deployment', 'scaled', '-n', NS])!.spec.replicas).toBe(2);
   });
 
   it('CPU load on the autoscaled model makes its HPA add replicas', async () => {
-    const load = startLoad('hpa-load', url('churn', '/score'), { X: xgboost.inputs }, 300, 4);
+    // The XGBoost sample (autoscaled on CPU), under a name of this test's own.
+    apply(samples.xgboost(), 'busy');
+    await waitReady('busy');
+    const load = startLoad('hpa-load', url('busy', '/score'), { X: xgboost.inputs }, 300, 4);
     try {
       await waitFor(
-        'the HPA to scale churn up',
-        () => (getJson(['deployment', 'churn', '-n', NS])?.spec.replicas as number) > 1,
+        'the HPA to scale busy up',
+        () => (getJson(['deployment', 'busy', '-n', NS])?.spec.replicas as number) > 1,
         300_000,
       );
     } finally {
       load.stop();
     }
-    const hpa = getJson(['hpa', 'churn', '-n', NS])!;
+    const hpa = getJson(['hpa', 'busy', '-n', NS])!;
     expect(hpa.status.desiredReplicas).toBeGreaterThan(1);
     expect(hpa.status.currentMetrics[0].resource.current.averageUtilization).toBeGreaterThan(0);
   });
 });
 
 describe('disruption', () => {
+  afterAll(() => remove(['evictable'], ['eviction-load']));
+
   it('evicts its scorer pods one at a time through the Eviction API under the PDB, serving throughout', async () => {
     k(['apply', '-f', '-'], scoringModel('evictable', { model: { uri: 'identity' }, replicas: 2 }, NS));
     const readyPods = () =>
@@ -228,7 +270,7 @@ describe('disruption', () => {
       );
     const load = startLoad('eviction-load', url('evictable', '/score'), { X: [1, 2] }, 600, 4);
     try {
-      await waitFor('the load to be served', () => send(url('evictable', '/score'), { X: [1, 2] }).status === 200);
+      await load.serving();
       const [first, second] = readyPods();
       expect(evict(first!)).toMatchObject({ status: 0 });
       // The budget is spent until the replacement is ready.
@@ -247,14 +289,18 @@ describe('disruption', () => {
     console.log(`evictions under load: ${JSON.stringify(result)}`);
     expect(result.ok).toBeGreaterThan(100);
     expect(result).toEqual({ ok: result.ok, failed: 0, errors: {} });
-    k(['delete', 'sm', 'evictable', '-n', NS]);
   });
 });
 
 describe('a rolling update under load', () => {
+  afterAll(() => remove(['rollout'], ['rollout-load']));
+
   it('changes the model with zero failed requests, the load running until the old pods are gone', async () => {
-    const generation = getJson(['sm', 'iris', '-n', NS])!.metadata.generation as number;
-    const before = getJson(['deployment', 'iris', '-n', NS])!;
+    // The ONNX sample (two replicas), under a name of this test's own.
+    apply(samples.onnx(), 'rollout');
+    await waitReady('rollout');
+    const generation = getJson(['sm', 'rollout', '-n', NS])!.metadata.generation as number;
+    const before = getJson(['deployment', 'rollout', '-n', NS])!;
     const selector = Object.entries(before.spec.selector.matchLabels as Record<string, string>)
       .map(([key, value]) => `${key}=${value}`)
       .join(',');
@@ -263,13 +309,14 @@ describe('a rolling update under load', () => {
     const oldPods = pods().map((p) => p.metadata.name as string);
     expect(oldPods.length).toBeGreaterThan(0);
     // Longer than any rollout takes: it is ended below, once the rollout has finished.
-    const load = startLoad('rollout-load', url('iris', '/score'), { X: onnx.inputs.slice(0, 1) }, 600, 4);
+    const load = startLoad('rollout-load', url('rollout', '/score'), { X: onnx.inputs.slice(0, 1) }, 600, 4);
     try {
-      await new Promise((r) => setTimeout(r, 10_000));
+      // The rollout starts under load: once the load's requests are answered.
+      await load.serving();
       k([
         'patch',
         'sm',
-        'iris',
+        'rollout',
         '-n',
         NS,
         '--type=merge',
@@ -281,8 +328,8 @@ describe('a rolling update under load', () => {
       const finished = await waitFor(
         'the rollout to finish',
         () => {
-          const sm = getJson(['sm', 'iris', '-n', NS])!;
-          const d = getJson(['deployment', 'iris', '-n', NS])!;
+          const sm = getJson(['sm', 'rollout', '-n', NS])!;
+          const d = getJson(['deployment', 'rollout', '-n', NS])!;
           const want = d.spec.replicas as number;
           const counted =
             sm.status?.observedGeneration > generation &&
@@ -319,7 +366,7 @@ describe('a rolling update under load', () => {
     expect(result.ok).toBeGreaterThan(100);
     expect(result).toEqual({ ok: result.ok, failed: 0, errors: {} });
     // The new model answers: the logistic regression's labels (its first output), no longer the MLP's probabilities.
-    const reply = send(url('iris', '/score'), { X: onnxNext.inputs });
+    const reply = send(url('rollout', '/score'), { X: onnxNext.inputs });
     expect(
       maxRelativeError((reply.body as { score: unknown[] }).score, onnxNext.expected[onnxNext.outputs![0]!]!),
     ).toBeLessThanOrEqual(onnxNext.tolerance);
@@ -327,12 +374,16 @@ describe('a rolling update under load', () => {
 });
 
 describe('deletion', () => {
+  afterAll(() => remove(['doomed']));
+
   it("removes the ScoringModel's Deployment, Service and HPA", async () => {
-    k(['delete', 'sm', 'churn', '-n', NS, '--wait=true']);
-    await waitFor(
-      'children gone',
-      () => ['deployment', 'service', 'hpa'].every((kind) => getJson([kind, 'churn', '-n', NS]) === undefined),
-      180_000,
+    const children = () => ['deployment', 'service', 'hpa'].map((kind) => getJson([kind, 'doomed', '-n', NS]));
+    k(
+      ['apply', '-f', '-'],
+      scoringModel('doomed', { model: { uri: 'identity' }, autoscaling: { maxReplicas: 2 } }, NS),
     );
+    await waitFor('the children', () => children().every((c) => c !== undefined));
+    k(['delete', 'sm', 'doomed', '-n', NS, '--wait=true']);
+    await waitFor('children gone', () => children().every((c) => c === undefined), 180_000);
   });
 });

@@ -126,17 +126,22 @@ export function send(url: string, body?: unknown): { status: number; body: unkno
  * The first request to a new Service: a model is Ready once its pods are, and kube-proxy programs the Service's
  * address a moment later (until then the address is unroutable). Retries network errors, never an HTTP answer.
  */
-export async function sendOnceServed(url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  let reply = send(url, body);
-  const deadline = Date.now() + 60_000;
-  while (reply.status === 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
-    reply = send(url, body);
-  }
-  return reply;
+export function sendOnceServed(url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  return waitFor(
+    `an answer from ${url}`,
+    () => {
+      const reply = send(url, body);
+      return reply.status !== 0 ? reply : undefined;
+    },
+    60_000,
+    500,
+  );
 }
 
-/** POSTs `body` to `url` from `concurrency` loops for `seconds`; prints {ok, failed, errors} when done. */
+/**
+ * POSTs `body` to `url` from `concurrency` loops for `seconds`; prints "serving" at its first answer, and
+ * {ok, failed, errors} when done.
+ */
 const LOAD = `
 const [url, body, seconds, concurrency] = process.argv.slice(1);
 let ok = 0, failed = 0; const errors = {};
@@ -147,7 +152,8 @@ async function loop() {
     try {
       const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await r.arrayBuffer();
-      if (r.status === 200) ok++; else fail('HTTP ' + r.status);
+      if (r.status === 200 && ok++ === 0) console.log('serving');
+      if (r.status !== 200) fail('HTTP ' + r.status);
     } catch (e) { fail(String(e.cause?.code ?? e.message)); }
   }
 }
@@ -161,8 +167,9 @@ export interface LoadResult {
 }
 
 /**
- * A load generator pod sending for at most `seconds`; `finish()` ends it early (SIGTERM: it prints its summary and
- * exits), `result()` waits for it to end and reads its summary, `stop()` deletes it.
+ * A load generator pod sending for at most `seconds`; `serving()` waits until its requests are answered, `finish()`
+ * ends it early (SIGTERM: it prints its summary and exits), `result()` waits for it to end and reads its summary,
+ * `stop()` deletes it.
  */
 export function startLoad(
   name: string,
@@ -170,12 +177,20 @@ export function startLoad(
   body: unknown,
   seconds: number,
   concurrency: number,
-): { result(): Promise<LoadResult>; finish(): void; stop(): void } {
+): { serving(): Promise<void>; result(): Promise<LoadResult>; finish(): void; stop(): void } {
   const p = pod(name, ['node', '-e', LOAD, url, JSON.stringify(body), String(seconds), String(concurrency)], {
     spec: { restartPolicy: 'Never' },
   });
   k(['apply', '-f', '-'], JSON.stringify(p));
   return {
+    async serving() {
+      await waitFor(
+        `${name} to be answered`,
+        () => kubectl(['logs', '-n', NS, name]).stdout.split('\n').includes('serving'),
+        180_000,
+        500,
+      );
+    },
     async result() {
       await waitFor(
         `${name} to finish`,

@@ -6,10 +6,11 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../harness/net.js';
+import { StopWaiting, waitFor } from '../../harness/wait.js';
 
 const BUILD = fileURLToPath(new URL('../../scripts/build-minio.sh', import.meta.url));
 
@@ -29,14 +30,6 @@ function minioBinary(): string {
   const built = spawnSync('bash', [BUILD], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (built.status !== 0) throw new Error(`scripts/build-minio.sh failed (exit ${built.status})`);
   return built.stdout.trim().split('\n').pop()!;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startS3Server(): Promise<S3Server> {
@@ -63,11 +56,6 @@ export async function startS3Server(): Promise<S3Server> {
   );
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`minio exited (${code}) before it was ready: ${stderr}`))),
-  );
-  exited.catch(() => undefined);
-
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -80,19 +68,19 @@ export async function startS3Server(): Promise<S3Server> {
   };
 
   try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const ok = await Promise.race([
-        fetch(`${endpoint}/minio/health/ready`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-        exited,
-      ]);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`minio was not ready within 60 s: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      'minio to be ready',
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new StopWaiting(`minio exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+        }
+        return (await fetch(`${endpoint}/minio/health/ready`).catch(() => undefined))?.ok;
+      },
+      60_000,
+      100,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${stderr}`, { cause: err });
+    });
   } catch (err) {
     await stop();
     throw err;
