@@ -29,6 +29,7 @@ import { startControlPlane, type ControlPlane } from '../harness/controlplane.js
 import { kubeconfigYaml } from '../harness/kubeconfig.js';
 import { freePort } from '../harness/net.js';
 import { repoRoot } from '../harness/paths.js';
+import { waitFor } from '../harness/wait.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number);
 const QUIET_SECONDS = Number(process.env.BENCH_QUIET_SECONDS ?? 30);
@@ -132,30 +133,31 @@ async function converged(kc: KubeConfig, namespace: string, n: number): Promise<
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
-  for (;;) {
-    const [d, s, sm] = await Promise.all([
-      apps.listNamespacedDeployment({ namespace }),
-      core.listNamespacedService({ namespace }),
-      custom.listNamespacedCustomObject({
-        group: 'scoring.dev',
-        version: 'v1alpha1',
-        plural: 'scoringmodels',
-        namespace,
-      }),
-    ]);
-    const withStatus = (sm.items as { status?: { observedGeneration?: number } }[]).filter(
-      (x) => x.status?.observedGeneration,
-    );
-    if (d.items.length === n && s.items.length === n && withStatus.length === n) return;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${namespace}: not converged after ${CONVERGE_TIMEOUT_MS / 1000} s: ${d.items.length} Deployments, ` +
-          `${s.items.length} Services, ${withStatus.length} statuses of ${n}`,
+  let last = '';
+  await waitFor(
+    `${namespace} to converge`,
+    async () => {
+      const [d, s, sm] = await Promise.all([
+        apps.listNamespacedDeployment({ namespace }),
+        core.listNamespacedService({ namespace }),
+        custom.listNamespacedCustomObject({
+          group: 'scoring.dev',
+          version: 'v1alpha1',
+          plural: 'scoringmodels',
+          namespace,
+        }),
+      ]);
+      const withStatus = (sm.items as { status?: { observedGeneration?: number } }[]).filter(
+        (x) => x.status?.observedGeneration,
       );
-    }
-    await sleep(250);
-  }
+      last = `${d.items.length} Deployments, ${s.items.length} Services, ${withStatus.length} statuses of ${n}`;
+      return d.items.length === n && s.items.length === n && withStatus.length === n;
+    },
+    CONVERGE_TIMEOUT_MS,
+    250,
+  ).catch(() => {
+    throw new Error(`${namespace}: not converged after ${CONVERGE_TIMEOUT_MS / 1000} s: ${last}`);
+  });
 }
 
 /** The operator's writes, done by a plain client: SSA of each child and of status, WORKERS at a time. */
@@ -242,10 +244,12 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const metrics = `http://127.0.0.1:${port}/metrics`;
-    for (;;) {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok) break;
-      await sleep(100);
-    }
+    await waitFor(
+      'the operator to be ready',
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+      60_000,
+      100,
+    );
     console.log(
       `operator benchmark: control plane ${cp.server} (kube-apiserver v1.34.4, etcd 3.6, one machine), ${WORKERS} workers\n`,
     );

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { waitFor } from './wait.js';
 
 /** A process the harness started. */
 export interface Recorded {
@@ -111,10 +112,12 @@ export function stopProcessesSync(
 export async function stopProcess(p: Recorded | undefined, timeoutMs = 10_000, name = 'process'): Promise<void> {
   if (!checkRecorded(p, name)) return;
   signal(p, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (running(p) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  signal(p, 'SIGKILL');
-  while (running(p)) await new Promise((r) => setTimeout(r, 20));
+  const exited = () => !running(p);
+  // Past the grace period: SIGKILL, which ends any process (the wait for it only outlasts a stuck kernel).
+  if (!(await waitFor(`${name} to exit`, exited, timeoutMs, 50).catch(() => false))) {
+    signal(p, 'SIGKILL');
+    await waitFor(`${name} to exit after SIGKILL`, exited, 60_000, 20);
+  }
 }
 
 export function alive(pid: number): boolean {
