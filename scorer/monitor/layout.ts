@@ -49,7 +49,7 @@ export function layoutOf(baseline: Baseline, model: Model, maxHistograms: number
   }
 
   const specs = model.inputs.filter((s) => s.datatype !== 'BYTES');
-  if (specs.length === 0) throw new Error(`model "${model.name}" has no numeric input to monitor`);
+  if (specs.length === 0) throw new Error('the model has no numeric input to count');
   const inputs = specs.map((s) => ({ name: s.name, width: rowWidth(s) }));
   const fixed = inputs.every((i) => i.width !== undefined);
   // An input whose width is not fixed takes one value a row at least.
@@ -57,8 +57,8 @@ export function layoutOf(baseline: Baseline, model: Model, maxHistograms: number
   if (fixed ? least !== features : least > features) {
     const shapes = specs.map((s) => `"${s.name}" [${s.shape.join(', ')}]`).join(', ');
     throw new Error(
-      `the baseline has ${features} features; model "${model.name}" takes ${fixed ? '' : 'at least '}${least} ` +
-        `values a row (${shapes})`,
+      `the baseline has ${features} features; the model's inputs take ${fixed ? '' : 'at least '}${least} values a ` +
+        `row (${shapes})`,
     );
   }
 
@@ -121,7 +121,7 @@ function outputOf(name: string, model: Model): { spec: TensorSpec; column: numbe
   const spec = m ? model.outputs.find((s) => s.name === m[1]) : undefined;
   if (!m || !spec) {
     const names = model.outputs.map((s) => `"${s.name}"`).join(', ');
-    throw new Error(`the baseline's output "${name}" is not an output of model "${model.name}" (outputs: ${names})`);
+    throw new Error(`the baseline's output "${name}" is not an output of the model (outputs: ${names})`);
   }
   return { spec, column: Number(m[2]), whole: false };
 }

@@ -39,8 +39,8 @@ describe('a baseline against the model', () => {
   });
 
   it.each([
-    ['xgb', 4, 'the baseline has 4 features; model "xgb_binary" takes 5 values a row ("X" [-1, 5])'],
-    ['twoInputs', 3, 'the baseline has 3 features; model "two_inputs" takes 6 values a row ("a" [-1, 3], "b" [-1, 3])'],
+    ['xgb', 4, 'the baseline has 4 features; the model\'s inputs take 5 values a row ("X" [-1, 5])'],
+    ['twoInputs', 3, 'the baseline has 3 features; the model\'s inputs take 6 values a row ("a" [-1, 3], "b" [-1, 3])'],
   ])('refuses another number of features than %s takes a row', (model, features, message) => {
     expect(() => layoutOf(baselineOf(features, EDGES), models[model]!, 200)).toThrow(message);
   });
@@ -64,10 +64,7 @@ describe('a baseline against the model', () => {
   });
 
   it.each([
-    [
-      'proba',
-      'the baseline\'s output "proba" is not an output of model "logreg_multiclass" (outputs: "label", "probabilities")',
-    ],
+    ['proba', 'the baseline\'s output "proba" is not an output of the model (outputs: "label", "probabilities")'],
     [
       'probabilities',
       'the baseline\'s output "probabilities" is one value a row; the model\'s "probabilities" has 3 (name its columns "probabilities[0]" to "probabilities[2]")',
