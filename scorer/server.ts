@@ -67,9 +67,8 @@ export async function startScorer(
   log.info({ url }, 'listening');
 
   // Fetched while the model loads; a baseline that cannot be had is logged and the model served all the same.
-  const { monitorBaseline } = config;
   const baseline: Promise<FetchedBaseline> | undefined =
-    monitorBaseline === undefined ? undefined : fetchBaseline({ ...config, monitorBaseline }, log);
+    config.monitorBaseline === undefined ? undefined : fetchBaseline(config.monitorBaseline, config, log);
 
   const ready = (async () => {
     const started = process.hrtime.bigint();
@@ -87,10 +86,10 @@ export async function startScorer(
     metrics.modelInfo.set({ name: model.name, format: model.format, sha256: sha256 ?? '', uri }, 1);
     // After the warm-up, which is no scored row; before ready, so that the first request is counted.
     if (baseline) {
-      const started = startMonitoring(await baseline, model, { config, log, now });
-      state.monitoring = started.monitoring;
-      if (started.monitoring.state === 'on') metrics.drift = started.monitoring.window;
-      model = started.model;
+      const monitoring = startMonitoring(await baseline, model, { config, log, now });
+      state.monitoring = monitoring.monitoring;
+      if (monitoring.monitoring.state === 'on') metrics.drift = monitoring.monitoring.window;
+      model = monitoring.model;
     }
     state.model = model;
     log.info(

@@ -25,14 +25,11 @@ export type Monitoring =
 export type FetchedBaseline =
   { baseline: Baseline; sha256: string; uri: string; reason?: undefined } | { reason: string };
 
-/** Fetches, verifies and parses MONITOR_BASELINE; never rejects. */
-export async function fetchBaseline(
-  config: ScorerConfig & { monitorBaseline: string },
-  log: Logger,
-): Promise<FetchedBaseline> {
-  let uri = redactUri(config.monitorBaseline);
+/** Fetches, verifies (MONITOR_BASELINE_SHA256) and parses the baseline at `uri` (MONITOR_BASELINE); never rejects. */
+export async function fetchBaseline(baselineUri: string, config: ScorerConfig, log: Logger): Promise<FetchedBaseline> {
+  let uri = redactUri(baselineUri);
   try {
-    const location = locate(config.monitorBaseline);
+    const location = locate(baselineUri);
     uri = location.display;
     log.info({ uri }, 'fetching drift baseline');
     const { bytes, sha256 } = await fetchVerified(location, config.monitorBaselineSha256, config, log, 'baseline');
