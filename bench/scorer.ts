@@ -5,9 +5,11 @@
  * requests (autocannon), 100-row V2 infer requests with binary input (the binary tensor data extension: no JSON to
  * parse) and with binary input and output, and the same model's raw prediction rate (no HTTP), each model measured
  * in a fresh Node process of its own, as the scorer serves it. The seed's Flask app is driven the same way, with
- * Flask's own server and with gunicorn's 2 sync workers. Prints figures; asserts nothing.
+ * Flask's own server and with gunicorn's 2 sync workers. Then the cost of drift monitoring: the fixtures' models
+ * served without and with a baseline (MONITOR_BASELINE), 1-row and 100-row requests. Prints figures; asserts nothing.
  *
- * BENCH_SECONDS (default 10) sets each run's length. Needs `npm run build` (the script does it) and, for the
+ * BENCH_SECONDS (default 10) sets each run's length; `npm run bench:scorer -- --monitoring` runs only the monitoring
+ * comparison. Needs `npm run build` (the script does it) and, for the
  * baseline, python3 with Flask and gunicorn (Debian: python3-flask gunicorn); without them the baseline is skipped.
  */
 import autocannon from 'autocannon';
@@ -18,13 +20,16 @@ import { availableParallelism, cpus, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { binOf, monitoringPath, outputColumnName, type Baseline, type Histogram } from '../contract/drift.js';
 import { freePort } from '../harness/net.js';
 import { StopWaiting, waitFor } from '../harness/wait.js';
 import { loadScorerConfig } from '../scorer/config.js';
 import { HEADER_LENGTH } from '../scorer/http/binary-layout.js';
 import { allocate, store } from '../scorer/http/tensor.js';
-import type { Datatype, NumericArray } from '../scorer/model.js';
+import type { Datatype, NumericArray, Tensor } from '../scorer/model.js';
 import { loadModel } from '../scorer/load/index.js';
+import { layoutOf } from '../scorer/monitor/layout.js';
+import { DriftWindow } from '../scorer/monitor/window.js';
 import { warmUp } from '../scorer/warmup.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -283,7 +288,11 @@ function line(label: string, rows: number, f: Figures): void {
   );
 }
 
-async function benchScorer(target: Target, results: Map<string, Figures>): Promise<void> {
+/** Starts the scorer on `target` with more settings, and waits until it answers /score. */
+async function startScorer(
+  target: Target,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const child = spawn(process.execPath, [`${ROOT}dist/scorer/main.js`], {
     env: {
@@ -294,12 +303,23 @@ async function benchScorer(target: Target, results: Map<string, Figures>): Promi
       PORT: String(port),
       LOG_LEVEL: 'warn',
       ...target.env,
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
+    await answering(`http://127.0.0.1:${port}/score`, child, JSON.stringify({ X: target.rows[0] }));
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
+  return { child, port };
+}
+
+async function benchScorer(target: Target, results: Map<string, Figures>): Promise<void> {
+  const { child, port } = await startScorer(target);
+  try {
     const url = `http://127.0.0.1:${port}/score`;
-    await answering(url, child, JSON.stringify({ X: target.rows[0] }));
     for (const rows of [1, 100]) {
       const body = JSON.stringify({ X: rows === 1 ? target.rows[0] : batch(target.rows, rows) });
       await load(url, body); // warm-up run, not reported
@@ -400,6 +420,186 @@ async function benchFlask(label: string, command: string[], results: Map<string,
   }
 }
 
+/**
+ * Decile edges of `values` (nearest rank, a repeated value once) and the share of the values in each bin, missing
+ * values last: a baseline histogram as the baseline command writes one.
+ */
+function histogramOf(name: string, values: (number | null)[]): Histogram {
+  const present = values.filter((v): v is number => v !== null && !Number.isNaN(v)).sort((a, b) => a - b);
+  const edges: number[] = [];
+  for (let q = 1; q < 10; q++) {
+    const v = present[Math.min(present.length - 1, Math.floor((q * present.length) / 10))];
+    if (v !== undefined && (edges.length === 0 || v > edges.at(-1)!)) edges.push(v);
+  }
+  const counts = new Array<number>(edges.length + 2).fill(0);
+  for (const v of values) counts[binOf(edges, v)]!++;
+  return { name, edges, shares: counts.map((c) => c / values.length) };
+}
+
+/**
+ * A baseline of the rows the benchmark sends: every feature, and every value of every output of the model's
+ * predictions on them (asked of the scorer at `port` by V2 infer, which names the outputs), so that the monitored
+ * scorer counts all that it would in production.
+ */
+async function benchBaseline(port: number, rows: number[][]): Promise<Baseline> {
+  const model = `http://127.0.0.1:${port}/v2/models/bench`;
+  const meta = (await (await fetch(model)).json()) as { inputs: { name: string; datatype: Datatype }[] };
+  const { name, datatype } = meta.inputs[0]!;
+  const input = { name, datatype, shape: [rows.length, rows[0]!.length], data: rows.flat() };
+  const res = await fetch(`${model}/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs: [input] }),
+  });
+  if (!res.ok) throw new Error(`${model}/infer answered ${res.status}: ${await res.text()}`);
+  const { outputs } = (await res.json()) as { outputs: { name: string; datatype: Datatype; data: number[] }[] };
+  const features = rows[0]!.map((_, j) =>
+    histogramOf(
+      `x${j}`,
+      rows.map((row) => row[j]!),
+    ),
+  );
+  const predicted = outputs
+    .filter((o) => o.datatype !== 'BYTES')
+    .flatMap((o) => {
+      const width = o.data.length / rows.length;
+      return Array.from({ length: width }, (_, j) =>
+        histogramOf(
+          outputColumnName(o.name, j, width),
+          rows.map((_, r) => o.data[r * width + j]!),
+        ),
+      );
+    });
+  return { version: 1, rows: rows.length, features, outputs: predicted };
+}
+
+/** Loads per figure in the monitoring comparison, alternating the two scorers so that both meet the same machine. */
+const MONITORING_ROUNDS = 3;
+
+/**
+ * Microseconds the drift window takes to count a batch of `target`'s rows (its features and its predictions), by
+ * batch size, measured in this process with no HTTP: the work monitoring adds to a request, a figure that does not
+ * move with what else the machine is doing as much as req/s does.
+ */
+async function countingCost(target: Target, baseline: Baseline, sizes: number[]): Promise<Map<number, number>> {
+  const log = pino({ level: 'silent' });
+  const { model } = await loadModel(loadScorerConfig({ MODEL_URI: target.uri, MODEL_NAME: 'bench' }), log);
+  try {
+    const layout = layoutOf(baseline, model, Number.MAX_SAFE_INTEGER);
+    const window = new DriftWindow(baseline, { sha256: '', uri: '' }, model.inputs, layout, {
+      windowSeconds: 600,
+      minRows: 500,
+      now: Date.now,
+      log,
+    });
+    const spec = model.inputs[0]!;
+    const cost = new Map<number, number>();
+    for (const rows of sizes) {
+      const values = batch(target.rows, rows);
+      const data = rowsAs(spec.datatype, values);
+      const input: Tensor = { name: spec.name, datatype: spec.datatype, shape: [rows, values[0]!.length], data };
+      const outputs = await model.predict([input]);
+      const time = (ms: number) => {
+        const started = performance.now();
+        let counted = 0;
+        while (performance.now() - started < ms) {
+          for (let i = 0; i < 100; i++) window.count([input], outputs);
+          counted += 100;
+        }
+        return ((performance.now() - started) * 1000) / counted;
+      };
+      time(500); // warm-up: V8 compiles the counting for this model's tensors
+      cost.set(rows, time(1000));
+    }
+    return cost;
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** The mean of several runs' figures (failures added up). */
+function meanOf(runs: Figures[]): Figures {
+  const mean = (f: (x: Figures) => number) => runs.reduce((a, x) => a + f(x), 0) / runs.length;
+  return {
+    reqPerSec: mean((x) => x.reqPerSec),
+    p50: mean((x) => x.p50),
+    p99: mean((x) => x.p99),
+    failures: runs.reduce((a, x) => a + x.failures, 0),
+  };
+}
+
+/**
+ * The cost of drift monitoring: `target` served by two scorers at once, one without a baseline and one with
+ * (benchBaseline's, written to `dir`), loaded in turn with the same /score requests of 1 and 100 rows.
+ */
+async function benchMonitoring(target: Target, results: Map<string, Figures>, dir: string): Promise<void> {
+  const plain = await startScorer(target);
+  let monitored: Awaited<ReturnType<typeof startScorer>> | undefined;
+  try {
+    const path = join(dir, `${target.label.replace(/[^\w]+/g, '_')}.json`);
+    const baseline = await benchBaseline(plain.port, batch(target.rows, 100));
+    writeFileSync(path, JSON.stringify(baseline));
+    const cost = await countingCost(target, baseline, [1, 100]);
+    monitored = await startScorer(target, { MONITOR_BASELINE: path });
+    const report = `http://127.0.0.1:${monitored.port}${monitoringPath('bench')}`;
+    const check = await fetch(report);
+    if (!check.ok) throw new Error(`${report} answered ${check.status}: ${await check.text()}`);
+    const urls = [plain, monitored].map((s) => `http://127.0.0.1:${s.port}/score`);
+    for (const rows of [1, 100]) {
+      const body = JSON.stringify({ X: rows === 1 ? target.rows[0] : batch(target.rows, rows) });
+      for (const url of urls) await load(url, body); // warm-up runs, not reported
+      const runs: Figures[][] = [[], []];
+      for (let round = 0; round < MONITORING_ROUNDS; round++) {
+        // Each goes first in every other round: neither meets the machine's trends (other work, V8 warming) alone.
+        for (const k of round % 2 === 0 ? [0, 1] : [1, 0]) runs[k]!.push(await load(urls[k]!, body));
+      }
+      const [off, on] = runs.map(meanOf) as [Figures, Figures];
+      results.set(`${target.label}/${rows}/monitoring-off`, off);
+      results.set(`${target.label}/${rows}/monitoring-on`, on);
+      const change = (100 * (on.reqPerSec - off.reqPerSec)) / off.reqPerSec;
+      const counting = cost.get(rows)!;
+      console.log(
+        `${target.label.padEnd(34)} ${String(rows).padStart(4)} ${fmt(off.reqPerSec).padStart(9)} ` +
+          `${fmt(on.reqPerSec).padStart(9)} ${`${change >= 0 ? '+' : ''}${fmt(change, 1)}%`.padStart(7)} ` +
+          `${fmt(off.p99, 1).padStart(7)} ${fmt(on.p99, 1).padStart(7)} ${String(off.failures + on.failures).padStart(6)} ` +
+          `${fmt(counting, 2).padStart(9)} ${`${fmt((counting * off.reqPerSec) / 1e4, 1)}%`.padStart(7)}`,
+      );
+    }
+    // The monitored scorer counted what it served: its figures are monitoring's.
+    const counted = (await (await fetch(report)).json()) as { window: { rows: number } };
+    if (!(counted.window.rows > 0)) throw new Error(`${report} counted no row: ${JSON.stringify(counted)}`);
+  } finally {
+    await stop(plain.child);
+    if (monitored) await stop(monitored.child);
+  }
+}
+
+/** Runs benchMonitoring for each target under a header, and returns the goal lines. */
+async function monitoringSection(targets: Target[], results: Map<string, Figures>): Promise<string[]> {
+  console.log(
+    `\ndrift monitoring: each model served by two scorers, without and with MONITOR_BASELINE (deciles of every ` +
+      `feature and output), /score loaded in turn, ${MONITORING_ROUNDS} runs each, req/s and p99 (ms) their means;\n` +
+      'then the µs the window takes to count one such request with no HTTP (in this process), and that as a share ' +
+      'of the µs per request without monitoring (1e6 / req/s)',
+  );
+  console.log(`${'model'.padEnd(34)} rows   without      with  change p99 off  p99 on  fails  count µs  of req`);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-baselines-'));
+  try {
+    for (const target of targets) await benchMonitoring(target, results, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return targets.flatMap((target) =>
+    [1, 100].map((rows) => {
+      const off = results.get(`${target.label}/${rows}/monitoring-off`)!;
+      const on = results.get(`${target.label}/${rows}/monitoring-on`)!;
+      const change = (100 * (on.reqPerSec - off.reqPerSec)) / off.reqPerSec;
+      const goal = rows === 1 ? ' (goal >= -5%)' : '';
+      return `  drift monitoring, ${rows}-row requests, ${target.label}: ${change >= 0 ? '+' : ''}${fmt(change, 1)}% req/s${goal}`;
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('npm run build failed');
@@ -407,6 +607,13 @@ async function main(): Promise<void> {
     `scorer benchmark: ${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}, Node ${process.version}, ` +
       `${CONNECTIONS} connections, ${SECONDS} s per run (after a warm-up run), autocannon on the same machine\n`,
   );
+  // The fixtures' models, before the production-sized ones join them.
+  const fixtureTargets = [...TARGETS];
+  if (process.argv.includes('--monitoring')) {
+    const goals = await monitoringSection(fixtureTargets, new Map());
+    console.log(`\ngoals (same machine)\n${goals.join('\n')}`);
+    return;
+  }
   TARGETS.push(...productionTargets());
   console.log(`${'server / model'.padEnd(34)} rows     req/s p50(ms) p99(ms)      rows/s  fails`);
   const results = new Map<string, Figures>();
@@ -455,6 +662,8 @@ async function main(): Promise<void> {
     );
   }
 
+  const monitoringGoals = await monitoringSection(fixtureTargets, results);
+
   const identity = results.get('identity/1')!;
   const identityWrk = results.get('identity/1/wrk');
   if (identityWrk) {
@@ -491,6 +700,7 @@ async function main(): Promise<void> {
         `${fmt(ratio.binary, 1)}% V2 binary input, ${fmt(ratio.binaryOut, 1)}% V2 binary in and out (goal >= 70%)`,
     );
   }
+  for (const goal of monitoringGoals) console.log(goal);
 }
 
 (process.argv[2] === RAW_CHILD ? rawChild() : main()).catch((err: unknown) => {

@@ -61,6 +61,14 @@ export const baselineSchema = z.object({
 });
 export type Baseline = z.infer<typeof baselineSchema>;
 
+/**
+ * The histogram name of one value a row of a model output: the output's own name when it has one value a row
+ * (`score`), else the name with the column (`probabilities[1]`).
+ */
+export function outputColumnName(output: string, column: number, width: number): string {
+  return width === 1 ? output : `${output}[${column}]`;
+}
+
 /** Parses a baseline file's text; the error names the field at fault. */
 export function parseBaseline(text: string): Baseline {
   let json: unknown;
@@ -89,7 +97,7 @@ export function parseBaseline(text: string): Baseline {
 }
 
 /** The bin of `value` in a histogram with these edges; missing (null, NaN) values go to the last bin. */
-export function binOf(edges: readonly number[], value: number | null | undefined): number {
+export function binOf(edges: ArrayLike<number>, value: number | null | undefined): number {
   if (value === null || value === undefined || Number.isNaN(value)) return edges.length + 1;
   // The first edge at or above the value (numpy.searchsorted(edges, value, side='left')).
   let lo = 0;

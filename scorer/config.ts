@@ -9,23 +9,27 @@ import { booleanString, loadSettings, logLevel } from '../contract/settings.js';
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
+/** Where a file comes from: a path, file://, http(s):// or s3://bucket/key (MODEL_URI adds "identity"). */
+const fileUri = z
+  .string()
+  .min(1)
+  .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(u) || /^(file|https?|s3):\/\//i.test(u), {
+    message: 'must be a path, file://, http://, https:// or s3://bucket/key',
+  });
+
+const sha256 = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal digits')
+  .transform((s) => s.toLowerCase());
+
 export const scorerConfigSchema = z.object({
-  modelUri: z
-    .string()
-    .min(1)
-    .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(u) || /^(file|https?|s3):\/\//i.test(u), {
-      message: 'must be a path, file://, http://, https:// or s3://bucket/key',
-    }),
+  modelUri: fileUri,
   modelFormat: z.enum(MODEL_FORMATS).optional(),
   modelName: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 letters, digits, "_", "." or "-"')
     .optional(),
-  modelSha256: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal digits')
-    .transform((s) => s.toLowerCase())
-    .optional(),
+  modelSha256: sha256.optional(),
   modelOutput: z.string().min(1).optional(),
   host: z.string().min(1).default('0.0.0.0'),
   port: z.coerce.number().int().min(0).max(65535).default(SCORER_PORT),
@@ -41,6 +45,18 @@ export const scorerConfigSchema = z.object({
   logLevel,
   /** Predict on a worker thread (formats/thread.ts): for models slower than the HTTP exchange. */
   predictThread: booleanString.default(false),
+  /** Drift monitoring (monitor/): the baseline file `npm run baseline` wrote; monitoring is off without one. */
+  monitorBaseline: fileUri.refine((u) => u !== 'identity', 'must name a baseline file').optional(),
+  monitorBaselineSha256: sha256.optional(),
+  /** The sliding window the counts cover, in 10 slices. */
+  monitorWindowSeconds: positiveInt(7 * 24 * 3600).default(600),
+  /** Rows a histogram needs in the window before its PSI is given. */
+  monitorMinRows: positiveInt(1_000_000_000).default(500),
+  /**
+   * Histograms (features and outputs) a baseline may have: each is a Prometheus series, so this bounds the
+   * cardinality a baseline can bring.
+   */
+  monitorMaxHistograms: positiveInt(10_000).default(200),
 });
 export type ScorerConfig = z.infer<typeof scorerConfigSchema>;
 

@@ -1,5 +1,6 @@
 import { Gauge, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../contract/process-metrics.js';
+import type { DriftWindow } from './monitor/window.js';
 
 /** The request latency histogram's upper bounds, in seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -44,9 +45,9 @@ export class RequestMetrics {
       for (const [method, statuses] of methods) {
         for (const [status, s] of statuses) {
           requests.push(
-            `scorer_requests_total{route="${escape(route)}",method="${escape(method)}",status="${status}"} ${s.count}`,
+            `scorer_requests_total{route="${escapeLabel(route)}",method="${escapeLabel(method)}",status="${status}"} ${s.count}`,
           );
-          const labels = `route="${escape(route)}",status="${status}"`;
+          const labels = `route="${escapeLabel(route)}",status="${status}"`;
           let l = latency.get(labels);
           if (!l) latency.set(labels, (l = { labels, count: 0, sum: 0, buckets: new Float64Array(s.buckets.length) }));
           l.count += s.count;
@@ -97,7 +98,7 @@ export class RequestMetrics {
 }
 
 /** A label value in the text format: backslash, double quote and newline escaped. */
-function escape(value: string): string {
+export function escapeLabel(value: string): string {
   return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 
@@ -124,6 +125,9 @@ export class ScorerMetrics {
     registers: [this.registry],
   });
 
+  /** Drift monitoring's window, while monitoring is on. */
+  drift: DriftWindow | undefined;
+
   constructor() {
     collectProcessMetrics(this.registry);
   }
@@ -132,8 +136,8 @@ export class ScorerMetrics {
     return this.registry.contentType;
   }
 
-  /** Every metric in Prometheus' text format: the registry's, then the request path's. */
+  /** Every metric in Prometheus' text format: the registry's, then the request path's, then drift monitoring's. */
   async text(): Promise<string> {
-    return `${await this.registry.metrics()}\n${this.requests.text()}`;
+    return `${await this.registry.metrics()}\n${this.requests.text()}${this.drift?.metricsText() ?? ''}`;
   }
 }

@@ -79,3 +79,14 @@ export function elementCount(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/**
+ * The rows a batch of inputs holds: the first input's batch dimension. A tensor of lower rank than the model's input
+ * (the identity model's flat row `{"X": [1, 2]}`, shape [2]) is one row, not one row per value.
+ */
+export function batchRows(specs: readonly TensorSpec[], inputs: readonly Tensor[]): number {
+  const tensor = inputs[0];
+  if (!tensor) return 0;
+  const rank = specs.find((s) => s.name === tensor.name)?.shape.length;
+  return tensor.shape.length > 0 && tensor.shape.length === rank ? tensor.shape[0]! : 1;
+}

@@ -15,6 +15,7 @@ import { ModelLoadError } from './errors.js';
 import { createHandler, type ScorerState } from './http/app.js';
 import { ScorerMetrics } from './metrics.js';
 import type { Model } from './model.js';
+import { fetchBaseline, startMonitoring, type FetchedBaseline } from './monitor/index.js';
 import { warmUp } from './warmup.js';
 
 export interface LoadedModel {
@@ -31,19 +32,28 @@ export interface Scorer {
   readonly server: Server;
   readonly state: ScorerState;
   readonly metrics: ScorerMetrics;
-  /** Resolves once the model is loaded and warmed up; rejects with a ModelLoadError. */
+  /**
+   * Resolves once the model is loaded and warmed up (and drift monitoring set up, or its failure logged), with the
+   * model served; rejects with a ModelLoadError.
+   */
   readonly ready: Promise<Model>;
   /** Stops accepting, finishes in-flight requests (at most `timeoutMs`), releases the model. */
   shutdown(timeoutMs?: number): Promise<void>;
+}
+
+export interface ScorerOptions {
+  /** The drift window's clock, in milliseconds since the epoch; Date.now unless a test drives it. */
+  now?: () => number;
 }
 
 export async function startScorer(
   config: ScorerConfig,
   log: Logger,
   load: (config: ScorerConfig) => Promise<LoadedModel>,
+  { now = Date.now }: ScorerOptions = {},
 ): Promise<Scorer> {
   const metrics = new ScorerMetrics();
-  const state: ScorerState = { model: undefined, draining: false };
+  const state: ScorerState = { model: undefined, draining: false, monitoring: { state: 'off' } };
   const handler = createHandler({ state, metrics, log, maxBodyBytes: config.maxBodyBytes, maxRows: config.maxRows });
   const server = createServer(handler).listen(config.port, config.host);
   // Keep-alive longer than common load balancers' idle timeouts, so they close first and never reuse a dead socket.
@@ -56,9 +66,14 @@ export async function startScorer(
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'listening');
 
+  // Fetched while the model loads; a baseline that cannot be had is logged and the model served all the same.
+  const baseline: Promise<FetchedBaseline> | undefined =
+    config.monitorBaseline === undefined ? undefined : fetchBaseline(config.monitorBaseline, config, log);
+
   const ready = (async () => {
     const started = process.hrtime.bigint();
-    const { model, bytes, sha256, uri } = await load(config);
+    const { model: loaded, bytes, sha256, uri } = await load(config);
+    let model = loaded;
     try {
       await warmUp(model);
     } catch (err) {
@@ -69,6 +84,13 @@ export async function startScorer(
     metrics.modelLoadSeconds.set(seconds);
     metrics.modelBytes.set(bytes);
     metrics.modelInfo.set({ name: model.name, format: model.format, sha256: sha256 ?? '', uri }, 1);
+    // After the warm-up, which is no scored row; before ready, so that the first request is counted.
+    if (baseline) {
+      const monitoring = startMonitoring(await baseline, model, { config, log, now });
+      state.monitoring = monitoring.monitoring;
+      if (monitoring.monitoring.state === 'on') metrics.drift = monitoring.monitoring.window;
+      model = monitoring.model;
+    }
     state.model = model;
     log.info(
       { model: model.name, format: model.format, bytes, seconds, inputs: model.inputs, outputs: model.outputs },

@@ -9,19 +9,25 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { SCORER_ENV } from '../../contract/env.js';
 import { RequestError } from '../errors.js';
 import type { ScorerMetrics } from '../metrics.js';
-import type { Model, Tensor } from '../model.js';
+import type { Monitoring } from '../monitor/index.js';
+import { batchRows, type Model, type Tensor } from '../model.js';
 import { HEADER_LENGTH } from './binary-layout.js';
 import { readInferBody } from './binary-request.js';
 import { readJson } from './body.js';
 import { scoreInputs, scoreResponse } from './score.js';
 import { inferResponse, modelMetadata, MODEL_VERSION, parseInferRequest } from './v2.js';
 
-/** What the server serves; `model` is set once loaded and warmed up, `draining` once SIGTERM arrived. */
+/**
+ * What the server serves; `model` is set once loaded and warmed up, `draining` once SIGTERM arrived, `monitoring`
+ * (drift) before `model`.
+ */
 export interface ScorerState {
   model: Model | undefined;
   draining: boolean;
+  monitoring: Monitoring;
 }
 
 export interface AppOptions {
@@ -64,10 +70,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /**
- * Routes that are not API requests in the metrics: Prometheus' scrape, and the kubelet's probes (every 2 s per pod,
- * whose 503s while a pod loads or drains are no client's failed request). They are still logged.
+ * Routes that are not API requests in the metrics: Prometheus' scrape, the kubelet's probes (every 2 s per pod,
+ * whose 503s while a pod loads or drains are no client's failed request) and the operator's reading of the drift
+ * window. They are still logged.
  */
-const UNCOUNTED_ROUTES = new Set(['/metrics', '/v2/health/live', '/v2/health/ready']);
+const UNCOUNTED_ROUTES = new Set([
+  '/metrics',
+  '/v2/health/live',
+  '/v2/health/ready',
+  '/v2/models/:name/monitoring',
+  '/v2/models/:name/versions/:version/monitoring',
+]);
 
 /** The request handler for the scorer's server. */
 export function createHandler(options: AppOptions): RequestListener {
@@ -141,7 +154,7 @@ export function createHandler(options: AppOptions): RequestListener {
   };
 
   const predict = async (model: Model, inputs: Tensor[], exchange: Exchange, outputs?: string[]) => {
-    exchange.rows = rowCount(model, inputs);
+    exchange.rows = batchRows(model.inputs, inputs);
     let result: Tensor[];
     try {
       result = await model.predict(inputs, outputs);
@@ -209,6 +222,21 @@ export function createHandler(options: AppOptions): RequestListener {
       checkNamed(req.params.name, req.params.version);
       res.status(ready() ? 200 : 503).json({ name: req.params.name, ready: ready() });
     });
+    // The drift window's counts. Not monitoring is 404, as a resource this model does not have (a pod started
+    // before its ScoringModel asked for monitoring, in a rollout); a baseline that failed is 503, with the reason.
+    app.get(
+      `${prefix}/monitoring`,
+      route(`${prefix}/monitoring`),
+      (req: Request<{ name: string; version?: string }>, res) => {
+        const model = modelFor(req.params.name, req.params.version);
+        const { monitoring } = state;
+        if (monitoring.state === 'off') {
+          throw new RequestError(404, `monitoring is off: ${SCORER_ENV.monitorBaseline} is not set`);
+        }
+        if (monitoring.state === 'failed') throw new RequestError(503, monitoring.reason);
+        res.json(monitoring.window.report(model.name));
+      },
+    );
   }
   for (const path of INFER_ROUTES) {
     app.post(path, route(path), (req: Request<{ name: string; version?: string }>, res: Response<unknown, Exchange>) =>
@@ -249,17 +277,6 @@ function directTarget(req: IncomingMessage): { route: string; name?: string; ver
   if (!plain) return undefined;
   const [, name, version] = plain;
   return { route: INFER_ROUTES[version === undefined ? 0 : 1], name: name!, ...(version !== undefined && { version }) };
-}
-
-/**
- * The rows a request scores: the first input's batch dimension. A tensor of lower rank than the model's input (the
- * identity model's flat row `{"X": [1, 2]}`, shape [2]) is one row, not one row per value.
- */
-function rowCount(model: Model, inputs: readonly Tensor[]): number {
-  const tensor = inputs[0];
-  if (!tensor) return 0;
-  const rank = model.inputs.find((s) => s.name === tensor.name)?.shape.length;
-  return tensor.shape.length > 0 && tensor.shape.length === rank ? tensor.shape[0]! : 1;
 }
 
 function oneLine(err: unknown): string {

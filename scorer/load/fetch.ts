@@ -1,6 +1,6 @@
 /**
- * Fetching a model's bytes from a path, http(s) or S3. Every failure is an Error whose message is the reason a
- * user reads after "cannot load model URI: ".
+ * Fetching a file's bytes (the model's, the drift baseline's) from a path, http(s) or S3. Every failure is an Error
+ * whose message is the reason a user reads after "cannot load model URI: " (or "... baseline URI: ").
  */
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { readFile, stat } from 'node:fs/promises';
@@ -13,28 +13,35 @@ export type FetchLimits = Pick<
   'downloadTimeoutMs' | 'downloadRetries' | 'downloadMaxBytes' | 's3Endpoint' | 's3ForcePathStyle'
 >;
 
-export async function fetchModel(location: ModelLocation, limits: FetchLimits, log: Logger): Promise<Uint8Array> {
+/** `what` names the file in messages: "model", "baseline". */
+export async function fetchFile(
+  location: ModelLocation,
+  limits: FetchLimits,
+  log: Logger,
+  what = 'model',
+): Promise<Uint8Array> {
   switch (location.scheme) {
     case 'file':
-      return readLocal(location.path!, limits.downloadMaxBytes);
+      return readLocal(location.path!, limits.downloadMaxBytes, what);
     case 'http':
-      return download(location, limits, log);
+      return download(location, limits, log, what);
     case 's3':
-      return readS3(location, limits);
+      return readS3(location, limits, what);
     case 'identity':
       return new Uint8Array(0);
   }
 }
 
-const FS_REASONS: Record<string, string> = {
-  ENOENT: 'file not found',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'is a directory, not a model file',
-  ENOTDIR: 'a part of the path is not a directory',
+/** Reasons by error code; `what` names the file, as for fetchFile. */
+const FS_REASONS: Record<string, (what: string) => string> = {
+  ENOENT: () => 'file not found',
+  EACCES: () => 'permission denied',
+  EPERM: () => 'permission denied',
+  EISDIR: (what) => `is a directory, not a ${what} file`,
+  ENOTDIR: () => 'a part of the path is not a directory',
 };
 
-async function readLocal(path: string, maxBytes: number): Promise<Uint8Array> {
+async function readLocal(path: string, maxBytes: number, what: string): Promise<Uint8Array> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
@@ -42,7 +49,8 @@ async function readLocal(path: string, maxBytes: number): Promise<Uint8Array> {
     return new Uint8Array(await readFile(path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code && FS_REASONS[code] ? FS_REASONS[code] : (err as Error).message, { cause: err });
+    const reason = code ? FS_REASONS[code]?.(what) : undefined;
+    throw new Error(reason ?? (err as Error).message, { cause: err });
   }
 }
 
@@ -57,10 +65,10 @@ export function backoffMs(attempt: number, random = Math.random): number {
   return Math.round(base * (0.75 + random() * 0.5));
 }
 
-async function download(location: ModelLocation, limits: FetchLimits, log: Logger): Promise<Uint8Array> {
+async function download(location: ModelLocation, limits: FetchLimits, log: Logger, what: string): Promise<Uint8Array> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await downloadOnce(location.url!, limits);
+      return await downloadOnce(location.url!, limits, what);
     } catch (err) {
       if (!(err instanceof Retryable) || attempt >= limits.downloadRetries) {
         const tries = attempt + 1;
@@ -79,7 +87,7 @@ async function download(location: ModelLocation, limits: FetchLimits, log: Logge
   }
 }
 
-async function downloadOnce(target: URL, limits: FetchLimits): Promise<Uint8Array> {
+async function downloadOnce(target: URL, limits: FetchLimits, what: string): Promise<Uint8Array> {
   const signal = AbortSignal.timeout(limits.downloadTimeoutMs);
   // fetch() refuses userinfo in a URL; it becomes a Basic Authorization header instead.
   const url = new URL(target.href);
@@ -107,7 +115,7 @@ async function downloadOnce(target: URL, limits: FetchLimits): Promise<Uint8Arra
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > limits.downloadMaxBytes) {
     await res.body?.cancel().catch(() => undefined);
-    throw new Error(`the model is ${declared} bytes; the limit (DOWNLOAD_MAX_BYTES) is ${limits.downloadMaxBytes}`);
+    throw new Error(`the ${what} is ${declared} bytes; the limit (DOWNLOAD_MAX_BYTES) is ${limits.downloadMaxBytes}`);
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -115,7 +123,7 @@ async function downloadOnce(target: URL, limits: FetchLimits): Promise<Uint8Arra
     for await (const chunk of res.body ?? []) {
       total += chunk.length;
       if (total > limits.downloadMaxBytes) {
-        throw new Error(`the model is over the limit (DOWNLOAD_MAX_BYTES) of ${limits.downloadMaxBytes} bytes`);
+        throw new Error(`the ${what} is over the limit (DOWNLOAD_MAX_BYTES) of ${limits.downloadMaxBytes} bytes`);
       }
       chunks.push(chunk);
     }
@@ -164,7 +172,7 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-async function readS3(location: ModelLocation, limits: FetchLimits): Promise<Uint8Array> {
+async function readS3(location: ModelLocation, limits: FetchLimits, what: string): Promise<Uint8Array> {
   const client = new S3Client({
     region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
     ...(limits.s3Endpoint ? { endpoint: limits.s3Endpoint } : {}),
@@ -179,7 +187,7 @@ async function readS3(location: ModelLocation, limits: FetchLimits): Promise<Uin
     });
     if ((res.ContentLength ?? 0) > limits.downloadMaxBytes) {
       throw new Error(
-        `the model is ${res.ContentLength} bytes; the limit (DOWNLOAD_MAX_BYTES) is ${limits.downloadMaxBytes}`,
+        `the ${what} is ${res.ContentLength} bytes; the limit (DOWNLOAD_MAX_BYTES) is ${limits.downloadMaxBytes}`,
       );
     }
     return await res.Body!.transformToByteArray();

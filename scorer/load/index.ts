@@ -11,7 +11,7 @@ import { ModelLoadError } from '../errors.js';
 import { MODEL_FACTORIES } from '../formats/index.js';
 import { createThreadModel } from '../formats/thread.js';
 import type { LoadedModel } from '../server.js';
-import { fetchModel } from './fetch.js';
+import { fetchFile, type FetchLimits } from './fetch.js';
 
 export async function loadModel(config: ScorerConfig, log: Logger): Promise<LoadedModel> {
   let location: ModelLocation;
@@ -32,21 +32,13 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
 
   const started = performance.now();
   const noFile = format === 'identity' && location.scheme === 'identity';
+  if (!noFile) log.info({ uri: location.display, format }, 'fetching model');
   let bytes: Uint8Array;
-  if (noFile) {
-    bytes = new Uint8Array(0);
-  } else {
-    log.info({ uri: location.display, format }, 'fetching model');
-    try {
-      bytes = await fetchModel(location, config, log);
-    } catch (err) {
-      throw fail((err as Error).message, err);
-    }
-  }
-  // Computed whether or not MODEL_SHA256 asks for a check: scorer_model_info names the file by it.
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (config.modelSha256 !== undefined && sha256 !== config.modelSha256) {
-    throw fail(`sha256 mismatch: expected ${config.modelSha256}, got ${sha256}`);
+  let sha256: string;
+  try {
+    ({ bytes, sha256 } = await fetchVerified(location, config.modelSha256, config, log, 'model'));
+  } catch (err) {
+    throw fail((err as Error).message, err);
   }
   const fetchedMs = performance.now() - started;
 
@@ -77,6 +69,26 @@ export async function loadModel(config: ScorerConfig, log: Logger): Promise<Load
     'model loaded',
   );
   return { model, bytes: bytes.length, sha256: noFile ? undefined : sha256, uri: location.display };
+}
+
+/**
+ * A file's bytes and their SHA-256, refused when `expected` names another digest; `what` names the file in messages
+ * ("model", "baseline"). Throws an Error whose message is the reason. The digest is computed whether or not a check
+ * is asked for: the scorer reports it (scorer_model_info, the monitoring report's baseline).
+ */
+export async function fetchVerified(
+  location: ModelLocation,
+  expected: string | undefined,
+  limits: FetchLimits,
+  log: Logger,
+  what: string,
+): Promise<{ bytes: Uint8Array; sha256: string }> {
+  const bytes = await fetchFile(location, limits, log, what);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (expected !== undefined && sha256 !== expected) {
+    throw new Error(`sha256 mismatch: expected ${expected}, got ${sha256}`);
+  }
+  return { bytes, sha256 };
 }
 
 /** A V2 model name from a file name: the name without extension, limited to the characters the API allows. */

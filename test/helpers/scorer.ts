@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { loadScorerConfig } from '../../scorer/config.js';
 import { HEADER_LENGTH } from '../../scorer/http/binary-layout.js';
 import { loadModel } from '../../scorer/load/index.js';
-import { startScorer, type LoadedModel, type Scorer } from '../../scorer/server.js';
+import { startScorer, type LoadedModel, type Scorer, type ScorerOptions } from '../../scorer/server.js';
 import type { ScorerConfig } from '../../scorer/config.js';
 
 export interface TestScorer extends Scorer {
@@ -28,6 +28,7 @@ export interface TestScorer extends Scorer {
 export async function startTestScorer(
   env: Record<string, string>,
   load: (config: ScorerConfig, log: Logger) => Promise<LoadedModel> = loadModel,
+  options: ScorerOptions = {},
 ): Promise<TestScorer> {
   // Not waiting for `ready`: a caller awaits it (or tests the scorer before it).
   const config = loadScorerConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
@@ -56,7 +57,7 @@ export async function startTestScorer(
     }
   };
   const log = pino({ level: config.logLevel }, sink);
-  const scorer = await startScorer(config, log, (c) => load(c, log));
+  const scorer = await startScorer(config, log, (c) => load(c, log), options);
   return Object.assign(scorer, { logs, logged, close: () => scorer.shutdown(1000) });
 }
 
