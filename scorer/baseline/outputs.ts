@@ -3,6 +3,7 @@
  * are the model's inputs' per-row elements in input order; every numeric output is one column per per-row element,
  * named `name` when it has one value per row, else `name[j]` (as the scorer's monitor names them).
  */
+import { outputColumnName } from '../../contract/drift.js';
 import { RequestError } from '../errors.js';
 import { allocate, storeAll } from '../http/tensor.js';
 import { elementCount, type Model, type Tensor, type TensorSpec } from '../model.js';
@@ -89,7 +90,7 @@ export async function predictOutputs(model: Model, table: Table): Promise<Output
     const perRow = outputs.filter((t) => t.datatype !== 'BYTES' && t.shape[0] === rows);
     const names = perRow.flatMap((t) => {
       const width = elementCount(t.shape) / rows;
-      return width === 1 ? [t.name] : Array.from({ length: width }, (_, j) => `${t.name}[${j}]`);
+      return Array.from({ length: width }, (_, j) => outputColumnName(t.name, j, width));
     });
     columns ??= names.map((name) => ({ name, values: new Float64Array(table.rows) }));
     if (names.join('\n') !== columns.map((c) => c.name).join('\n')) {
