@@ -110,7 +110,7 @@ export interface Judgment {
   condition: ConditionDraft;
 }
 
-/** The figures and the Drifted condition from the ready scorers' answers (`asked` of them were asked). */
+/** The figures and the Drifted condition from the answers of the ready scorers, one each. */
 export function judge(answers: readonly PodAnswer[], monitoring: Monitoring): Judgment {
   const asked = answers.length;
   const reports = answers.flatMap((a) => ('report' in a ? [a] : []));
