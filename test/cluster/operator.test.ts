@@ -189,8 +189,10 @@ describe('a ScoringModel applied', () => {
 
   it('shows its printer columns in kubectl get, and kubectl explain describes the spec', async () => {
     const table = k(['get', 'sm', 'churn']);
-    expect(table.split('\n')[0]).toMatch(/^NAME\s+FORMAT\s+READY\s+URL\s+REASON\s+AGE/);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+FORMAT\s+READY\s+URL\s+REASON\s+DRIFT\s+AGE/);
     expect(table).toMatch(/churn\s+xgboost\s+0\/1\s+http:\/\/churn\.default\.svc\.cluster\.local\s+Progressing/);
+    // No spec.monitoring: an empty DRIFT, then the age.
+    expect(table).toMatch(/^churn\s.*\sProgressing\s+\S+$/m);
     expect(k(['explain', 'scoringmodel.spec.model'])).toMatch(/Where the model is: s3:\/\/bucket\/key/);
   });
 
