@@ -26,6 +26,7 @@ import { FIELD_MANAGER } from './desired/labels.js';
 import { desiredHPA, HPA_TYPE } from './desired/hpa.js';
 import { desiredPDB, PDB_TYPE } from './desired/pdb.js';
 import { desiredService } from './desired/service.js';
+import type { DriftMonitor } from './drift/monitor.js';
 import { imageAllowed, imageRefusal } from './image-policy.js';
 import {
   blockedStatus,
@@ -104,6 +105,8 @@ export interface ReconcilerDeps {
   config: ReconcilerConfig;
   /** The statuses written, held across reconciles (one instance per process). */
   written: WrittenStatuses;
+  /** Judges drift for spec.monitoring, remembering when it last did (one instance per process). */
+  drift: DriftMonitor;
   log: Logger;
   now?: () => Date;
 }
@@ -113,7 +116,10 @@ export interface ReconcileOutcome {
   applied: string[];
   deleted: string[];
   statusWritten: boolean;
-  /** Look again after this long: what blocks the children (a foreign object) is not something the caches watch. */
+  /**
+   * Look again after this long: what blocks the children (a foreign object), and the scorers' counts that drift is
+   * judged from, are not something the caches watch.
+   */
   requeueAfterMs?: number;
 }
 
@@ -158,6 +164,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   // Gone, or going: owner references let the garbage collector remove the children.
   if (!object || object.metadata.deletionTimestamp) {
     deps.written.forget(key);
+    deps.drift.forget(key);
     return outcome;
   }
   const previous = deps.written.current(key, object);
@@ -238,14 +245,11 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     log.info({ applied: outcome.applied, deleted: outcome.deleted }, 'children applied');
   }
 
-  const { fields, conditions } = computeStatus(
-    sm,
-    state.deployment(namespace, name),
-    state.pods(namespace, name),
-    state.hpa(namespace, name),
-  );
-  await write(fields, conditions);
-  return outcome;
+  const pods = state.pods(namespace, name);
+  const { fields, conditions } = computeStatus(sm, state.deployment(namespace, name), pods, state.hpa(namespace, name));
+  const drift = await deps.drift.assess(key, sm, pods, previous, now(), log);
+  await write({ ...fields, ...(drift.drift ? { drift: drift.drift } : {}) }, [...conditions, ...drift.conditions]);
+  return { ...outcome, requeueAfterMs: drift.requeueAfterMs };
 
   /** The child as it is: the cache's copy, else (the cache holds only labelled objects) the API server's. */
   async function current(desired: KubernetesObject, cached: KubernetesObject | undefined) {
@@ -322,13 +326,19 @@ async function writeStatus(
   }
 }
 
+/** Warnings: what needs someone to act, an HPA that cannot scale, drift, and a baseline the scorers cannot use. */
+function isWarning(c: Condition): boolean {
+  return (
+    STALLED_REASONS.has(c.reason) ||
+    (c.type === CONDITION.autoscaling && c.status === 'False') ||
+    (c.type === CONDITION.drifted && (c.status === 'True' || c.reason === 'BaselineUnavailable'))
+  );
+}
+
 function eventFor(regarding: ScoringModelObject, c: Condition): ClusterEvent {
   return {
     regarding,
-    type:
-      STALLED_REASONS.has(c.reason) || (c.type === CONDITION.autoscaling && c.status === 'False')
-        ? 'Warning'
-        : 'Normal',
+    type: isWarning(c) ? 'Warning' : 'Normal',
     reason: c.reason,
     note: `${c.type}=${c.status}: ${c.message}`.slice(0, 1024),
     action: c.type,

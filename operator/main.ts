@@ -10,6 +10,7 @@ import { ConfigError } from '../contract/settings.js';
 import { apiErrorText } from './api-error.js';
 import { loadOperatorConfig, type OperatorConfig } from './config.js';
 import { reconcile } from './controller.js';
+import { DriftMonitor } from './drift/monitor.js';
 import { kubernetesWriter } from './kube.js';
 import { PooledKubeConfig } from './kubeconfig.js';
 import { OperatorMetrics } from './metrics.js';
@@ -40,6 +41,7 @@ async function main(config: OperatorConfig): Promise<void> {
   });
   const writer = kubernetesWriter(kc, metrics, identity);
   const written = new WrittenStatuses();
+  const drift = new DriftMonitor();
   const now = () => new Date(clock.now());
   const probes = await startProbeServer(config.port, '0.0.0.0', { ready: () => informers.synced() }, metrics);
   log.info({ url: probes.url, identity, namespaces: config.watchNamespaces, image: config.scorerImage }, 'starting');
@@ -58,7 +60,7 @@ async function main(config: OperatorConfig): Promise<void> {
       config.workers,
       async (key) => {
         const keyLog = log.child({ scoringmodel: key });
-        const outcome = await reconcile(key, { state: informers, writer, config, written, log: keyLog, now });
+        const outcome = await reconcile(key, { state: informers, writer, config, written, drift, log: keyLog, now });
         keyLog.debug({ ...outcome }, 'reconciled');
         return { requeueAfterMs: outcome.requeueAfterMs };
       },

@@ -14,6 +14,8 @@ export const CONDITION = {
   ready: 'Ready',
   modelLoaded: 'ModelLoaded',
   autoscaling: 'Autoscaling',
+  /** With spec.monitoring: whether live traffic has drifted from the baseline. It never changes Ready. */
+  drifted: 'Drifted',
   reconciling: 'Reconciling',
   stalled: 'Stalled',
 } as const;

@@ -177,6 +177,8 @@ export function scoringModelCRD(): Schema {
             { name: 'Ready', type: 'string', jsonPath: '.status.ready' },
             { name: 'URL', type: 'string', jsonPath: '.status.url' },
             { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
+            // With spec.monitoring: True, False or Unknown (too few rows, no baseline); empty without.
+            { name: 'Drift', type: 'string', jsonPath: '.status.conditions[?(@.type=="Drifted")].status' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],
           schema: { openAPIV3Schema },

@@ -4,7 +4,7 @@
  * Defaults live here so that the API server applies them; CEL rules carry the cross-field checks.
  */
 import { z } from 'zod';
-import { SCORER_ENV } from '../../contract/env.js';
+import { SCORER_ENV, SCORER_PORT } from '../../contract/env.js';
 import { MODEL_FORMATS } from '../../contract/formats.js';
 import { nanoUnits, quantityAbove, quantityNegative } from './quantity.js';
 
@@ -190,7 +190,10 @@ const nodeSelectorRules: Rule<Record<string, string>>[] = [
   },
 ];
 
-/** The scorer's variables the operator sets from spec.model and its own settings: spec.env may not override them. */
+/**
+ * The scorer's variables the operator sets from spec.model, spec.monitoring and its own settings: spec.env may not
+ * override them.
+ */
 export const RESERVED_ENV: readonly string[] = (
   [
     'modelUri',
@@ -201,6 +204,9 @@ export const RESERVED_ENV: readonly string[] = (
     'port',
     'shutdownTimeoutMs',
     'terminationLog',
+    'monitorBaseline',
+    'monitorBaselineSha256',
+    'monitorMinRows',
   ] as const
 ).map((k) => SCORER_ENV[k]);
 const celReservedEnv = `[${RESERVED_ENV.map((n) => `'${n}'`).join(', ')}]`;
@@ -347,13 +353,29 @@ export function nameProblem(name: string): string | undefined {
 }
 
 const URI_PATTERNS = ['^(file|https?)://.+', '^s3://[^/]+/.+', '^pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/.+'];
+const URI_FORMS = 's3://bucket/key, http(s)://..., file:///path, a path';
+const celUriForms = `!self.contains('://') || ${URI_PATTERNS.map((p) => `self.matches('${p}')`).join(' || ')}`;
+const isUriForm = (uri: string) => !uri.includes('://') || URI_PATTERNS.some((p) => new RegExp(p).test(uri));
 const uriRules: Rule<string>[] = [
   {
-    rule: `self == 'identity' || !self.contains('://') || ${URI_PATTERNS.map((p) => `self.matches('${p}')`).join(' || ')}`,
-    message: 'must be s3://bucket/key, http(s)://..., file:///path, a path, pvc://CLAIM/path or "identity"',
-    holds: (uri) => uri === 'identity' || !uri.includes('://') || URI_PATTERNS.some((p) => new RegExp(p).test(uri)),
+    rule: `self == 'identity' || ${celUriForms}`,
+    message: `must be ${URI_FORMS}, pvc://CLAIM/path or "identity"`,
+    holds: (uri) => uri === 'identity' || isUriForm(uri),
   },
 ];
+/** A file the scorer reads as it reads the model's, where "identity" (a model, not a file) means nothing. */
+const fileUriRules: Rule<string>[] = [
+  {
+    rule: `self != 'identity' && (${celUriForms})`,
+    message: `must be ${URI_FORMS} or pvc://CLAIM/path`,
+    holds: (uri) => uri !== 'identity' && isUriForm(uri),
+  },
+];
+const sha256 = (description: string) =>
+  z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/)
+    .meta({ description });
 
 export const modelSchema = z
   .object({
@@ -372,13 +394,75 @@ export const modelSchema = z
       .enum(MODEL_FORMATS)
       .meta({ description: 'The model format; inferred from the file name (.onnx, .json, .txt) when absent.' })
       .optional(),
-    sha256: z
-      .string()
-      .regex(/^[0-9a-fA-F]{64}$/)
-      .meta({ description: "The model file's SHA-256 (64 hex digits); a model whose digest differs is refused." })
-      .optional(),
+    sha256: sha256("The model file's SHA-256 (64 hex digits); a model whose digest differs is refused.").optional(),
   })
   .meta({ description: 'The model to serve.' });
+
+// A rule rather than an exclusive minimum, which OpenAPI 3.0 and JSON Schema spell differently.
+const thresholdRules: Rule<number>[] = [{ rule: 'self > 0.0', message: 'must be above 0', holds: (t) => t > 0 }];
+
+/** The least time between two judgments: each asks every ready scorer for its counts. */
+export const MIN_MONITORING_INTERVAL_SECONDS = 10;
+
+export const monitoringSchema = z
+  .object({
+    baseline: z
+      .object({
+        uri: z
+          .string()
+          .min(1)
+          .max(2048)
+          .superRefine(refine(fileUriRules))
+          .meta({
+            description:
+              'Where the baseline (`npm run baseline`) is, as for model.uri: s3://bucket/key, http(s)://..., ' +
+              'file:///path or a path in the image, pvc://CLAIM/path (mounted read-only); the scorer reads it at start.',
+            ...cel(fileUriRules),
+          }),
+        sha256: sha256(
+          "The baseline file's SHA-256 (64 hex digits): the scorer refuses another file, and the operator sums only " +
+            'the counts of scorers that monitor against it.',
+        ).optional(),
+      })
+      .meta({ description: 'The training data the live inputs and outputs are compared with.' }),
+    threshold: z
+      .number()
+      .superRefine(refine(thresholdRules))
+      .default(0.2)
+      .meta({
+        description:
+          'The Population Stability Index above which a feature or output has drifted, above 0 (default 0.2; ' +
+          '0.1-0.2 is commonly read as a moderate shift, above 0.2 as a significant one).',
+        ...cel(thresholdRules),
+      }),
+    minRows: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000_000)
+      .default(500)
+      .meta({
+        description:
+          "Rows the scorers' windows must hold together before drift is judged (default 500): Drifted stays " +
+          'Unknown (TooFewRows) below it.',
+      }),
+    intervalSeconds: z
+      .number()
+      .int()
+      .min(MIN_MONITORING_INTERVAL_SECONDS)
+      .max(86_400)
+      .default(60)
+      .meta({
+        description: `How often the operator asks the scorers for their counts and judges drift (default 60, at least ${MIN_MONITORING_INTERVAL_SECONDS}).`,
+      }),
+  })
+  .meta({
+    description:
+      "Drift detection: each scorer counts its live inputs and outputs into the baseline's bins; the operator " +
+      `sums the ready scorers' counts (it connects to each pod's port ${SCORER_PORT}), computes each one's PSI ` +
+      'against the baseline, and writes status.drift and the Drifted condition.',
+  });
+export type Monitoring = z.output<typeof monitoringSchema>;
 
 const autoscalingRules: Rule<{ minReplicas: number; maxReplicas: number }>[] = [
   {
@@ -560,6 +644,7 @@ export const scoringModelSpecSchema = z
           "The scorer pods' ServiceAccount (e.g. for cloud credentials); the namespace's default when absent.",
       })
       .optional(),
+    monitoring: monitoringSchema.optional(),
   })
   .superRefine(refine(specRules))
   .meta({
@@ -570,11 +655,9 @@ export const scoringModelSpecSchema = z
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 
 export const conditionSchema = z.object({
-  type: z
-    .string()
-    .min(1)
-    .max(316)
-    .meta({ description: 'What the condition is about: Ready, ModelLoaded, Autoscaling, Reconciling or Stalled.' }),
+  type: z.string().min(1).max(316).meta({
+    description: 'What the condition is about: Ready, ModelLoaded, Autoscaling, Drifted, Reconciling or Stalled.',
+  }),
   status: z.enum(CONDITION_STATUSES).meta({ description: 'True, False or Unknown.' }),
   observedGeneration: z
     .number()
@@ -594,6 +677,44 @@ export const conditionSchema = z.object({
   message: z.string().max(32768).meta({ description: 'Why, for a human: what happened and what to do.' }),
 });
 
+const psiSchema = z.object({
+  name: z.string().meta({ description: "The feature's or output's name, as the baseline names it." }),
+  psi: z.number().meta({ description: 'Its Population Stability Index against the baseline, to 2 decimals.' }),
+});
+
+export const driftSchema = z
+  .object({
+    judgedAt: z.string().meta({
+      format: 'date-time',
+      description:
+        'When the figures below were judged. A judgment that finds the same figures changes nothing, this ' +
+        'included: it is when they last changed.',
+    }),
+    windowRows: z
+      .number()
+      .int()
+      .meta({ description: "Rows in the scorers' windows, summed, to 2 significant figures." }),
+    pods: z
+      .object({
+        answered: z.number().int().meta({ description: 'Scorers whose counts were summed.' }),
+        asked: z.number().int().meta({ description: 'Ready scorers asked for their counts.' }),
+      })
+      .meta({ description: 'The scorer pods behind the figures.' }),
+    features: z
+      .array(psiSchema)
+      .optional()
+      .meta({ description: 'The features with the highest PSI (at most 3), highest first; absent below minRows.' }),
+    outputs: z
+      .array(psiSchema)
+      .optional()
+      .meta({ description: "The model outputs' PSI, in the baseline's order; absent below minRows." }),
+  })
+  .meta({
+    description:
+      "With spec.monitoring: the last judgment of drift, from the sum of the ready scorers' counts over their windows.",
+  });
+export type DriftStatus = z.output<typeof driftSchema>;
+
 export const scoringModelStatusSchema = z
   .object({
     observedGeneration: z
@@ -607,6 +728,7 @@ export const scoringModelStatusSchema = z
     selector: z.string().optional().meta({ description: 'Label selector of the scorer pods (scale subresource).' }),
     format: z.string().optional().meta({ description: 'The model format being served.' }),
     url: z.string().optional().meta({ description: 'The in-cluster URL of the model service.' }),
+    drift: driftSchema.optional(),
     conditions: z
       .array(conditionSchema)
       .optional()
@@ -614,8 +736,9 @@ export const scoringModelStatusSchema = z
         description:
           'Ready (the model answers requests; reason ChildConflict when an object not controlled by this ' +
           'ScoringModel holds a child name, ImageNotAllowed for an image outside the allow-list), ModelLoaded ' +
-          "(the scorers loaded the model), Autoscaling (the HPA's own verdict), and kstatus' Stalled (someone " +
-          'must act: the reason and message say why) and Reconciling (a rollout under way), present only while true.',
+          "(the scorers loaded the model), Autoscaling (the HPA's own verdict), Drifted (with spec.monitoring: " +
+          "True when a PSI is above the threshold; it never changes Ready), and kstatus' Stalled (someone must act: " +
+          'the reason and message say why) and Reconciling (a rollout under way), present only while true.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),

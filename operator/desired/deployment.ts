@@ -14,6 +14,8 @@ export const SHUTDOWN_TIMEOUT_SECONDS = 20;
 export const PRESTOP_SECONDS = 5;
 export const TERMINATION_GRACE_SECONDS = PRESTOP_SECONDS + SHUTDOWN_TIMEOUT_SECONDS + 5;
 const MODEL_MOUNT = '/models';
+/** Where a baseline on a claim other than the model's is mounted. */
+const BASELINE_MOUNT = '/baseline';
 /** Scorer pods spread across nodes, then zones, so that losing one takes as few replicas as it can. */
 const SPREAD_TOPOLOGIES = ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'];
 
@@ -27,24 +29,58 @@ function quantities(list: Record<string, string | number>): Record<string, strin
   return Object.fromEntries(Object.entries(list).map(([k, v]) => [k, String(v)]));
 }
 
+/**
+ * The claims the scorer reads from, each mounted read-only once: the model's at /models, the baseline's there too
+ * when it is on the same claim, else at /baseline. Returns each URI as the scorer sees it.
+ */
+function claimMounts(sm: ScoringModel) {
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
+  const mountPaths = new Map<string, string>();
+  const inPod = (uri: string, volume: string, mountPath: string) => {
+    const pvc = pvcLocation(uri);
+    if (!pvc) return uri;
+    let mounted = mountPaths.get(pvc.claim);
+    if (mounted === undefined) {
+      mounted = mountPath;
+      mountPaths.set(pvc.claim, mounted);
+      volumes.push({ name: volume, persistentVolumeClaim: { claimName: pvc.claim, readOnly: true } });
+      mounts.push({ name: volume, mountPath, readOnly: true });
+    }
+    return `${mounted}/${pvc.path}`;
+  };
+  const modelUri = inPod(sm.spec.model.uri, 'model', MODEL_MOUNT);
+  const baseline = sm.spec.monitoring?.baseline;
+  const baselineUri = baseline && inPod(baseline.uri, 'baseline', BASELINE_MOUNT);
+  return { modelUri, baselineUri, volumes, mounts };
+}
+
 export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1Deployment {
   const { spec } = sm;
-  const pvc = pvcLocation(spec.model.uri);
+  const claims = claimMounts(sm);
+  const monitoring = spec.monitoring;
   const env: V1EnvVar[] = [
-    { name: SCORER_ENV.modelUri, value: pvc ? `${MODEL_MOUNT}/${pvc.path}` : spec.model.uri },
+    { name: SCORER_ENV.modelUri, value: claims.modelUri },
     ...(spec.model.format ? [{ name: SCORER_ENV.modelFormat, value: spec.model.format }] : []),
     { name: SCORER_ENV.modelName, value: sm.metadata.name },
     ...(spec.model.sha256 ? [{ name: SCORER_ENV.modelSha256, value: spec.model.sha256.toLowerCase() }] : []),
     { name: SCORER_ENV.port, value: String(SCORER_PORT) },
     { name: SCORER_ENV.shutdownTimeoutMs, value: String(SHUTDOWN_TIMEOUT_SECONDS * 1000) },
+    // Set only with spec.monitoring: a model without it runs a scorer that counts nothing.
+    ...(monitoring
+      ? [
+          { name: SCORER_ENV.monitorBaseline, value: claims.baselineUri! },
+          ...(monitoring.baseline.sha256
+            ? [{ name: SCORER_ENV.monitorBaselineSha256, value: monitoring.baseline.sha256.toLowerCase() }]
+            : []),
+          // The scorer's own PSI (its gauges and report) waits for as many rows as the operator's judgment.
+          { name: SCORER_ENV.monitorMinRows, value: String(monitoring.minRows) },
+        ]
+      : []),
     ...(spec.env ?? []).map((e) => ({ ...e })),
   ];
-  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }];
-  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
-  if (pvc) {
-    volumes.push({ name: 'model', persistentVolumeClaim: { claimName: pvc.claim, readOnly: true } });
-    mounts.push({ name: 'model', mountPath: MODEL_MOUNT, readOnly: true });
-  }
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...claims.volumes];
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...claims.mounts];
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'http' },
     periodSeconds,

@@ -260,10 +260,12 @@ describe('a ScoringModel applied', () => {
     apply('churn', CHURN);
     await waitFor('status', () => status('churn')?.observedGeneration === 1);
     const table = k(['get', 'sm', 'churn', '-n', ns]);
-    expect(table.split('\n')[0]).toMatch(/^NAME\s+FORMAT\s+READY\s+URL\s+REASON\s+AGE/);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+FORMAT\s+READY\s+URL\s+REASON\s+DRIFT\s+AGE/);
     expect(table).toMatch(
       new RegExp(`churn\\s+xgboost\\s+0/1\\s+http://churn\\.${ns}\\.svc\\.cluster\\.local\\s+Progressing`),
     );
+    // No spec.monitoring: an empty DRIFT, then the age.
+    expect(table).toMatch(/^churn\s.*\sProgressing\s+\S+$/m);
     expect(k(['explain', 'scoringmodel.spec.model'])).toMatch(/Where the model is: s3:\/\/bucket\/key/);
   });
 

@@ -101,6 +101,7 @@ describe('kubectl explain', () => {
     ['nodeSelector', 'keys are label keys'],
     ['resources.requests', 'not negative, not above its limit; autoscaling needs cpu'],
     ['autoscaling', 'spec.replicas may not change meanwhile'],
+    ['monitoring', 'writes status.drift and the Drifted condition'],
   ])('scoringmodel.spec.%s says what is refused', (field, words) => {
     expect(k(['explain', `scoringmodel.spec.${field}`]).replace(/\s+/g, ' ')).toContain(words);
   });

@@ -21,6 +21,7 @@ export interface RefusedSpec {
 const model = { uri: 'm.onnx' };
 const LABEL_KEY = "is not a label key (an optional DNS subdomain prefix (at most 253 characters) and '/'";
 const CPU = 'autoscaling needs a CPU request above 0, as it keeps CPU utilisation at a percentage of it';
+const BASELINE_URI = 'must be s3://bucket/key, http(s)://..., file:///path, a path or pvc://CLAIM/path';
 
 export const REFUSED: RefusedSpec[] = [
   {
@@ -200,6 +201,57 @@ export const REFUSED: RefusedSpec[] = [
     parseSpec: `spec.resources.requests.cpu: ${CPU}`,
   },
   {
+    what: 'a baseline URI of no known scheme',
+    spec: { model, monitoring: { baseline: { uri: 'ftp://host/baseline.json' } } },
+    kubectl: `spec.monitoring.baseline.uri: Invalid value: "string": ${BASELINE_URI}`,
+    parseSpec: `spec.monitoring.baseline.uri: ${BASELINE_URI}`,
+  },
+  {
+    what: 'identity as a baseline (it is a model, not a file)',
+    spec: { model, monitoring: { baseline: { uri: 'identity' } } },
+    kubectl: `spec.monitoring.baseline.uri: Invalid value: "string": ${BASELINE_URI}`,
+    parseSpec: `spec.monitoring.baseline.uri: ${BASELINE_URI}`,
+  },
+  {
+    what: 'monitoring without a baseline',
+    spec: { model, monitoring: { threshold: 0.1 } },
+    kubectl: 'spec.monitoring.baseline: Required value',
+    parseSpec: 'spec.monitoring.baseline: ',
+  },
+  {
+    what: 'a baseline digest that is not 64 hex digits',
+    spec: { model, monitoring: { baseline: { uri: 'b.json', sha256: 'abc' } } },
+    kubectl: 'spec.monitoring.baseline.sha256: Invalid value: "abc"',
+    parseSpec: 'spec.monitoring.baseline.sha256: ',
+  },
+  {
+    what: 'a drift threshold of 0',
+    spec: { model, monitoring: { baseline: { uri: 'b.json' }, threshold: 0 } },
+    kubectl: 'spec.monitoring.threshold: Invalid value: "number": must be above 0',
+    parseSpec: 'spec.monitoring.threshold: must be above 0',
+  },
+  {
+    what: 'a drift judgment more often than every 10 s',
+    spec: { model, monitoring: { baseline: { uri: 'b.json' }, intervalSeconds: 5 } },
+    kubectl:
+      'spec.monitoring.intervalSeconds: Invalid value: 5: spec.monitoring.intervalSeconds in body should be greater than or equal to 10',
+    parseSpec: 'spec.monitoring.intervalSeconds: ',
+  },
+  {
+    what: 'a minRows of 0',
+    spec: { model, monitoring: { baseline: { uri: 'b.json' }, minRows: 0 } },
+    kubectl:
+      'spec.monitoring.minRows: Invalid value: 0: spec.monitoring.minRows in body should be greater than or equal to 1',
+    parseSpec: 'spec.monitoring.minRows: ',
+  },
+  {
+    what: 'env vars the operator sets from spec.monitoring',
+    spec: { model, env: [{ name: 'MONITOR_BASELINE', value: 'b.json' }] },
+    kubectl:
+      'spec.env: Invalid value: "array": may not set MONITOR_BASELINE: they come from spec.model and the operator',
+    parseSpec: 'spec.env: may not set MONITOR_BASELINE: they come from spec.model and the operator',
+  },
+  {
     what: 'an image with whitespace',
     spec: { model, image: 'scorer :1' },
     kubectl: 'spec.image: Invalid value: "scorer :1"',
@@ -279,6 +331,27 @@ export const ADMITTED: [string, Record<string, unknown>][] = [
       env: [{ name: 'PREDICT_THREAD', value: 'true' }],
       autoscaling: { minReplicas: 1, maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    },
+  ],
+  ['drift monitoring with the defaults', { model, monitoring: { baseline: { uri: 's3://b/churn/baseline.json' } } }],
+  [
+    "drift monitoring at every rule's edge, its baseline on another claim than the model's, a window set by env",
+    {
+      model: { uri: 'pvc://models/churn/model.onnx' },
+      env: [{ name: 'MONITOR_WINDOW_SECONDS', value: '300' }],
+      monitoring: {
+        baseline: { uri: 'pvc://baselines/churn/baseline.json', sha256: 'C'.repeat(64) },
+        threshold: 0.0001,
+        minRows: 1,
+        intervalSeconds: 10,
+      },
+    },
+  ],
+  [
+    "drift monitoring of a baseline on the model's claim",
+    {
+      model: { uri: 'pvc://models/churn/model.onnx' },
+      monitoring: { baseline: { uri: 'pvc://models/churn/baseline.json' } },
     },
   ],
   [

@@ -16,6 +16,9 @@ import { pino } from 'pino';
 import type { ScoringModelObject, ScoringModelStatus } from '../../operator/api/v1alpha1.js';
 import { FIELD_MANAGER } from '../../operator/desired/labels.js';
 import { WrittenStatuses } from '../../operator/written-status.js';
+import { DriftMonitor, type ReportFetcher } from '../../operator/drift/monitor.js';
+import type { MonitoringReport } from '../../contract/drift.js';
+import { report } from '../helpers/drift.js';
 import { apiErrorText } from '../../operator/api-error.js';
 import {
   isSubset,
@@ -126,10 +129,36 @@ function setup(spec: unknown) {
   } as KubernetesObject);
   const writer = new Recorder(world);
   const written = new WrittenStatuses();
+  const scorers = new Scorers();
+  let drift = new DriftMonitor({ fetcher: scorers.fetch });
   let now = new Date('2026-11-25T00:00:00Z');
-  const run = () => reconcile('ml/churn', { state: world, writer, config, written, log, now: () => now });
+  const run = () => reconcile('ml/churn', { state: world, writer, config, written, drift, log, now: () => now });
   const later = (minutes: number) => (now = new Date(now.getTime() + minutes * 60_000));
-  return { world, writer, run, later };
+  /** A new operator process: what it remembers is gone. */
+  const restart = () => (drift = new DriftMonitor({ fetcher: scorers.fetch }));
+  return { world, writer, run, later, scorers, restart };
+}
+
+/** What the scorer pods' monitoring endpoints answer, by URL, as the operator's fetcher reaches them. */
+class Scorers {
+  readonly asked: string[] = [];
+  readonly answers = new Map<string, MonitoringReport | { status: number; error: string }>();
+  readonly fetch: ReportFetcher = async (url) => {
+    this.asked.push(url);
+    const answer = this.answers.get(url);
+    if (!answer) throw new TypeError('fetch failed', { cause: new Error(`connect ECONNREFUSED ${new URL(url).host}`) });
+    if ('status' in answer) return { status: answer.status, text: JSON.stringify({ error: answer.error }) };
+    return { status: 200, text: JSON.stringify(answer) };
+  };
+}
+
+/** A scorer pod of the model, as the kubelet reports it: ready or not, at `ip`. */
+function scorerPod(name: string, ip: string, ready = true): V1Pod {
+  return {
+    metadata: { name, namespace: 'ml', labels: { 'app.kubernetes.io/instance': 'churn' } },
+    spec: { containers: [{ name: 'scorer', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    status: { podIP: ip, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  };
 }
 
 describe('reconcile', () => {
@@ -270,7 +299,14 @@ describe('reconcile', () => {
       spec: { model: { uri: 'm.onnx' } },
     } as KubernetesObject);
     const writer = new Recorder(world);
-    await reconcile('ml/churn.v1', { state: world, writer, config, written: new WrittenStatuses(), log });
+    await reconcile('ml/churn.v1', {
+      state: world,
+      writer,
+      config,
+      written: new WrittenStatuses(),
+      drift: new DriftMonitor(),
+      log,
+    });
     expect(writer.calls).toEqual(['apply status']);
     expect(world.scoringModel('ml', 'churn.v1')!.status!.conditions![0]).toMatchObject({
       reason: 'InvalidSpec',
@@ -409,12 +445,209 @@ describe('reconcile', () => {
   it('does nothing for a ScoringModel that is gone or being deleted', async () => {
     const { writer, world } = setup({ model: { uri: 'm.onnx' } });
     const written = new WrittenStatuses();
-    const gone = await reconcile('ml/other', { state: world, writer, config, written, log });
+    const drift = new DriftMonitor();
+    const gone = await reconcile('ml/other', { state: world, writer, config, written, drift, log });
     expect(gone).toEqual({ applied: [], deleted: [], statusWritten: false });
     const sm = world.scoringModel('ml', 'churn')!;
     world.put({ ...sm, metadata: { ...sm.metadata, deletionTimestamp: new Date() } } as KubernetesObject);
-    await reconcile('ml/churn', { state: world, writer, config, written, log });
+    await reconcile('ml/churn', { state: world, writer, config, written, drift, log });
     expect(writer.calls).toEqual([]);
+  });
+});
+
+describe('spec.monitoring', () => {
+  const monitoring = { baseline: { uri: 's3://b/baseline.json' }, minRows: 100 };
+  const url = (ip: string) => `http://${ip}:8080/v2/models/churn/monitoring`;
+  /** Two ready scorers and one not yet ready, each answering with `counts` of feature x0. */
+  const scorersAnswering = (world: World, scorers: Scorers, a: number[], b: number[]) => {
+    world.pods_ = [
+      scorerPod('churn-1', '10.0.0.1'),
+      scorerPod('churn-2', '10.0.0.2'),
+      scorerPod('churn-3', '10.0.0.3', false),
+    ];
+    scorers.answers.set(url('10.0.0.1'), report({ features: { x0: a }, outputs: { score: a } }));
+    scorers.answers.set(url('10.0.0.2'), report({ features: { x0: b }, outputs: { score: b } }));
+    scorers.answers.set(url('10.0.0.3'), report({ features: { x0: [0, 1000, 0] } }));
+  };
+  const statusOf = (world: World) => world.scoringModel('ml', 'churn')!.status!;
+  const drifted = (world: World) => statusOf(world).conditions!.find((c) => c.type === 'Drifted');
+  const respec = (world: World, spec: unknown) => {
+    const sm = world.scoringModel('ml', 'churn')!;
+    world.put({ ...sm, spec, metadata: { ...sm.metadata, generation: 2 } } as KubernetesObject);
+  };
+
+  it('asks every ready scorer pod at its IP, sums their counts, and writes status.drift and Drifted', async () => {
+    const { world, writer, run, scorers } = setup({ model: { uri: 'm.onnx' }, replicas: 2, monitoring });
+    scorersAnswering(world, scorers, [30, 20, 0], [20, 30, 0]);
+    const outcome = await run();
+    expect(scorers.asked).toEqual([url('10.0.0.1'), url('10.0.0.2')]);
+    expect(statusOf(world).drift).toEqual({
+      judgedAt: '2026-11-25T00:00:00Z',
+      windowRows: 100,
+      pods: { answered: 2, asked: 2 },
+      features: [{ name: 'x0', psi: 0 }],
+      outputs: [{ name: 'score', psi: 0 }],
+    });
+    expect(drifted(world)).toEqual({
+      type: 'Drifted',
+      status: 'False',
+      reason: 'PSIWithinThreshold',
+      message: "every feature's and output's PSI is at or below the threshold 0.2 (the highest: x0 0)",
+      observedGeneration: 1,
+      lastTransitionTime: '2026-11-25T00:00:00Z',
+    });
+    expect(writer.events.map((e) => `${e.type} ${e.action}=${e.reason}`)).toContain(
+      'Normal Drifted=PSIWithinThreshold',
+    );
+    expect(outcome.requeueAfterMs).toBe(60_000);
+  });
+
+  it('judges at most once an interval: a reconcile in between keeps the last judgment and writes nothing', async () => {
+    const { world, writer, run, later, scorers } = setup({ model: { uri: 'm.onnx' }, replicas: 2, monitoring });
+    scorersAnswering(world, scorers, [30, 20, 0], [20, 30, 0]);
+    await run();
+    const judged = structuredClone(statusOf(world));
+    writer.calls.length = 0;
+
+    scorersAnswering(world, scorers, [10, 40, 0], [0, 50, 0]);
+    later(0.5);
+    const between = await run();
+    expect(scorers.asked).toHaveLength(2);
+    expect(writer.calls).toEqual([]);
+    expect(statusOf(world)).toEqual(judged);
+    expect(between.requeueAfterMs).toBe(30_000);
+
+    later(0.5);
+    const next = await run();
+    expect(scorers.asked).toHaveLength(4);
+    expect(writer.calls).toEqual(['apply status']);
+    expect(drifted(world)).toMatchObject({
+      status: 'True',
+      reason: 'PSIAboveThreshold',
+      message: 'PSI above the threshold 0.2: features x0 0.88; outputs score 0.88',
+      lastTransitionTime: '2026-11-25T00:01:00Z',
+    });
+    expect(statusOf(world).drift).toMatchObject({
+      judgedAt: '2026-11-25T00:01:00Z',
+      features: [{ name: 'x0', psi: 0.88 }],
+    });
+    expect(writer.events.at(-1)).toMatchObject({ type: 'Warning', action: 'Drifted', reason: 'PSIAboveThreshold' });
+    expect(next.requeueAfterMs).toBe(60_000);
+    // A drifted model still serves: Ready, and what kstatus reads from it, are as they were.
+    const others = (s: ScoringModelStatus) => s.conditions!.filter((c) => c.type !== 'Drifted');
+    expect(others(statusOf(world))).toEqual(others(judged));
+  });
+
+  it('writes nothing when a judgment finds the same rounded figures', async () => {
+    const { world, writer, run, later, scorers } = setup({ model: { uri: 'm.onnx' }, replicas: 2, monitoring });
+    scorersAnswering(world, scorers, [300, 200, 0], [200, 300, 0]);
+    await run();
+    writer.calls.length = 0;
+    const events = writer.events.length;
+    // More rows, a little noise: 1003 rows are shown as 1000, and the PSI is 0 to 2 decimals.
+    scorersAnswering(world, scorers, [302, 200, 0], [200, 301, 0]);
+    later(1);
+    const outcome = await run();
+    expect(scorers.asked).toHaveLength(4);
+    expect(writer.calls).toEqual([]);
+    expect(writer.events).toHaveLength(events);
+    expect(statusOf(world).drift!.judgedAt).toBe('2026-11-25T00:00:00Z');
+    expect(outcome.requeueAfterMs).toBe(60_000);
+  });
+
+  it('judges at once after a restart, and after a change of spec', async () => {
+    const { world, run, later, scorers, restart } = setup({ model: { uri: 'm.onnx' }, replicas: 2, monitoring });
+    scorersAnswering(world, scorers, [20, 30, 0], [20, 30, 0]);
+    await run();
+    later(0.1);
+    restart();
+    await run();
+    expect(scorers.asked).toHaveLength(4);
+    expect(drifted(world)!.status).toBe('False');
+
+    later(0.1);
+    respec(world, { model: { uri: 'm.onnx' }, replicas: 2, monitoring: { ...monitoring, threshold: 0.03 } });
+    await run();
+    expect(scorers.asked).toHaveLength(6);
+    expect(drifted(world)).toMatchObject({ status: 'True', observedGeneration: 2 });
+  });
+
+  it('counts the scorers that do not answer, and never fails the reconcile for them', async () => {
+    const { world, run, later, scorers } = setup({ model: { uri: 'm.onnx' }, replicas: 2, monitoring });
+    scorersAnswering(world, scorers, [50, 50, 0], [50, 50, 0]);
+    scorers.answers.delete(url('10.0.0.2'));
+    await run();
+    expect(statusOf(world).drift).toMatchObject({ windowRows: 100, pods: { answered: 1, asked: 2 } });
+    expect(drifted(world)!.status).toBe('False');
+
+    scorers.answers.clear();
+    later(1);
+    await expect(run()).resolves.toMatchObject({ requeueAfterMs: 60_000 });
+    expect(drifted(world)).toMatchObject({
+      status: 'Unknown',
+      reason: 'NoReports',
+      message: 'no scorer answered with its counts (0/2): churn-1: connect ECONNREFUSED 10.0.0.1:8080',
+    });
+  });
+
+  it("is Unknown with the scorer's error when it cannot use the baseline, a Warning", async () => {
+    const { world, writer, run, scorers } = setup({ model: { uri: 'm.onnx' }, monitoring });
+    world.pods_ = [scorerPod('churn-1', '10.0.0.1')];
+    const error = 'the baseline has 4 features; the model reads 3 per row';
+    scorers.answers.set(url('10.0.0.1'), { status: 503, error });
+    await run();
+    expect(drifted(world)).toMatchObject({ status: 'Unknown', reason: 'BaselineUnavailable', message: error });
+    expect(writer.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'BaselineUnavailable' });
+  });
+
+  it('is Unknown until a scorer is ready, then while the windows hold fewer than minRows rows', async () => {
+    const { world, run, later, scorers } = setup({ model: { uri: 'm.onnx' }, monitoring });
+    await run();
+    expect(drifted(world)).toMatchObject({ status: 'Unknown', reason: 'NoReadyScorers' });
+    expect(statusOf(world).drift).toMatchObject({ windowRows: 0, pods: { answered: 0, asked: 0 } });
+    world.pods_ = [scorerPod('churn-1', '10.0.0.1')];
+    scorers.answers.set(url('10.0.0.1'), report({ features: { x0: [0, 99, 0] } }));
+    later(1);
+    await run();
+    expect(drifted(world)).toMatchObject({ status: 'Unknown', reason: 'TooFewRows' });
+    expect(statusOf(world).drift).toEqual({
+      judgedAt: '2026-11-25T00:01:00Z',
+      windowRows: 99,
+      pods: { answered: 1, asked: 1 },
+    });
+  });
+
+  it('keeps the last judgment while the children are blocked by an object it does not control', async () => {
+    const { world, run, later, scorers } = setup({ model: { uri: 'm.onnx' }, replicas: 2, monitoring });
+    scorersAnswering(world, scorers, [10, 40, 0], [0, 50, 0]);
+    await run();
+    const judged = statusOf(world);
+    world.objects.delete('Service/ml/churn');
+    world.unlabelled.set('Service/ml/churn', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'churn' } });
+    later(2);
+    await run();
+    expect(statusOf(world).conditions![0]).toMatchObject({ reason: 'ChildConflict' });
+    expect(statusOf(world).drift).toEqual(judged.drift);
+    expect(drifted(world)).toEqual(judged.conditions!.find((c) => c.type === 'Drifted'));
+  });
+
+  it('asks no scorer and writes no drift without spec.monitoring, and drops both when it is removed', async () => {
+    const { world, run, later, scorers } = setup({ model: { uri: 'm.onnx' }, replicas: 2 });
+    scorersAnswering(world, scorers, [10, 40, 0], [0, 50, 0]);
+    const outcome = await run();
+    expect(scorers.asked).toEqual([]);
+    expect(statusOf(world).drift).toBeUndefined();
+    expect(drifted(world)).toBeUndefined();
+    expect(outcome.requeueAfterMs).toBeUndefined();
+
+    respec(world, { model: { uri: 'm.onnx' }, replicas: 2, monitoring });
+    await run();
+    expect(drifted(world)!.status).toBe('True');
+    respec(world, { model: { uri: 'm.onnx' }, replicas: 2 });
+    later(0.1);
+    await run();
+    expect(statusOf(world).drift).toBeUndefined();
+    expect(drifted(world)).toBeUndefined();
   });
 });
 

@@ -219,6 +219,17 @@ describe('withKstatusConditions', () => {
     }
   });
 
+  it.each(['True', 'Unknown'] as const)(
+    'takes no notice of Drifted=%s: a drifted model is served as asked',
+    (status) => {
+      const drifted = { type: 'Drifted', status, reason: 'PSIAboveThreshold', message: 'features x0 0.88' };
+      expect(withKstatusConditions([ready('True', 'Available'), drifted])).toEqual([
+        ready('True', 'Available'),
+        drifted,
+      ]);
+    },
+  );
+
   it('adds neither once Available or scaled to zero, and drops ones carried over', () => {
     expect(extra([ready('True', 'Available')])).toEqual([]);
     expect(extra([ready('False', 'ScaledToZero')])).toEqual([]);

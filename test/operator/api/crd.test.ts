@@ -57,8 +57,14 @@ describe('the generated CRD', () => {
       'Ready',
       'URL',
       'Reason',
+      'Drift',
       'Age',
     ]);
+    expect(crd.spec.versions[0]!.additionalPrinterColumns).toContainEqual({
+      name: 'Drift',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="Drifted")].status',
+    });
   });
 
   it('carries the cross-field rules as CEL with messages', () => {

@@ -100,6 +100,77 @@ describe('desiredDeployment', () => {
     expect(env(onPVC).MODEL_URI).toBe('/models/iris/model.onnx');
   });
 
+  it('with spec.monitoring, tells the scorer its baseline and minRows, before the extra env', () => {
+    const monitored = model({
+      model: { uri: 's3://b/m.onnx' },
+      env: [{ name: 'MONITOR_WINDOW_SECONDS', value: '300' }],
+      monitoring: { baseline: { uri: 'https://data.example/churn/baseline.json', sha256: 'CD'.repeat(32) } },
+    });
+    const names = desiredDeployment(monitored, CONFIG).spec!.template.spec!.containers[0]!.env!.map((e) => e.name);
+    expect(names.slice(-4)).toEqual([
+      'MONITOR_BASELINE',
+      'MONITOR_BASELINE_SHA256',
+      'MONITOR_MIN_ROWS',
+      'MONITOR_WINDOW_SECONDS',
+    ]);
+    expect(env(monitored)).toMatchObject({
+      MONITOR_BASELINE: 'https://data.example/churn/baseline.json',
+      MONITOR_BASELINE_SHA256: 'cd'.repeat(32),
+      MONITOR_MIN_ROWS: '500',
+    });
+    const unpinned = model({ model: { uri: 'm.onnx' }, monitoring: { baseline: { uri: 'b.json' }, minRows: 50 } });
+    expect(env(unpinned)).toMatchObject({ MONITOR_BASELINE: 'b.json', MONITOR_MIN_ROWS: '50' });
+    expect(env(unpinned)).not.toHaveProperty('MONITOR_BASELINE_SHA256');
+  });
+
+  it('without spec.monitoring, sets no MONITOR_ variable; adding it rolls the scorers out', () => {
+    expect(Object.keys(env(sm)).filter((n) => n.startsWith('MONITOR_'))).toEqual([]);
+    const monitored = model({ ...sm.spec, monitoring: { baseline: { uri: 'b.json' } } });
+    const hash = (s: ScoringModel) =>
+      desiredDeployment(s, CONFIG).spec!.template.metadata!.labels![LABELS.templateHash];
+    expect(hash(monitored)).not.toBe(hash(sm));
+  });
+
+  it('mounts a pvc:// baseline read-only: with the model when on its claim, else at /baseline', () => {
+    const volumesOf = (s: ScoringModel) => desiredDeployment(s, CONFIG).spec!.template.spec!;
+    const shared = model({
+      model: { uri: 'pvc://models/churn/model.onnx' },
+      monitoring: { baseline: { uri: 'pvc://models/churn/baseline.json' } },
+    });
+    expect(volumesOf(shared).volumes).toEqual([
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+      { name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } },
+    ]);
+    expect(env(shared)).toMatchObject({
+      MODEL_URI: '/models/churn/model.onnx',
+      MONITOR_BASELINE: '/models/churn/baseline.json',
+    });
+
+    const apart = model({
+      model: { uri: 'pvc://models/churn/model.onnx' },
+      monitoring: { baseline: { uri: 'pvc://training-data/churn/baseline.json' } },
+    });
+    expect(volumesOf(apart).volumes).toContainEqual({
+      name: 'baseline',
+      persistentVolumeClaim: { claimName: 'training-data', readOnly: true },
+    });
+    expect(volumesOf(apart).containers[0]!.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'model', mountPath: '/models', readOnly: true },
+      { name: 'baseline', mountPath: '/baseline', readOnly: true },
+    ]);
+    expect(env(apart).MONITOR_BASELINE).toBe('/baseline/churn/baseline.json');
+
+    const baselineOnly = model({
+      model: { uri: 's3://b/m.onnx' },
+      monitoring: { baseline: { uri: 'pvc://training-data/churn/baseline.json' } },
+    });
+    expect(volumesOf(baselineOnly).containers[0]!.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'baseline', mountPath: '/baseline', readOnly: true },
+    ]);
+  });
+
   it('takes credentials from the Secret by reference, and extra env after the contract', () => {
     const withCreds = model({
       model: { uri: 's3://b/m.onnx' },
