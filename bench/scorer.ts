@@ -143,19 +143,26 @@ interface Figures {
   p50: number;
   p99: number;
   failures: number;
+  /** The monitoring comparison's change in req/s, in %. */
+  change?: number;
 }
 
-async function load(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Figures> {
+async function load(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  seconds = SECONDS,
+): Promise<Figures> {
   const result = await autocannon({
     url,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
   });
   return {
-    reqPerSec: result.requests.total / (result.duration || SECONDS),
+    reqPerSec: result.requests.total / (result.duration || seconds),
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.non2xx + result.errors + result.timeouts,
@@ -473,48 +480,87 @@ async function benchBaseline(port: number, rows: number[][]): Promise<Baseline> 
   return { version: 1, rows: rows.length, features, outputs: predicted };
 }
 
-/** Loads per figure in the monitoring comparison, alternating the two scorers so that both meet the same machine. */
-const MONITORING_ROUNDS = 3;
+/**
+ * Rounds of the monitoring comparison: in each, both scorers are loaded for a fifth of BENCH_SECONDS, one after the
+ * other, so that the two runs of a round meet the same machine (on a shared one, req/s moves by more than monitoring
+ * costs from one minute to the next).
+ */
+const MONITORING_ROUNDS = 6;
+const MONITORING_RUN_SECONDS = Math.max(1, Math.round(SECONDS / 5));
+
+/** The argument that makes this script the counting child (countingChild) instead of the benchmark. */
+const COUNTING_CHILD = '--counting-child';
+
+/** What the counting child reads on stdin; it prints the µs per count by batch size. */
+interface CountingJob {
+  uri: string;
+  rows: number[][];
+  baseline: Baseline;
+  sizes: number[];
+}
 
 /**
  * Microseconds the drift window takes to count a batch of `target`'s rows (its features and its predictions), by
- * batch size, measured in this process with no HTTP: the work monitoring adds to a request, a figure that does not
- * move with what else the machine is doing as much as req/s does.
+ * batch size, with no HTTP: the work monitoring adds to a request, a figure that moves less with what else the
+ * machine is doing than req/s. Measured in a fresh Node process that counts this model's tensors only, as a
+ * scorer's does: counted here after other models' (an FP64 input, then FP32 ones), V8's code for the counting
+ * handles several kinds of arrays and came out at twice the time.
  */
 async function countingCost(target: Target, baseline: Baseline, sizes: number[]): Promise<Map<number, number>> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), COUNTING_CHILD], {
+    env: { PATH: process.env.PATH },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const job: CountingJob = { uri: target.uri, rows: batch(target.rows, Math.max(...sizes)), baseline, sizes };
+  child.stdin!.end(JSON.stringify(job));
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the counting cost of ${target.label} exited with ${code}:\n${out}`);
+  return new Map(JSON.parse(out.trim().split('\n').pop()!) as [number, number][]);
+}
+
+/** The counting child: loads the model, predicts each batch once, then times the window counting it. */
+async function countingChild(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const { uri, rows, baseline, sizes } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as CountingJob;
   const log = pino({ level: 'silent' });
-  const { model } = await loadModel(loadScorerConfig({ MODEL_URI: target.uri, MODEL_NAME: 'bench' }), log);
-  try {
-    const layout = layoutOf(baseline, model, Number.MAX_SAFE_INTEGER);
-    const window = new DriftWindow(baseline, { sha256: '', uri: '' }, model.inputs, layout, {
-      windowSeconds: 600,
-      minRows: 500,
-      now: Date.now,
-      log,
-    });
-    const spec = model.inputs[0]!;
-    const cost = new Map<number, number>();
-    for (const rows of sizes) {
-      const values = batch(target.rows, rows);
-      const data = rowsAs(spec.datatype, values);
-      const input: Tensor = { name: spec.name, datatype: spec.datatype, shape: [rows, values[0]!.length], data };
-      const outputs = await model.predict([input]);
-      const time = (ms: number) => {
-        const started = performance.now();
-        let counted = 0;
-        while (performance.now() - started < ms) {
-          for (let i = 0; i < 100; i++) window.count([input], outputs);
-          counted += 100;
-        }
-        return ((performance.now() - started) * 1000) / counted;
-      };
-      time(500); // warm-up: V8 compiles the counting for this model's tensors
-      cost.set(rows, time(1000));
-    }
-    return cost;
-  } finally {
-    await model.dispose();
+  const { model } = await loadModel(loadScorerConfig({ MODEL_URI: uri, MODEL_NAME: 'bench' }), log);
+  const layout = layoutOf(baseline, model, Number.MAX_SAFE_INTEGER);
+  const window = new DriftWindow(baseline, { sha256: '', uri }, model.inputs, layout, {
+    windowSeconds: 600,
+    minRows: 500,
+    now: Date.now,
+    log,
+  });
+  const spec = model.inputs[0]!;
+  const cost: [number, number][] = [];
+  for (const size of sizes) {
+    const values = rows.slice(0, size);
+    const data = rowsAs(spec.datatype, values);
+    const input: Tensor = { name: spec.name, datatype: spec.datatype, shape: [size, values[0]!.length], data };
+    const outputs = await model.predict([input]);
+    const time = (ms: number) => {
+      const started = performance.now();
+      let counted = 0;
+      while (performance.now() - started < ms) {
+        for (let i = 0; i < 100; i++) window.count([input], outputs);
+        counted += 100;
+      }
+      return ((performance.now() - started) * 1000) / counted;
+    };
+    time(500); // warm-up: V8 compiles the counting for these tensors
+    cost.push([size, time(1000)]);
   }
+  await model.dispose();
+  process.stdout.write(`${JSON.stringify(cost)}\n`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The mean of several runs' figures (failures added up). */
@@ -547,16 +593,21 @@ async function benchMonitoring(target: Target, results: Map<string, Figures>, di
     const urls = [plain, monitored].map((s) => `http://127.0.0.1:${s.port}/score`);
     for (const rows of [1, 100]) {
       const body = JSON.stringify({ X: rows === 1 ? target.rows[0] : batch(target.rows, rows) });
-      for (const url of urls) await load(url, body); // warm-up runs, not reported
+      for (const url of urls) await load(url, body, {}, MONITORING_RUN_SECONDS); // warm-up runs, not reported
       const runs: Figures[][] = [[], []];
       for (let round = 0; round < MONITORING_ROUNDS; round++) {
         // Each goes first in every other round: neither meets the machine's trends (other work, V8 warming) alone.
-        for (const k of round % 2 === 0 ? [0, 1] : [1, 0]) runs[k]!.push(await load(urls[k]!, body));
+        for (const k of round % 2 === 0 ? [0, 1] : [1, 0]) {
+          runs[k]!.push(await load(urls[k]!, body, {}, MONITORING_RUN_SECONDS));
+        }
       }
       const [off, on] = runs.map(meanOf) as [Figures, Figures];
+      // The median of the rounds' changes: a round the machine disturbed moves it less than it moves the means.
+      const change = median(
+        runs[1]!.map((f, i) => (100 * (f.reqPerSec - runs[0]![i]!.reqPerSec)) / runs[0]![i]!.reqPerSec),
+      );
       results.set(`${target.label}/${rows}/monitoring-off`, off);
-      results.set(`${target.label}/${rows}/monitoring-on`, on);
-      const change = (100 * (on.reqPerSec - off.reqPerSec)) / off.reqPerSec;
+      results.set(`${target.label}/${rows}/monitoring-on`, { ...on, change });
       const counting = cost.get(rows)!;
       console.log(
         `${target.label.padEnd(34)} ${String(rows).padStart(4)} ${fmt(off.reqPerSec).padStart(9)} ` +
@@ -578,7 +629,8 @@ async function benchMonitoring(target: Target, results: Map<string, Figures>, di
 async function monitoringSection(targets: Target[], results: Map<string, Figures>): Promise<string[]> {
   console.log(
     `\ndrift monitoring: each model served by two scorers, without and with MONITOR_BASELINE (deciles of every ` +
-      `feature and output), /score loaded in turn, ${MONITORING_ROUNDS} runs each, req/s and p99 (ms) their means;\n` +
+      `feature and output), /score loaded in turn for ${MONITORING_RUN_SECONDS} s, ${MONITORING_ROUNDS} rounds: ` +
+      "req/s and p99 (ms) their means, the change the median of the rounds';\n" +
       'then the µs the window takes to count one such request with no HTTP (in this process), and that as a share ' +
       'of the µs per request without monitoring (1e6 / req/s)',
   );
@@ -591,11 +643,10 @@ async function monitoringSection(targets: Target[], results: Map<string, Figures
   }
   return targets.flatMap((target) =>
     [1, 100].map((rows) => {
-      const off = results.get(`${target.label}/${rows}/monitoring-off`)!;
-      const on = results.get(`${target.label}/${rows}/monitoring-on`)!;
-      const change = (100 * (on.reqPerSec - off.reqPerSec)) / off.reqPerSec;
+      const { change } = results.get(`${target.label}/${rows}/monitoring-on`)!;
       const goal = rows === 1 ? ' (goal >= -5%)' : '';
-      return `  drift monitoring, ${rows}-row requests, ${target.label}: ${change >= 0 ? '+' : ''}${fmt(change, 1)}% req/s${goal}`;
+      const shown = `${change! >= 0 ? '+' : ''}${fmt(change!, 1)}%`;
+      return `  drift monitoring, ${rows}-row requests, ${target.label}: ${shown} req/s${goal}`;
     }),
   );
 }
@@ -703,7 +754,9 @@ async function main(): Promise<void> {
   for (const goal of monitoringGoals) console.log(goal);
 }
 
-(process.argv[2] === RAW_CHILD ? rawChild() : main()).catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+(process.argv[2] === RAW_CHILD ? rawChild() : process.argv[2] === COUNTING_CHILD ? countingChild() : main()).catch(
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

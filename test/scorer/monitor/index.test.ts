@@ -16,6 +16,8 @@ import { baselineOf, histogram, TestClock, writeBaseline } from '../../helpers/b
 import { checkMetrics, itWithPromtool } from '../../helpers/promtool.js';
 import { binaryInfer, request, startTestScorer, type TestScorer } from '../../helpers/scorer.js';
 import { waitFor } from '../../helpers/wait.js';
+import { file, startModelServer } from '../../servers/http.js';
+import { startS3Server, type S3Server } from '../../servers/s3.js';
 
 const fixture = (path: string) => fileURLToPath(new URL(`../../fixtures/${path}`, import.meta.url));
 /** X [-1, 5] (FP32) -> score [-1]. */
@@ -247,6 +249,67 @@ describe('outputs and threads', () => {
     expect((await request(`${scorer.url}/score`, 'POST', { X: [1, 2] })).status).toBe(200);
     expect((await report(scorer, 'identity')).window.rows).toBe(1);
     expect(sample(await scrape(scorer), 'scorer_drift_rows_skipped_total')).toBe(1);
+  });
+});
+
+describe('a baseline fetched as a model is', () => {
+  const sha256 = () => createHash('sha256').update(readFileSync(xgbBaseline)).digest('hex');
+
+  it('from http(s), with its digest checked and its URI redacted in the report', async () => {
+    const server = await startModelServer();
+    server.route('/drift/baseline.json', file(readFileSync(xgbBaseline)));
+    const scorer = await startTestScorer({
+      MODEL_URI: XGB,
+      MONITOR_BASELINE: `http://user:secret@${server.url.slice('http://'.length)}/drift/baseline.json?token=abc`,
+      MONITOR_BASELINE_SHA256: sha256(),
+    });
+    try {
+      await scorer.ready;
+      expect((await report(scorer, 'xgb_binary')).baseline).toEqual({
+        sha256: sha256(),
+        uri: `http://***@${server.url.slice('http://'.length)}/drift/baseline.json?***`,
+        rows: 1000,
+      });
+    } finally {
+      await scorer.close();
+      await server.close();
+    }
+  });
+
+  describe('from s3', () => {
+    let s3: S3Server;
+    beforeAll(async () => {
+      s3 = await startS3Server();
+      await s3.bucket('drift');
+      await s3.put('drift', 'churn/baseline.json', readFileSync(xgbBaseline));
+    }, 600_000); // the first run builds MinIO from its Go module
+    afterAll(() => s3?.stop());
+
+    it('with the credentials and endpoint the model would use', async () => {
+      const credentials = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+      // The S3 client reads credentials from the process environment, as it would in a pod.
+      const saved = { ...process.env };
+      Object.assign(process.env, credentials, { AWS_REGION: 'us-east-1' });
+      const scorer = await startTestScorer({
+        MODEL_URI: XGB,
+        MONITOR_BASELINE: 's3://drift/churn/baseline.json',
+        S3_ENDPOINT: s3.endpoint,
+      });
+      try {
+        await scorer.ready;
+        expect((await report(scorer, 'xgb_binary')).baseline).toEqual({
+          sha256: sha256(),
+          uri: 's3://drift/churn/baseline.json',
+          rows: 1000,
+        });
+      } finally {
+        await scorer.close();
+        for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) {
+          if (saved[key] === undefined) delete process.env[key];
+          else process.env[key] = saved[key];
+        }
+      }
+    });
   });
 });
 
