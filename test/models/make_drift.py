@@ -26,6 +26,8 @@ import sys
 import numpy as np
 import xgboost as xgb
 
+from fixture_io import to_json_rows, write_json
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.normpath(os.path.join(HERE, '..', 'fixtures', 'generated'))
 SEED = 20240611
@@ -39,17 +41,6 @@ FEATURES = ['tenure_months', 'monthly_charges', 'total_charges', 'support_calls'
 
 # ----------------------------------------------------------------------------------------------------------------------
 # helpers
-
-
-def to_json_rows(X):
-    """2-D float array -> list of lists, NaN -> None (JSON null)."""
-    return [[None if math.isnan(v) else float(v) for v in r] for r in np.asarray(X, dtype=np.float64)]
-
-
-def write_json(path, obj, indent=None):
-    with open(path, 'w') as f:
-        json.dump(obj, f, allow_nan=False, indent=indent)
-        f.write('\n')
 
 
 def csv_cell(v):

@@ -29,6 +29,8 @@ import tempfile
 
 import numpy as np
 
+from fixture_io import to_json_rows, write_json
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONF = os.path.join(HERE, 'lightgbm')
 OUT = os.path.normpath(os.path.join(HERE, '..', 'fixtures', 'generated'))
@@ -42,16 +44,6 @@ MANIFEST = []
 
 # ----------------------------------------------------------------------------------------------------------------------
 # helpers
-
-
-def to_json_rows(X):
-    return [[None if math.isnan(v) else float(v) for v in r] for r in np.asarray(X, dtype=np.float64)]
-
-
-def write_json(path, obj, indent=None):
-    with open(path, 'w') as f:
-        json.dump(obj, f, allow_nan=False, indent=indent)
-        f.write('\n')
 
 
 def write_csv(path, X, y):

@@ -25,6 +25,8 @@ import xgboost as xgb
 from onnx import TensorProto, helper, numpy_helper
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
+from fixture_io import to_json_rows, write_json
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.normpath(os.path.join(HERE, '..', 'fixtures', 'generated'))
 SEED = 20240601
@@ -34,20 +36,6 @@ MANIFEST = []
 
 # ----------------------------------------------------------------------------------------------------------------------
 # helpers
-
-
-def to_json_rows(X):
-    """2-D float array -> list of lists, NaN -> None (JSON null)."""
-    rows = []
-    for r in np.asarray(X, dtype=np.float64):
-        rows.append([None if math.isnan(v) else float(v) for v in r])
-    return rows
-
-
-def write_json(path, obj, indent=None):
-    with open(path, 'w') as f:
-        json.dump(obj, f, allow_nan=False, indent=indent)
-        f.write('\n')
 
 
 def write_fixture(name, X_rows, expected):
