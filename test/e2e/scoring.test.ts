@@ -391,7 +391,7 @@ describe('a rolling update under load', () => {
 });
 
 describe('drift', () => {
-  afterAll(() => remove(['drift'], ['drift-load', 'drift-shifted-load']));
+  afterAll(() => remove(['churn-monitored'], ['drift-load', 'drift-shifted-load']));
 
   /** Seconds of the scorers' windows (through spec.env): rows sent before the shift are gone this long after it. */
   const WINDOW_SECONDS = 30;
@@ -402,27 +402,27 @@ describe('drift', () => {
   const SHIFTED = 'monthly_charges';
   type Condition = { type: string; status: string; reason: string; message: string };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
-  const status = () => getJson(['sm', 'drift', '-n', NS])?.status as Record<string, any> | undefined;
+  const status = () => getJson(['sm', 'churn-monitored', '-n', NS])?.status as Record<string, any> | undefined;
   const drifted = (s = status()) => (s?.conditions as Condition[] | undefined)?.find((c) => c.type === 'Drifted');
   /** The DRIFT column of the model's row in `kubectl get sm` (columns are aligned with the header's). */
   const driftColumn = () => {
-    const [header, row] = k(['get', 'sm', 'drift', '-n', NS]).split('\n');
+    const [header, row] = k(['get', 'sm', 'churn-monitored', '-n', NS]).split('\n');
     return row!.slice(header!.indexOf(' DRIFT ') + 1).split(/\s+/)[0];
   };
 
   it('judges traffic drawn like the training data not drifted, and one shifted feature drifted within two intervals', async () => {
-    // The monitored sample, under a name of this test's own, judged often, over a short window, on two replicas
-    // whose counts the operator sums.
+    // The monitored sample (its name is no other test's), judged often, over a short window, on two replicas whose
+    // counts the operator sums.
     const m = samples.drift();
     m.spec.replicas = 2;
     m.spec.env = [{ name: 'MONITOR_WINDOW_SECONDS', value: String(WINDOW_SECONDS) }];
     Object.assign(m.spec.monitoring as object, { minRows: 1000, intervalSeconds: INTERVAL_SECONDS });
-    apply(m, 'drift');
-    await waitReady('drift');
+    apply(m);
+    await waitReady('churn-monitored');
     // Judged with no traffic yet: the scorers loaded the baseline (its digest is the sample's), and count nothing.
     await waitFor('Drifted=Unknown, TooFewRows', () => drifted()?.reason === 'TooFewRows', 120_000, 1000);
 
-    const like = startLoad('drift-load', url('drift', '/score'), TRAINING_ROWS, 600, 2, SAMPLE);
+    const like = startLoad('drift-load', url('churn-monitored', '/score'), TRAINING_ROWS, 600, 2, SAMPLE);
     await like.serving();
     const first = await waitFor(
       'Drifted=False under traffic drawn like the training data',
@@ -456,7 +456,7 @@ describe('drift', () => {
     const rows = TRAINING_ROWS.map((row) =>
       row.map((v, i) => (FEATURES[i] === SHIFTED && v !== null ? Math.round((v + 40) * 100) / 100 : v)),
     );
-    const shifted = startLoad('drift-shifted-load', url('drift', '/score'), rows, 600, 2, SAMPLE);
+    const shifted = startLoad('drift-shifted-load', url('churn-monitored', '/score'), rows, 600, 2, SAMPLE);
     try {
       await shifted.serving();
       const started = Date.now();
@@ -489,7 +489,8 @@ describe('drift', () => {
       for (const f of rest) expect(f.psi).toBeLessThanOrEqual(0.2);
       expect(judged!.drift.pods).toEqual({ answered: 2, asked: 2 });
       expect(driftColumn()).toBe('True');
-      expect(eventsOf('drift', NS)).toContain('Warning Drifted=PSIAboveThreshold');
+      console.log(`drift: ${condition.message}\nkubectl get sm\n${k(['get', 'sm', 'churn-monitored', '-n', NS])}`);
+      expect(eventsOf('churn-monitored', NS)).toContain('Warning Drifted=PSIAboveThreshold');
     } finally {
       shifted.finish();
     }
