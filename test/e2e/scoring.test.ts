@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { fixtures, maxRelativeError } from '../helpers/fixtures.js';
-import { ROOT, getJson, k, kubectl, scoringModel, waitFor } from '../cluster/kube.js';
+import { ROOT, eventsOf, getJson, k, kubectl, scoringModel, waitFor } from '../cluster/kube.js';
+import { StopWaiting } from '../helpers/wait.js';
 import {
   NS,
   clusterIp,
@@ -29,6 +30,12 @@ const fixture = (name: string) => fixtures().find((f) => f.name === name)!;
 const onnx = fixture('mlp_classifier');
 const onnxNext = fixture('logreg_multiclass');
 const xgboost = fixture('xgb_binary');
+/** The drift fixture's model, its baseline (the monitored sample's, beside it) and its training rows. */
+const driftChurn = fixture('drift_churn');
+const BASELINE = `${ROOT}config/samples/churn.baseline.json`;
+const TRAINING = readFileSync(`${ROOT}test/fixtures/generated/drift_churn.train.csv`, 'utf8').trim().split('\n');
+const FEATURES = TRAINING[0]!.split(',');
+const TRAINING_ROWS = TRAINING.slice(1).map((line) => line.split(',').map((v) => (v === '' ? null : Number(v))));
 
 type Manifest = { metadata: { name: string; namespace?: string }; spec: Record<string, unknown> };
 const sample = (file: string) =>
@@ -62,6 +69,16 @@ const samples = {
     churn.spec.env = [{ name: 'PREDICT_THREAD', value: 'true' }];
     return churn;
   },
+  drift: () => {
+    const monitored = sample('drift');
+    const spec = monitored.spec as { model: object; monitoring: { baseline: object } };
+    // The sample's digests stay: they must be those of the files the store serves.
+    spec.model = { ...spec.model, uri: `${store}/${driftChurn.file}` };
+    spec.monitoring.baseline = { ...spec.monitoring.baseline, uri: `${store}/churn.baseline.json` };
+    delete monitored.spec.credentials;
+    delete monitored.spec.env;
+    return monitored;
+  },
 };
 
 beforeAll(async () => {
@@ -70,7 +87,7 @@ beforeAll(async () => {
   installOperator();
   makeNamespace();
   startClient();
-  store = await startModelStore([onnx.path, onnxNext.path, xgboost.path]);
+  store = await startModelStore([onnx.path, onnxNext.path, xgboost.path, driftChurn.path, BASELINE]);
 }, 900_000);
 
 describe('restricted pod security', () => {
@@ -370,6 +387,114 @@ describe('a rolling update under load', () => {
     expect(
       maxRelativeError((reply.body as { score: unknown[] }).score, onnxNext.expected[onnxNext.outputs![0]!]!),
     ).toBeLessThanOrEqual(onnxNext.tolerance);
+  });
+});
+
+describe('drift', () => {
+  afterAll(() => remove(['churn-monitored'], ['drift-load', 'drift-shifted-load']));
+
+  /** Seconds of the scorers' windows (through spec.env): rows sent before the shift are gone this long after it. */
+  const WINDOW_SECONDS = 30;
+  const INTERVAL_SECONDS = 10;
+  /** Rows a request scores, drawn at random from the training rows by the load pod. */
+  const SAMPLE = 20;
+  /** The feature the second load shifts: every monthly charge 40 higher, prices gone up. */
+  const SHIFTED = 'monthly_charges';
+  type Condition = { type: string; status: string; reason: string; message: string };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON
+  const status = () => getJson(['sm', 'churn-monitored', '-n', NS])?.status as Record<string, any> | undefined;
+  const drifted = (s = status()) => (s?.conditions as Condition[] | undefined)?.find((c) => c.type === 'Drifted');
+  /** The DRIFT column of the model's row in `kubectl get sm` (columns are aligned with the header's). */
+  const driftColumn = () => {
+    const [header, row] = k(['get', 'sm', 'churn-monitored', '-n', NS]).split('\n');
+    return row!.slice(header!.indexOf(' DRIFT ') + 1).split(/\s+/)[0];
+  };
+
+  it('judges traffic drawn like the training data not drifted, and one shifted feature drifted within two intervals', async () => {
+    // The monitored sample (its name is no other test's), judged often, over a short window, on two replicas whose
+    // counts the operator sums.
+    const m = samples.drift();
+    m.spec.replicas = 2;
+    m.spec.env = [{ name: 'MONITOR_WINDOW_SECONDS', value: String(WINDOW_SECONDS) }];
+    Object.assign(m.spec.monitoring as object, { minRows: 1000, intervalSeconds: INTERVAL_SECONDS });
+    apply(m);
+    await waitReady('churn-monitored');
+    // Judged with no traffic yet: the scorers loaded the baseline (its digest is the sample's), and count nothing.
+    await waitFor('Drifted=Unknown, TooFewRows', () => drifted()?.reason === 'TooFewRows', 120_000, 1000);
+
+    const like = startLoad('drift-load', url('churn-monitored', '/score'), TRAINING_ROWS, 600, 2, SAMPLE);
+    await like.serving();
+    const first = await waitFor(
+      'Drifted=False under traffic drawn like the training data',
+      () => {
+        const s = status();
+        return drifted(s)?.status === 'False' ? s : undefined;
+      },
+      120_000,
+      1000,
+    );
+    expect(drifted(first)).toMatchObject({ reason: 'PSIWithinThreshold' });
+    expect(first!.drift.windowRows).toBeGreaterThanOrEqual(1000);
+    expect(first!.drift.pods).toEqual({ answered: 2, asked: 2 });
+    expect(driftColumn()).toBe('False');
+    // And it stays so: a later judgment, with more rows, finds it within the threshold again.
+    const later = await waitFor(
+      'a later judgment of the same traffic',
+      () => {
+        const s = status();
+        if (drifted(s)?.status !== 'False') throw new StopWaiting(`Drifted is now ${JSON.stringify(drifted(s))}`);
+        return s!.drift.judgedAt !== first!.drift.judgedAt ? s : undefined;
+      },
+      (WINDOW_SECONDS + 3 * INTERVAL_SECONDS) * 1000,
+      1000,
+    );
+    for (const f of later!.drift.features as { name: string; psi: number }[]) expect(f.psi).toBeLessThan(0.05);
+    like.finish();
+    const stopped = Date.now();
+    expect(await like.result()).toMatchObject({ failed: 0 });
+
+    const rows = TRAINING_ROWS.map((row) =>
+      row.map((v, i) => (FEATURES[i] === SHIFTED && v !== null ? Math.round((v + 40) * 100) / 100 : v)),
+    );
+    const shifted = startLoad('drift-shifted-load', url('churn-monitored', '/score'), rows, 600, 2, SAMPLE);
+    try {
+      await shifted.serving();
+      const started = Date.now();
+      // Every row in the scorers' windows is a shifted one from WINDOW_SECONDS after the first load stopped: the
+      // verdict is due within two intervals of that.
+      const filled = Math.max(started, stopped + WINDOW_SECONDS * 1000);
+      const deadline = filled + (2 * INTERVAL_SECONDS + 10) * 1000;
+      const judged = await waitFor(
+        `Drifted=True within two intervals of the window's filling with shifted rows`,
+        () => {
+          const s = status();
+          return drifted(s)?.status === 'True' ? s : undefined;
+        },
+        deadline - Date.now(),
+        1000,
+      );
+      console.log(
+        `drift: Drifted=True ${((Date.now() - started) / 1000).toFixed(1)} s after the shifted traffic was ` +
+          `answered (window ${WINDOW_SECONDS} s, interval ${INTERVAL_SECONDS} s); ${JSON.stringify(judged!.drift)}`,
+      );
+      const condition = drifted(judged)!;
+      expect(condition.reason).toBe('PSIAboveThreshold');
+      // The shifted feature and no other: `PSI above the threshold 0.2: features monthly_charges 1.9; outputs ...`
+      const named = /features ([^;]*)/.exec(condition.message)?.[1] ?? '';
+      expect(named).toMatch(new RegExp(`^${SHIFTED} \\d`));
+      for (const other of FEATURES.filter((f) => f !== SHIFTED)) expect(named).not.toContain(other);
+      const [top, ...rest] = judged!.drift.features as { name: string; psi: number }[];
+      expect(top).toMatchObject({ name: SHIFTED });
+      expect(top!.psi).toBeGreaterThan(0.2);
+      for (const f of rest) expect(f.psi).toBeLessThanOrEqual(0.2);
+      expect(judged!.drift.pods).toEqual({ answered: 2, asked: 2 });
+      expect(driftColumn()).toBe('True');
+      console.log(`drift: ${condition.message}\nkubectl get sm\n${k(['get', 'sm', 'churn-monitored', '-n', NS])}`);
+      expect(eventsOf('churn-monitored', NS)).toContain('Warning Drifted=PSIAboveThreshold');
+    } finally {
+      shifted.finish();
+    }
+    expect(await shifted.result()).toMatchObject({ failed: 0 });
   });
 });
 

@@ -139,18 +139,21 @@ export function sendOnceServed(url: string, body?: unknown): Promise<{ status: n
 }
 
 /**
- * POSTs `body` to `url` from `concurrency` loops for `seconds`; prints "serving" at its first answer, and
+ * POSTs `body` to `url` from `concurrency` loops for `seconds` (or, given `sample`, `{"X": [...]}` of `sample` rows
+ * drawn at random from the rows `body` lists, anew for each request); prints "serving" at its first answer, and
  * {ok, failed, errors} when done.
  */
 const LOAD = `
-const [url, body, seconds, concurrency] = process.argv.slice(1);
+const [url, body, seconds, concurrency, sample] = process.argv.slice(1);
+const rows = sample ? JSON.parse(body) : undefined;
+const draw = () => JSON.stringify({ X: Array.from({ length: Number(sample) }, () => rows[Math.floor(Math.random() * rows.length)]) });
 let ok = 0, failed = 0; const errors = {};
 const end = Date.now() + Number(seconds) * 1000;
 const fail = (what) => { failed++; errors[what] = (errors[what] ?? 0) + 1; };
 async function loop() {
   while (Date.now() < end) {
     try {
-      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: rows ? draw() : body });
       await r.arrayBuffer();
       if (r.status === 200 && ok++ === 0) console.log('serving');
       if (r.status !== 200) fail('HTTP ' + r.status);
@@ -169,7 +172,8 @@ export interface LoadResult {
 /**
  * A load generator pod sending for at most `seconds`; `serving()` waits until its requests are answered, `finish()`
  * ends it early (SIGTERM: it prints its summary and exits), `result()` waits for it to end and reads its summary,
- * `stop()` deletes it.
+ * `stop()` deletes it. With `sample`, `body` is a list of rows and each request scores `sample` of them, drawn at
+ * random.
  */
 export function startLoad(
   name: string,
@@ -177,10 +181,10 @@ export function startLoad(
   body: unknown,
   seconds: number,
   concurrency: number,
+  sample?: number,
 ): { serving(): Promise<void>; result(): Promise<LoadResult>; finish(): void; stop(): void } {
-  const p = pod(name, ['node', '-e', LOAD, url, JSON.stringify(body), String(seconds), String(concurrency)], {
-    spec: { restartPolicy: 'Never' },
-  });
+  const args = [url, JSON.stringify(body), String(seconds), String(concurrency), ...(sample ? [String(sample)] : [])];
+  const p = pod(name, ['node', '-e', LOAD, ...args], { spec: { restartPolicy: 'Never' } });
   k(['apply', '-f', '-'], JSON.stringify(p));
   return {
     async serving() {

@@ -268,9 +268,10 @@ describe('config/default', () => {
 });
 
 describe('config/samples', () => {
-  it('renders the three sample ScoringModels', () => {
+  it('renders the four sample ScoringModels', () => {
     expect(render('config/samples').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'ScoringModel/churn',
+      'ScoringModel/churn-monitored',
       'ScoringModel/identity',
       'ScoringModel/iris',
     ]);

@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
@@ -155,6 +156,15 @@ describe('samples in config/samples', () => {
     expect(formats).toEqual(
       expect.arrayContaining(['identity', expect.stringMatching(/\.onnx$/), expect.stringMatching(/\.json$/)]),
     );
+  });
+
+  it("the monitored sample's digests are those of the drift fixture's model and of the baseline beside it", () => {
+    const sample = loadAll(readFileSync(`${dir}scoring_v1alpha1_scoringmodel_drift.yaml`, 'utf8'))[0] as {
+      spec: { model: { sha256: string }; monitoring: { baseline: { sha256: string } } };
+    };
+    const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+    expect(sample.spec.model.sha256).toBe(digest(`${root}test/fixtures/generated/drift_churn.json`));
+    expect(sample.spec.monitoring.baseline.sha256).toBe(digest(`${dir}churn.baseline.json`));
   });
 
   it.each(files)('%s validates against the zod schema and the emitted CRD schema, with the same defaults', (file) => {
