@@ -7,6 +7,7 @@ import { formatFromName } from '../contract/formats.js';
 import { locate } from '../contract/uri.js';
 import type { Condition, ScoringModel, ScoringModelObject, ScoringModelStatus } from './api/v1alpha1.js';
 import { canonicalJson } from './canonical-json.js';
+import { SCORER_CONTAINER } from './desired/deployment.js';
 import { LABELS, selectorString } from './desired/labels.js';
 import { serviceURL } from './desired/service.js';
 
@@ -65,7 +66,7 @@ export function podProblem(pods: readonly V1Pod[], templateHash: string | undefi
     (p) => !p.metadata?.deletionTimestamp && p.metadata?.labels?.[LABELS.templateHash] === templateHash,
   );
   for (const pod of current) {
-    const scorer = pod.status?.containerStatuses?.find((c) => c.name === 'scorer');
+    const scorer = pod.status?.containerStatuses?.find((c) => c.name === SCORER_CONTAINER);
     if (!scorer) continue;
     const problem = containerProblem(scorer);
     if (problem) return problem;

@@ -4,6 +4,10 @@ import { SCORER_ENV, SCORER_PORT, TERMINATION_LOG } from '../../contract/env.js'
 import type { ScoringModel } from '../api/v1alpha1.js';
 import { digest, LABELS, labels, objectMeta, selectorLabels } from './labels.js';
 
+/** The scorer's container, and the name of its port, which probes, the Service and the drift judge refer to. */
+export const SCORER_CONTAINER = 'scorer';
+export const HTTP_PORT_NAME = 'http';
+
 export interface DesiredConfig {
   scorerImage: string;
 }
@@ -82,7 +86,7 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...claims.volumes];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...claims.mounts];
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-    httpGet: { path, port: 'http' },
+    httpGet: { path, port: HTTP_PORT_NAME },
     periodSeconds,
     failureThreshold,
     timeoutSeconds: 2,
@@ -102,12 +106,12 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
     containers: [
       {
-        name: 'scorer',
+        name: SCORER_CONTAINER,
         image: spec.image ?? config.scorerImage,
         imagePullPolicy: 'IfNotPresent',
         env,
         ...(spec.credentials ? { envFrom: [{ secretRef: { name: spec.credentials.secretRef.name } }] } : {}),
-        ports: [{ name: 'http', containerPort: SCORER_PORT, protocol: 'TCP' }],
+        ports: [{ name: HTTP_PORT_NAME, containerPort: SCORER_PORT, protocol: 'TCP' }],
         // Ready only once the model is loaded and warmed up; live as soon as the server listens.
         startupProbe: probe('/v2/health/live', 2, 30),
         readinessProbe: probe('/v2/health/ready', 2, 2),

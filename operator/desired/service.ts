@@ -1,5 +1,6 @@
 import type { V1Service } from '@kubernetes/client-node';
 import type { ScoringModel } from '../api/v1alpha1.js';
+import { HTTP_PORT_NAME } from './deployment.js';
 import { objectMeta, selectorLabels } from './labels.js';
 
 export function desiredService(sm: ScoringModel): V1Service {
@@ -10,7 +11,7 @@ export function desiredService(sm: ScoringModel): V1Service {
     spec: {
       type: sm.spec.service.type,
       selector: selectorLabels(sm),
-      ports: [{ name: 'http', port: sm.spec.service.port, targetPort: 'http', protocol: 'TCP' }],
+      ports: [{ name: HTTP_PORT_NAME, port: sm.spec.service.port, targetPort: HTTP_PORT_NAME, protocol: 'TCP' }],
     },
   };
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { monitoringPath, monitoringReportSchema } from '../../contract/drift.js';
 import { SCORER_PORT } from '../../contract/env.js';
 import type { Condition, DriftStatus, ScoringModel, ScoringModelStatus } from '../api/v1alpha1.js';
+import { HTTP_PORT_NAME, SCORER_CONTAINER } from '../desired/deployment.js';
 import { CONDITION, type ConditionDraft } from '../status.js';
 import { driftStatus, judge, type PodAnswer } from './judge.js';
 
@@ -38,8 +39,8 @@ export function scorerTargets(pods: readonly V1Pod[], model: string): ScorerTarg
     .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP && isReady(p))
     .map((p) => {
       const ip = p.status!.podIP!;
-      const container = p.spec?.containers?.find((c) => c.name === 'scorer');
-      const port = container?.ports?.find((x) => x.name === 'http')?.containerPort ?? SCORER_PORT;
+      const container = p.spec?.containers?.find((c) => c.name === SCORER_CONTAINER);
+      const port = container?.ports?.find((x) => x.name === HTTP_PORT_NAME)?.containerPort ?? SCORER_PORT;
       const host = ip.includes(':') ? `[${ip}]` : ip;
       return { pod: p.metadata?.name ?? ip, url: `http://${host}:${port}${monitoringPath(model)}` };
     })
