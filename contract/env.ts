@@ -28,6 +28,7 @@ export const SCORER_ENV = {
   monitorWindowSeconds: 'MONITOR_WINDOW_SECONDS',
   monitorMinRows: 'MONITOR_MIN_ROWS',
   monitorMaxHistograms: 'MONITOR_MAX_HISTOGRAMS',
+  routingUrl: 'ROUTING_URL',
 } as const;
 export type ScorerSetting = keyof typeof SCORER_ENV;
 
