@@ -31,8 +31,12 @@ export const routingSchema = z.object({
    * its counts afresh. Empty when no rollout is under way.
    */
   step: z.string().max(256),
-  /** Where forwarded and mirrored requests go: the candidate Service's base URL (http://host:port). */
-  candidate: z.string().max(512).optional(),
+  /**
+   * Where forwarded and mirrored requests go: the base URLs (http://podIP:port) of the candidate's ready pods, taken
+   * in turn. The operator keeps the list current from its pod cache, so no Service, DNS or kube-proxy is on the path
+   * and a pod that stops being ready leaves the list at once. Empty: nothing is forwarded or mirrored.
+   */
+  candidates: z.array(z.string().max(512)).max(1000),
   /** Percent of requests (0-100) a stable scorer forwards to the candidate and returns its answer. */
   weight: z.number().int().min(0).max(100),
   /** Percent of requests (0-100) whose inputs a stable scorer also sends to the candidate, to compare answers. */
@@ -43,7 +47,7 @@ export const routingSchema = z.object({
 export type Routing = z.infer<typeof routingSchema>;
 
 /** What a scorer does when it has no routing (none yet, the operator unreachable at start, no rollout). */
-export const NO_ROUTING: Routing = { version: 'none', step: '', weight: 0, shadow: 0, tolerance: 0 };
+export const NO_ROUTING: Routing = { version: 'none', step: '', candidates: [], weight: 0, shadow: 0, tolerance: 0 };
 
 /** Sent with every forwarded or mirrored request: the step it belongs to. The candidate answers PREDICT_SECONDS. */
 export const FORWARDED_HEADER = 'scoring-forwarded';
