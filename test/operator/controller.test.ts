@@ -98,6 +98,13 @@ class Recorder implements ClusterWriter {
     this.deleted.push(ref);
     this.world.objects.delete(`${ref.kind}/${ref.namespace}/${ref.name}`);
   }
+  async clearAnnotation(sm: ScoringModelObject, key: string, value: string) {
+    this.calls.push(`clear annotation ${key}=${value}`);
+    const live = this.world.scoringModel(sm.metadata.namespace, sm.metadata.name);
+    if (live?.metadata.annotations?.[key] !== value) return;
+    const { [key]: _gone, ...annotations } = live.metadata.annotations;
+    this.world.put({ ...live, metadata: { ...live.metadata, annotations } } as KubernetesObject);
+  }
   async applyStatus(sm: ScoringModelObject, status: ScoringModelStatus) {
     this.calls.push('apply status');
     const resourceVersion = String(++this.resourceVersion);

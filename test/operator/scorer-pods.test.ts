@@ -67,7 +67,8 @@ describe('askScorer over HTTP', () => {
 
   const json = (status: number, body: unknown) => (res: ServerResponse) =>
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  const ask = (path: string, timeoutMs = 2000) => askScorer(httpFetcher, { pod: 'p', url: base + path }, timeoutMs, monitoringReportSchema);
+  const ask = (path: string, timeoutMs = 2000) =>
+    askScorer(httpFetcher, { pod: 'p', url: base + path }, timeoutMs, monitoringReportSchema);
 
   it('parses a report', async () => {
     const counts = report({ features: { x0: [1, 2, 0] } });
@@ -104,7 +105,12 @@ describe('askScorer over HTTP', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
-    const answer = await askScorer(httpFetcher, { pod: 'p', url: `http://127.0.0.1:${port}/x` }, 2000, monitoringReportSchema);
+    const answer = await askScorer(
+      httpFetcher,
+      { pod: 'p', url: `http://127.0.0.1:${port}/x` },
+      2000,
+      monitoringReportSchema,
+    );
     expect(answer).toEqual({ pod: 'p', failed: `connect ECONNREFUSED 127.0.0.1:${port}` });
   });
 });
