@@ -15,13 +15,15 @@ import type { Logger } from 'pino';
 import {
   nameProblem,
   parseSpec,
+  ROLLOUT_ANNOTATION,
   type Condition,
   type ScoringModel,
   type ScoringModelObject,
   type ScoringModelStatus,
 } from './api/v1alpha1.js';
 import { apiErrorText, withStatusWriteError } from './api-error.js';
-import { desiredDeployment, type DesiredConfig } from './desired/deployment.js';
+import { candidateName } from './desired/candidate.js';
+import { revisionOf, type DesiredConfig } from './desired/deployment.js';
 import { FIELD_MANAGER } from './desired/labels.js';
 import { desiredHPA, HPA_TYPE } from './desired/hpa.js';
 import { desiredPDB, PDB_TYPE } from './desired/pdb.js';
@@ -41,6 +43,9 @@ import {
   type ConditionDraft,
 } from './status.js';
 import { appliedBy } from './managed-fields.js';
+import { rolloutCondition } from './rollout/machine.js';
+import { planRollout } from './rollout/plan.js';
+import type { ReportFetcher } from './scorer-pods.js';
 import { sameQuantity } from './api/quantity.js';
 import type { WrittenStatuses } from './written-status.js';
 
@@ -109,6 +114,8 @@ export interface ReconcilerDeps {
   written: WrittenStatuses;
   /** Judges drift for spec.monitoring, remembering when it last did (one instance per process). */
   drift: DriftMonitor;
+  /** How the stable scorers' rollout reports are read (HTTP GET by default). */
+  reportFetcher?: ReportFetcher;
   log: Logger;
   now?: () => Date;
 }
@@ -193,15 +200,25 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const live = state.deployment(namespace, name);
   const hpa = desiredHPA(sm);
   const pdb = desiredPDB(sm);
+  const rollout = await planRollout(sm, previous, state, deps.config, deps.reportFetcher, now(), log);
+  const { decision } = rollout;
+  const candidate = candidateName(sm);
   const wanted: Child[] = [
-    { desired: desiredDeployment(sm, deps.config), cached: live, handOver: replicasHandOver(sm, live) },
+    // A rollout under way keeps the stable Deployment as it is: its template is what the stable scorers serve.
+    live && decision.stable === 'keep'
+      ? { desired: rollout.stable, cached: live, kept: true }
+      : { desired: rollout.stable, cached: live, handOver: replicasHandOver(sm, live) },
+    ...(decision.candidate
+      ? [{ desired: rollout.candidate, cached: state.deployment(namespace, candidate) }]
+      : []),
     { desired: desiredService(sm), cached: state.service(namespace, name) },
     ...(hpa ? [{ desired: hpa, cached: state.hpa(namespace, name) }] : []),
     ...(pdb ? [{ desired: pdb, cached: state.pdb(namespace, name) }] : []),
   ];
   const stale = [
-    ...(hpa ? [] : [{ type: HPA_TYPE, cached: state.hpa(namespace, name) }]),
-    ...(pdb ? [] : [{ type: PDB_TYPE, cached: state.pdb(namespace, name) }]),
+    ...(decision.candidate ? [] : [{ type: DEPLOYMENT_TYPE, name: candidate, cached: state.deployment(namespace, candidate) }]),
+    ...(hpa ? [] : [{ type: HPA_TYPE, name, cached: state.hpa(namespace, name) }]),
+    ...(pdb ? [] : [{ type: PDB_TYPE, name, cached: state.pdb(namespace, name) }]),
   ];
 
   // Nothing is written while any child's name is taken by an object this ScoringModel does not control.
@@ -215,7 +232,8 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     return { ...outcome, requeueAfterMs: CONFLICT_RECHECK_MS };
   }
 
-  for (const { desired, actual, handOver } of children) {
+  for (const { desired, actual, handOver, kept } of children) {
+    if (kept) continue;
     // Objects from an informer's list carry no apiVersion/kind (those from its watch do): compare the rest.
     if (actual && !handOver && isSubset({ ...desired, apiVersion: undefined, kind: undefined }, actual)) continue;
     try {
@@ -235,13 +253,13 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     }
     outcome.applied.push(describe(desired));
   }
-  for (const { type, cached } of stale) {
+  for (const { type, name: staleName, cached } of stale) {
     if (!cached || !isControlledBy(cached, object)) continue;
     // Named explicitly, not by the cached copy: objects from an informer's initial list carry no apiVersion or kind.
     // The uid makes sure the object deleted is the one judged ours.
-    const ref = { ...type, namespace, name };
+    const ref = { ...type, namespace, name: staleName };
     await writer.delete({ ...ref, uid: cached.metadata?.uid });
-    outcome.deleted.push(describe({ ...ref, metadata: { name } }));
+    outcome.deleted.push(describe({ ...ref, metadata: { name: staleName } }));
   }
   if (outcome.applied.length > 0 || outcome.deleted.length > 0) {
     log.info({ applied: outcome.applied, deleted: outcome.deleted }, 'children applied');
@@ -250,8 +268,24 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   const pods = state.pods(namespace, name);
   const { fields, conditions } = computeStatus(sm, state.deployment(namespace, name), pods, state.hpa(namespace, name));
   const drift = await deps.drift.assess(key, sm, pods, previous, now(), log);
-  await write({ ...fields, ...(drift.drift ? { drift: drift.drift } : {}) }, [...conditions, ...drift.conditions]);
-  return { ...outcome, requeueAfterMs: drift.requeueAfterMs };
+  const rolloutDraft = rolloutCondition(decision.status, revisionOf(rollout.stable)!);
+  await write(
+    {
+      ...fields,
+      ...(drift.drift ? { drift: drift.drift } : {}),
+      ...(decision.status ? { rollout: decision.status } : {}),
+    },
+    [...conditions, ...drift.conditions, ...(rolloutDraft ? [rolloutDraft] : [])],
+  );
+  for (const e of decision.events) {
+    const event = { regarding: object, type: e.type, reason: e.reason, note: e.message.slice(0, 1024) };
+    await writer.event({ ...event, action: 'Rollout' }).catch(
+      (err: unknown) => log.warn({ err: apiErrorText(err) }, 'could not record an event'),
+    );
+  }
+  if (decision.events.length > 0) log.info({ rollout: decision.status, events: decision.events }, 'rollout');
+  if (rollout.action !== undefined) await writer.clearAnnotation(object, ROLLOUT_ANNOTATION, rollout.action);
+  return { ...outcome, requeueAfterMs: earliest(drift.requeueAfterMs, decision.requeueAfterMs) };
 
   /** The child as it is: the cache's copy, else (the cache holds only labelled objects) the API server's. */
   async function current(desired: KubernetesObject, cached: KubernetesObject | undefined) {
@@ -267,6 +301,15 @@ interface Child {
   cached: KubernetesObject | undefined;
   /** Applied by the hand-over field manager first; then `desired` is applied even if it matches. */
   handOver?: KubernetesObject;
+  /** Left as it is (the stable Deployment while a rollout is under way); still judged for ownership. */
+  kept?: boolean;
+}
+
+const DEPLOYMENT_TYPE = { apiVersion: 'apps/v1', kind: 'Deployment' };
+
+function earliest(...delays: (number | undefined)[]): number | undefined {
+  const set = delays.filter((d): d is number => d !== undefined);
+  return set.length > 0 ? Math.min(...set) : undefined;
 }
 
 /**
