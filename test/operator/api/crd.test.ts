@@ -59,12 +59,24 @@ describe('the generated CRD', () => {
       'URL',
       'Reason',
       'Drift',
+      'Rollout',
+      'Weight',
       'Age',
     ]);
     expect(crd.spec.versions[0]!.additionalPrinterColumns).toContainEqual({
       name: 'Drift',
       type: 'string',
       jsonPath: '.status.conditions[?(@.type=="Drifted")].status',
+    });
+    expect(crd.spec.versions[0]!.additionalPrinterColumns).toContainEqual({
+      name: 'Rollout',
+      type: 'string',
+      jsonPath: '.status.rollout.phase',
+    });
+    expect(crd.spec.versions[0]!.additionalPrinterColumns).toContainEqual({
+      name: 'Weight',
+      type: 'integer',
+      jsonPath: '.status.rollout.weight',
     });
   });
 
@@ -226,6 +238,49 @@ describe('the spec schema', () => {
 
   it.each(ADMITTED)('admits %s', (_what, spec) => {
     expect(parseSpec(spec)).toMatchObject({ ok: true });
+  });
+
+  const analysisDefaults = {
+    minRequests: 100,
+    maxErrorRateIncrease: 0.01,
+    agreement: { tolerance: 1e-6, minShare: 0.99 },
+  };
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    [
+      'Canary',
+      { strategy: 'Canary', steps: [{ weight: 10 }, { weight: 50 }] },
+      {
+        strategy: 'Canary',
+        steps: [
+          { weight: 10, pauseSeconds: 60 },
+          { weight: 50, pauseSeconds: 60 },
+        ],
+        analysis: analysisDefaults,
+        autoPromote: true,
+      },
+    ],
+    [
+      'Shadow',
+      { strategy: 'Shadow', shadow: {} },
+      { strategy: 'Shadow', shadow: { percent: 100, pauseSeconds: 60 }, analysis: analysisDefaults, autoPromote: true },
+    ],
+    [
+      'Shadow with part of the analysis',
+      { strategy: 'Shadow', shadow: { percent: 20 }, analysis: { maxP99Ms: 100, agreement: { minShare: 0.9 } } },
+      {
+        strategy: 'Shadow',
+        shadow: { percent: 20, pauseSeconds: 60 },
+        analysis: { ...analysisDefaults, maxP99Ms: 100, agreement: { tolerance: 1e-6, minShare: 0.9 } },
+        autoPromote: true,
+      },
+    ],
+  ])('applies the defaults of a %s rollout, the same in the emitted schema', (_what, rollout, expected) => {
+    const parsed = parseSpec({ model: { uri: 'm.onnx' }, rollout });
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(parsed.spec.rollout).toEqual(expected);
+    const checked = validateWithCRD({ spec: { model: { uri: 'm.onnx' }, rollout } });
+    expect(checked.errors).toBe('No errors');
+    expect((checked.value as { spec: { rollout: unknown } }).spec.rollout).toEqual(expected);
   });
 
   it('the emitted schema refuses what the schema refuses (without CEL)', () => {
