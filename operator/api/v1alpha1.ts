@@ -1052,7 +1052,9 @@ export const scoringModelStatusSchema = z
           'ScoringModel holds a child name, ImageNotAllowed for an image outside the allow-list), ModelLoaded ' +
           "(the scorers loaded the model), Autoscaling (the HPA's own verdict), Drifted (with spec.monitoring: " +
           "True when a PSI is above the threshold; it never changes Ready), and kstatus' Stalled (someone must act: " +
-          'the reason and message say why) and Reconciling (a rollout under way), present only while true.',
+          'the reason and message say why; RolledBack or Aborted when the rollout of the revision the spec asks ' +
+          'for was stopped) and Reconciling (a rolling update, reason Progressing, or a rollout under way, reason ' +
+          'its phase), present only while true.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),
