@@ -31,8 +31,12 @@ export const routingSchema = z.object({
    * its counts afresh. Empty when no rollout is under way.
    */
   step: z.string().max(256),
-  /** Where forwarded and mirrored requests go: the candidate Service's base URL (http://host:port). */
-  candidate: z.string().max(512).optional(),
+  /**
+   * Where forwarded and mirrored requests go: the base URLs (http://podIP:port) of the candidate's ready pods, taken
+   * in turn. The operator keeps the list current from its pod cache, so no Service, DNS or kube-proxy is on the path
+   * and a pod that stops being ready leaves the list at once. Empty: nothing is forwarded or mirrored.
+   */
+  candidates: z.array(z.string().max(512)).max(1000),
   /** Percent of requests (0-100) a stable scorer forwards to the candidate and returns its answer. */
   weight: z.number().int().min(0).max(100),
   /** Percent of requests (0-100) whose inputs a stable scorer also sends to the candidate, to compare answers. */
@@ -43,7 +47,7 @@ export const routingSchema = z.object({
 export type Routing = z.infer<typeof routingSchema>;
 
 /** What a scorer does when it has no routing (none yet, the operator unreachable at start, no rollout). */
-export const NO_ROUTING: Routing = { version: 'none', step: '', weight: 0, shadow: 0, tolerance: 0 };
+export const NO_ROUTING: Routing = { version: 'none', step: '', candidates: [], weight: 0, shadow: 0, tolerance: 0 };
 
 /** Sent with every forwarded or mirrored request: the step it belongs to. The candidate answers PREDICT_SECONDS. */
 export const FORWARDED_HEADER = 'scoring-forwarded';
@@ -57,8 +61,8 @@ export const SERVED_BY_HEADER = 'scoring-served-by';
  * Roughly x1.5 apart from 50 µs to 30 s, so that an interpolated p99 is within a few tens of percent.
  */
 export const LATENCY_BOUNDS: readonly number[] = [
-  0.00005, 0.000075, 0.0001, 0.00015, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075,
-  0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30,
+  0.00005, 0.000075, 0.0001, 0.00015, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01,
+  0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30,
 ];
 
 const latencySchema = z.object({

@@ -13,6 +13,8 @@ export const OPERATOR_ENV = {
   leaseName: 'LEASE_NAME',
   identity: 'POD_NAME',
   port: 'PORT',
+  routingPort: 'ROUTING_PORT',
+  routingUrl: 'ROUTING_URL',
   resyncSeconds: 'RESYNC_SECONDS',
   logLevel: 'LOG_LEVEL',
 } as const;
@@ -47,6 +49,14 @@ export const operatorConfigSchema = z.object({
   /** This replica's identity in the Lease: the pod name (downward API), else host name and PID. */
   identity: z.string().min(1).optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** The routing endpoint's port (operator/rollout/routing-server.ts), apart from the probes and /metrics. */
+  routingPort: z.coerce.number().int().min(0).max(65535).default(8082),
+  /** The routing endpoint's base URL as scorer pods reach it: the operator's routing Service. */
+  routingUrl: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
+    .default('http://scoring-operator-routing.scoring-system.svc:8082'),
   resyncSeconds: z.coerce.number().int().min(10).max(86400).default(600),
   logLevel,
 });

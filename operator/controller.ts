@@ -89,6 +89,8 @@ export interface ClusterWriter {
    * they hold only objects with the operator's label, and a same-named object without it must not be overwritten.
    */
   read(ref: ObjectRef): Promise<KubernetesObject | undefined>;
+  /** Removes an annotation of the ScoringModel if it still has `value` (a manual rollout action, once acted on). */
+  clearAnnotation(sm: ScoringModelObject, key: string, value: string): Promise<void>;
   /** Server-side apply of the status subresource; resolves to the resourceVersion the object then has. */
   applyStatus(sm: ScoringModelObject, status: ScoringModelStatus): Promise<string | undefined>;
   event(event: ClusterEvent): Promise<void>;

@@ -97,6 +97,33 @@ export function kubernetesWriter(kc: KubeConfig, metrics: OperatorMetrics, repor
       }
     },
 
+    async clearAnnotation(sm: ScoringModelObject, key: string, value: string) {
+      const path = `/metadata/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      try {
+        await counted('patch', KIND, () =>
+          custom.patchNamespacedCustomObject(
+            {
+              group: GROUP,
+              version: VERSION,
+              plural: PLURAL,
+              namespace: sm.metadata.namespace,
+              name: sm.metadata.name,
+              // Removed only while it still says what was acted on: a newer value is the next reconcile's.
+              body: [
+                { op: 'test', path, value },
+                { op: 'remove', path },
+              ],
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+          ),
+        );
+      } catch (err) {
+        // Gone, or changed since (the test failed): nothing of what was acted on is left to remove.
+        if (err instanceof ApiException && (err.code === 404 || err.code === 422)) return;
+        throw err;
+      }
+    },
+
     async applyStatus(sm: ScoringModelObject, status: ScoringModelStatus) {
       const written: { metadata?: { resourceVersion?: string } } = await counted('apply-status', KIND, () =>
         custom.patchNamespacedCustomObjectStatus(

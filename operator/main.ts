@@ -14,6 +14,8 @@ import { DriftMonitor } from './drift/monitor.js';
 import { kubernetesWriter } from './kube.js';
 import { PooledKubeConfig } from './kubeconfig.js';
 import { OperatorMetrics } from './metrics.js';
+import { RoutingServer } from './rollout/routing-server.js';
+import { routingSource } from './rollout/routing.js';
 import { every, systemClock } from './runtime/clock.js';
 import { InformerSet } from './runtime/informers.js';
 import { kubernetesLeasePort, LeaderElector } from './runtime/leader.js';
@@ -31,10 +33,15 @@ async function main(config: OperatorConfig): Promise<void> {
   const clock = systemClock;
   const queue = new WorkQueue({ metrics: metrics.queue, clock });
   metrics.readQueue(queue);
-  const informers = new InformerSet({
+  // Every replica answers the scorers' long-polls from its own caches (status.rollout, the candidates' pods).
+  const routing = new RoutingServer({ clock, source: (ns, name, uid) => routingSource(informers)(ns, name, uid) });
+  const informers: InformerSet = new InformerSet({
     kc,
     namespaces: config.watchNamespaces,
-    enqueue: (key) => queue.add(key),
+    enqueue: (key) => {
+      queue.add(key);
+      routing.changed(key);
+    },
     log,
     metrics,
     clock,
@@ -44,7 +51,17 @@ async function main(config: OperatorConfig): Promise<void> {
   const drift = new DriftMonitor();
   const now = () => new Date(clock.now());
   const probes = await startProbeServer(config.port, '0.0.0.0', { ready: () => informers.synced() }, metrics);
-  log.info({ url: probes.url, identity, namespaces: config.watchNamespaces, image: config.scorerImage }, 'starting');
+  const routingEndpoint = await routing.listen(config.routingPort, '0.0.0.0');
+  log.info(
+    {
+      url: probes.url,
+      routing: routingEndpoint.url,
+      identity,
+      namespaces: config.watchNamespaces,
+      image: config.scorerImage,
+    },
+    'starting',
+  );
 
   let workers: Promise<void> | undefined;
   let stopResync: (() => void) | undefined;
@@ -101,6 +118,8 @@ async function main(config: OperatorConfig): Promise<void> {
     await workers;
     await elector?.stop();
     await informers.stop();
+    routing.releaseAll();
+    routingEndpoint.server.close();
     probes.server.close();
     log.info('stopped');
     log.flush();

@@ -207,10 +207,14 @@ export const RESERVED_ENV: readonly string[] = (
     'monitorBaseline',
     'monitorBaselineSha256',
     'monitorMinRows',
+    'routingUrl',
   ] as const
 ).map((k) => SCORER_ENV[k]);
 const celReservedEnv = `[${RESERVED_ENV.map((n) => `'${n}'`).join(', ')}]`;
 const RESERVED_ENV_WHY = 'they come from spec.model and the operator';
+/** Node reads it before the scorer's code: `--import` would run code of the spec author's choosing in any image. */
+const NODE_OPTIONS = 'NODE_OPTIONS';
+const NODE_OPTIONS_WHY = 'it would run code of your choosing in the scorer image, past the image allow-list';
 const envRules: Rule<{ name: string }[]>[] = [
   {
     rule: `self.all(e, !(e.name in ${celReservedEnv}))`,
@@ -218,6 +222,11 @@ const envRules: Rule<{ name: string }[]>[] = [
     messageExpression: `'may not set ' + self.map(e, e.name).filter(n, n in ${celReservedEnv})[0] + ${celString(`: ${RESERVED_ENV_WHY}`)}`,
     holds: (env) => env.every((e) => !RESERVED_ENV.includes(e.name)),
     explain: (env) => `may not set ${env.find((e) => RESERVED_ENV.includes(e.name))!.name}: ${RESERVED_ENV_WHY}`,
+  },
+  {
+    rule: `self.all(e, e.name != '${NODE_OPTIONS}')`,
+    message: `may not set ${NODE_OPTIONS}: ${NODE_OPTIONS_WHY}`,
+    holds: (env) => env.every((e) => e.name !== NODE_OPTIONS),
   },
 ];
 

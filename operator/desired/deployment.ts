@@ -1,6 +1,7 @@
 /** The scorer Deployment a ScoringModel asks for: a pure function of the ScoringModel and the operator's config. */
 import type { V1Deployment, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { SCORER_ENV, SCORER_PORT, TERMINATION_LOG } from '../../contract/env.js';
+import { routingPath } from '../../contract/rollout.js';
 import type { ScoringModel } from '../api/v1alpha1.js';
 import { digest, LABELS, labels, objectMeta, selectorLabels } from './labels.js';
 
@@ -10,6 +11,11 @@ export const HTTP_PORT_NAME = 'http';
 
 export interface DesiredConfig {
   scorerImage: string;
+  /**
+   * The base URL of the operator's routing endpoint (its routing Service), which the scorers long-poll for what a
+   * rollout asks of them; absent, scorers are told nothing and a rollout cannot route.
+   */
+  routingUrl?: string;
 }
 
 /** How long the scorer drains in-flight requests after SIGTERM; the grace period leaves room for it. */
@@ -59,6 +65,17 @@ function claimMounts(sm: ScoringModel) {
   return { modelUri, baselineUri, volumes, mounts };
 }
 
+/** Where a model's scorers ask for their routing: by namespace and name, and the uid, so a namesake's is not theirs. */
+export function routingUrl(sm: ScoringModel, base: string): string {
+  const { namespace, name, uid } = sm.metadata;
+  return `${base.replace(/\/+$/, '')}${routingPath(namespace, name)}?uid=${encodeURIComponent(uid)}`;
+}
+
+/** The revision of a Deployment's pod template: the digest its template carries (undefined for none). */
+export function revisionOf(deployment: V1Deployment | undefined): string | undefined {
+  return deployment?.spec?.template?.metadata?.labels?.[LABELS.templateHash];
+}
+
 export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1Deployment {
   const { spec } = sm;
   const claims = claimMounts(sm);
@@ -81,6 +98,7 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
           { name: SCORER_ENV.monitorMinRows, value: String(monitoring.minRows) },
         ]
       : []),
+    ...(config.routingUrl ? [{ name: SCORER_ENV.routingUrl, value: routingUrl(sm, config.routingUrl) }] : []),
     ...(spec.env ?? []).map((e) => ({ ...e })),
   ];
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...claims.volumes];

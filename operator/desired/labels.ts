@@ -15,6 +15,8 @@ export const LABELS = {
   component: 'app.kubernetes.io/component',
   /** On pod templates: a digest of the template, so that status can tell current pods from old ones. */
   templateHash: 'scoring.dev/template-hash',
+  /** On a rollout's candidate Deployment, Service and pods: the ScoringModel they are the candidate of. */
+  candidateOf: 'scoring.dev/candidate-of',
 } as const;
 
 /** Informers select on this, so their caches hold only the operator's own objects. */

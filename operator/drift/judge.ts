@@ -6,6 +6,7 @@
 import { psi, type CountedHistogram, type MonitoringReport } from '../../contract/drift.js';
 import type { DriftStatus, Monitoring } from '../api/v1alpha1.js';
 import { canonicalJson } from '../canonical-json.js';
+import type { ScorerAnswer } from '../scorer-pods.js';
 import { CONDITION, type ConditionDraft } from '../status.js';
 
 /** Features status.drift lists: the ones with the highest PSI. */
@@ -14,12 +15,7 @@ export const TOP_FEATURES = 3;
 const NAMED = 3;
 
 /** What one ready scorer pod said when asked for its counts. */
-export type PodAnswer =
-  | { pod: string; report: MonitoringReport }
-  /** The scorer answered 503 with an error: it serves the model but cannot monitor (its baseline is at fault). */
-  | { pod: string; unavailable: string }
-  /** No report: a connection failure, a timeout, another HTTP status, a body that is not a report. */
-  | { pod: string; failed: string };
+export type PodAnswer = ScorerAnswer<MonitoringReport>;
 
 export interface SummedHistogram {
   name: string;

@@ -6,80 +6,13 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { monitoringPath, monitoringReportSchema } from '../../contract/drift.js';
-import { SCORER_PORT } from '../../contract/env.js';
 import type { Condition, DriftStatus, ScoringModel, ScoringModelStatus } from '../api/v1alpha1.js';
-import { HTTP_PORT_NAME, SCORER_CONTAINER } from '../desired/deployment.js';
+import { askScorer, httpFetcher, scorerTargets, type ReportFetcher } from '../scorer-pods.js';
 import { CONDITION, type ConditionDraft } from '../status.js';
-import { driftStatus, judge, type PodAnswer } from './judge.js';
+import { driftStatus, judge } from './judge.js';
 
 /** How long a scorer has to answer: it serves counts from memory, so a slow one is a busy or a broken one. */
 export const REPORT_TIMEOUT_MS = 2000;
-/** The longest part of a scorer's answer a message quotes. */
-const MAX_ERROR_CHARS = 1024;
-
-/** One HTTP GET: the answer's status and text; a rejection when none came (refused, reset, timed out). */
-export type ReportFetcher = (url: string, timeoutMs: number) => Promise<{ status: number; text: string }>;
-
-export const httpFetcher: ReportFetcher = async (url, timeoutMs) => {
-  // The signal covers reading the body too.
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
-  return { status: res.status, text: await res.text() };
-};
-
-export interface ScorerTarget {
-  pod: string;
-  url: string;
-}
-
-const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-/** The ready scorer pods of a model, each with its monitoring URL (the port its container declares), by name. */
-export function scorerTargets(pods: readonly V1Pod[], model: string): ScorerTarget[] {
-  return pods
-    .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP && isReady(p))
-    .map((p) => {
-      const ip = p.status!.podIP!;
-      const container = p.spec?.containers?.find((c) => c.name === SCORER_CONTAINER);
-      const port = container?.ports?.find((x) => x.name === HTTP_PORT_NAME)?.containerPort ?? SCORER_PORT;
-      const host = ip.includes(':') ? `[${ip}]` : ip;
-      return { pod: p.metadata?.name ?? ip, url: `http://${host}:${port}${monitoringPath(model)}` };
-    })
-    .sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
-}
-
-/** Asks one scorer for its report; never rejects: whatever went wrong is the answer. */
-export async function askScorer(fetcher: ReportFetcher, target: ScorerTarget, timeoutMs: number): Promise<PodAnswer> {
-  const { pod } = target;
-  let answer: { status: number; text: string };
-  try {
-    answer = await fetcher(target.url, timeoutMs);
-  } catch (err) {
-    return { pod, failed: noAnswer(err, timeoutMs) };
-  }
-  const { status, text } = answer;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { pod, failed: `HTTP ${status}, and the body is not JSON` };
-  }
-  if (status === 200) {
-    const parsed = monitoringReportSchema.safeParse(json);
-    if (parsed.success) return { pod, report: parsed.data };
-    const issue = parsed.error.issues[0]!;
-    return { pod, failed: `the report's ${issue.path.join('.') || 'document'} is invalid: ${issue.message}` };
-  }
-  const error = (json as { error?: unknown } | null)?.error;
-  const said = typeof error === 'string' ? error.slice(0, MAX_ERROR_CHARS) : undefined;
-  if (status === 503 && said) return { pod, unavailable: said };
-  return { pod, failed: `HTTP ${status}${said ? `: ${said}` : ''}` };
-}
-
-function noAnswer(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; message?: string; cause?: { message?: string } };
-  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
-  return (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0]!;
-}
 
 export interface DriftVerdict {
   /** status.drift, and the Drifted condition: absent without spec.monitoring. */
@@ -130,8 +63,10 @@ export class DriftMonitor {
       return { ...kept, requeueAfterMs: last.atMs + intervalMs - nowMs };
     }
 
-    const targets = scorerTargets(pods, sm.metadata.name);
-    const answers = await Promise.all(targets.map((t) => askScorer(this.fetcher, t, this.timeoutMs)));
+    const targets = scorerTargets(pods, monitoringPath(sm.metadata.name));
+    const answers = await Promise.all(
+      targets.map((t) => askScorer(this.fetcher, t, this.timeoutMs, monitoringReportSchema)),
+    );
     const { figures, condition } = judge(answers, monitoring);
     this.judged.set(key, { atMs: nowMs, generation: sm.metadata.generation });
     log.debug({ ...figures, drifted: condition.status, reason: condition.reason }, 'drift judged');

@@ -126,14 +126,17 @@ const WATCHED_KINDS: readonly WatchedKind[] = [
   },
 ];
 
-/** The key of the ScoringModel an object belongs to: itself, its controller owner, or (pods) its instance label. */
+/**
+ * The key of the ScoringModel an object belongs to: itself, its controller owner, or (pods) the model a rollout's
+ * candidate pod is the candidate of, else its instance label.
+ */
 export function ownerKey(object: KubernetesObject): string | undefined {
   const { metadata, kind } = object;
   if (!metadata?.namespace) return undefined;
   if (kind === KIND || object.apiVersion?.startsWith(`${GROUP}/`)) return `${metadata.namespace}/${metadata.name}`;
   const owner = metadata.ownerReferences?.find((r) => r.controller && r.kind === KIND);
   if (owner) return `${metadata.namespace}/${owner.name}`;
-  const instance = metadata.labels?.[LABELS.instance];
+  const instance = metadata.labels?.[LABELS.candidateOf] ?? metadata.labels?.[LABELS.instance];
   return instance ? `${metadata.namespace}/${instance}` : undefined;
 }
 

@@ -13,17 +13,16 @@ import { ROOT, eventsOf, getJson, k, kubectl, scoringModel, waitFor } from '../c
 import { StopWaiting } from '../helpers/wait.js';
 import {
   NS,
-  clusterIp,
-  installOperator,
-  makeNamespace,
   ready,
+  remove,
   send,
   sendOnceServed,
   sha256,
-  startClient,
   startLoad,
-  startModelStore,
+  startWorld,
   privilegedPod,
+  url,
+  waitReady,
 } from './world.js';
 
 const fixture = (name: string) => fixtures().find((f) => f.name === name)!;
@@ -43,14 +42,6 @@ const sample = (file: string) =>
 /** Applies `m` in the suite's namespace, under `name` when given. */
 const apply = (m: Manifest, name = m.metadata.name) =>
   k(['apply', '-f', '-'], JSON.stringify({ ...m, metadata: { ...m.metadata, name, namespace: NS } }));
-/** Deletes ScoringModels (their children go with them) and the suite's pods named `pods`. */
-const remove = (models: string[], pods: string[] = []) => {
-  if (models.length > 0) kubectl(['delete', 'sm', ...models, '-n', NS, '--ignore-not-found', '--wait=true']);
-  if (pods.length > 0) kubectl(['delete', 'pod', ...pods, '-n', NS, '--ignore-not-found', '--wait=false']);
-};
-const url = (name: string, path: string) => `http://${clusterIp(name)}${path}`;
-const waitReady = (name: string, timeoutMs = 300_000) =>
-  waitFor(`${name} Ready`, () => ready(name)?.status === 'True', timeoutMs);
 
 let store: string;
 /** The samples, their models moved to the suite's store (with their real digests). */
@@ -82,12 +73,7 @@ const samples = {
 };
 
 beforeAll(async () => {
-  // A run that stopped half-way leaves its namespace behind: start clean.
-  kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=180s']);
-  installOperator();
-  makeNamespace();
-  startClient();
-  store = await startModelStore([onnx.path, onnxNext.path, xgboost.path, driftChurn.path, BASELINE]);
+  store = await startWorld([onnx.path, onnxNext.path, xgboost.path, driftChurn.path, BASELINE]);
 }, 900_000);
 
 describe('restricted pod security', () => {

@@ -4,10 +4,12 @@
  * it needs no route from the test machine.
  */
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, getJson, k, kubectl, waitFor } from '../cluster/kube.js';
+import { promisify } from 'node:util';
+import { SERVED_BY_HEADER } from '../../contract/rollout.js';
+import { ADMIN, ROOT, getJson, k, kubectl, waitFor } from '../cluster/kube.js';
 
 export const NS = 'scoring-e2e';
 export const OPERATOR_IMAGE = process.env.E2E_OPERATOR_IMAGE ?? 'localhost/scoring-dev/scoring-operator:dev';
@@ -25,6 +27,34 @@ export function installOperator(): void {
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`scripts/install-operator.sh failed: ${run.stderr}`);
+}
+
+/**
+ * What every test file of the suite starts from: the operator installed, the suite's namespace made anew (a run that
+ * stopped half-way leaves it behind), the client pod, and a model store serving `files` (`key=path` serves the file
+ * at path under the name key); returns the store's base URL.
+ */
+export async function startWorld(files: string[]): Promise<string> {
+  kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=180s']);
+  installOperator();
+  makeNamespace();
+  startClient();
+  return startModelStore(files);
+}
+
+/** Deletes ScoringModels (their children go with them) and the suite's pods named `pods`. */
+export function remove(models: string[], pods: string[] = []): void {
+  if (models.length > 0) kubectl(['delete', 'sm', ...models, '-n', NS, '--ignore-not-found', '--wait=true']);
+  if (pods.length > 0) kubectl(['delete', 'pod', ...pods, '-n', NS, '--ignore-not-found', '--wait=false']);
+}
+
+/** A URL of a Service of the suite's namespace, by its ClusterIP (port 80, the ScoringModels' default). */
+export function url(service: string, path: string): string {
+  return `http://${clusterIp(service)}${path}`;
+}
+
+export async function waitReady(name: string, timeoutMs = 300_000): Promise<void> {
+  await waitFor(`${name} Ready`, () => ready(name)?.status === 'True', timeoutMs);
 }
 
 /** The suite's namespace, under the restricted Pod Security profile. */
@@ -236,4 +266,255 @@ export function ready(name: string): { status: string; reason: string; message: 
   const conditions = getJson(['sm', name, '-n', NS])?.status?.conditions as
     { type: string; status: string; reason: string; message: string }[] | undefined;
   return conditions?.find((c) => c.type === 'Ready');
+}
+
+/**
+ * POSTs `{"X": [row]}` of a row drawn at random from `rows` to `url` from `concurrency` loops for `seconds`, and
+ * counts every answer in the 100 ms window it arrived in: answered, failed (not 200, or no answer), served by the
+ * candidate (the scoring-served-by header), and wrong (a 200 whose score is not `expected`'s row within `tolerance`,
+ * relative to max(1, |expected|)). Prints "serving" at its first 200, "progress <ms> <answered>" every second, and when
+ * done (or on SIGTERM) a "window <ms> <answered> <failed> <candidate> <wrong>" line per window, then the totals as
+ * JSON with the first answer of each kind of failure.
+ */
+const RECORDED_LOAD = `
+const [url, rowsJson, expectedJson, tolerance, seconds, concurrency] = process.argv.slice(1);
+const rows = JSON.parse(rowsJson), expected = JSON.parse(expectedJson), tol = Number(tolerance);
+const WINDOW_MS = 100, SERVED_BY = ${JSON.stringify(SERVED_BY_HEADER)};
+const windows = new Map(), errors = {}, samples = {};
+const totals = { answered: 0, ok: 0, failed: 0, candidate: 0, wrong: 0 };
+const end = Date.now() + Number(seconds) * 1000;
+const off = (a, e) => {
+  if (!Array.isArray(e)) return typeof a === 'number' ? Math.abs(a - e) / Math.max(1, Math.abs(e)) : Infinity;
+  if (!Array.isArray(a) || a.length !== e.length) return Infinity;
+  return e.reduce((worst, v, i) => Math.max(worst, off(a[i], v)), 0);
+};
+function record(failure, candidate, wrong) {
+  const t = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS;
+  let w = windows.get(t);
+  if (!w) windows.set(t, (w = [0, 0, 0, 0]));
+  w[0]++; totals.answered++;
+  if (failure) { w[1]++; totals.failed++; errors[failure.kind] = (errors[failure.kind] ?? 0) + 1; samples[failure.kind] ??= failure.body.slice(0, 500); }
+  else if (totals.ok++ === 0) console.log('serving');
+  if (candidate) { w[2]++; totals.candidate++; }
+  if (wrong) { w[3]++; totals.wrong++; }
+}
+async function loop() {
+  while (Date.now() < end) {
+    const i = Math.floor(Math.random() * rows.length);
+    try {
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ X: [rows[i]] }) });
+      const body = await r.text();
+      const candidate = r.headers.get(SERVED_BY) === 'candidate';
+      if (r.status !== 200) { record({ kind: 'HTTP ' + r.status, body }, candidate, false); continue; }
+      let wrong = true;
+      try { wrong = !(off(JSON.parse(body).score, [expected[i]]) <= tol); } catch {}
+      record(undefined, candidate, wrong);
+    } catch (e) { const kind = String(e.cause?.code ?? e.message); record({ kind, body: kind }, false, false); }
+  }
+}
+function report() {
+  const lines = [...windows].map(([t, w]) => 'window ' + t + ' ' + w.join(' '));
+  lines.push(JSON.stringify({ ...totals, errors, samples }));
+  process.stdout.write(lines.join('\\n') + '\\n', () => process.exit(0));
+}
+setInterval(() => console.log('progress ' + Date.now() + ' ' + totals.answered), 1000);
+process.on('SIGTERM', report);
+Promise.all(Array.from({ length: Number(concurrency) }, loop)).then(report);`;
+
+/** Counts of the answers that arrived in one window of a recorded load. */
+export interface LoadWindow {
+  /** The window's start, ms since the epoch (the node's clock, which is this machine's). */
+  t: number;
+  answered: number;
+  failed: number;
+  candidate: number;
+  wrong: number;
+}
+
+export const LOAD_WINDOW_MS = 100;
+
+export interface RecordedLoad {
+  answered: number;
+  ok: number;
+  failed: number;
+  candidate: number;
+  wrong: number;
+  errors: Record<string, number>;
+  /** The first answer of each kind of failure (its body, or the network error). */
+  samples: Record<string, string>;
+  windows: LoadWindow[];
+}
+
+/** The windows' counts summed over the windows that lie wholly within [from, to] (ms since the epoch). */
+export function between(windows: LoadWindow[], from: number, to: number): Omit<LoadWindow, 't'> {
+  const sum = { answered: 0, failed: 0, candidate: 0, wrong: 0 };
+  for (const w of windows) {
+    if (w.t < from || w.t + LOAD_WINDOW_MS > to) continue;
+    sum.answered += w.answered;
+    sum.failed += w.failed;
+    sum.candidate += w.candidate;
+    sum.wrong += w.wrong;
+  }
+  return sum;
+}
+
+/**
+ * A load pod scoring single rows drawn from `rows` (RECORDED_LOAD above) for at most `seconds`: `serving()` waits for
+ * its first 200, `progress()` reads its clock and count (undefined before its first), `finish()` ends it (SIGTERM: it
+ * reports), `result()` waits for it to end and reads its report, `stop()` deletes it.
+ */
+export function startRecordedLoad(
+  name: string,
+  target: string,
+  rows: unknown[],
+  expected: unknown[],
+  tolerance: number,
+  seconds: number,
+  concurrency: number,
+): {
+  serving(): Promise<void>;
+  progress(): { at: number; answered: number } | undefined;
+  finish(): void;
+  result(): Promise<RecordedLoad>;
+  stop(): void;
+} {
+  const args = [target, JSON.stringify(rows), JSON.stringify(expected), String(tolerance), String(seconds)];
+  const p = pod(name, ['node', '-e', RECORDED_LOAD, ...args, String(concurrency)], {
+    spec: { restartPolicy: 'Never' },
+  });
+  k(['apply', '-f', '-'], JSON.stringify(p));
+  return {
+    async serving() {
+      await waitFor(
+        `${name} to be answered`,
+        () => kubectl(['logs', '-n', NS, name]).stdout.split('\n').includes('serving'),
+        180_000,
+        500,
+      );
+    },
+    progress() {
+      const last = kubectl(['logs', '-n', NS, name, '--tail=3'])
+        .stdout.split('\n')
+        .filter((l) => l.startsWith('progress '))
+        .pop();
+      if (!last) return undefined;
+      const [, at, answered] = last.split(' ');
+      return { at: Number(at), answered: Number(answered) };
+    },
+    finish() {
+      k(['exec', '-n', NS, name, '--', 'node', '-e', "process.kill(1, 'SIGTERM')"]);
+    },
+    async result() {
+      await waitFor(
+        `${name} to finish`,
+        () => getJson(['pod', name, '-n', NS])?.status.phase === 'Succeeded',
+        (seconds + 180) * 1000,
+      );
+      const lines = k(['logs', '-n', NS, name]).trim().split('\n');
+      const windows = lines
+        .filter((l) => l.startsWith('window '))
+        .map((l) => {
+          const [t, answered, failed, candidate, wrong] = l.slice('window '.length).split(' ').map(Number);
+          return { t: t!, answered: answered!, failed: failed!, candidate: candidate!, wrong: wrong! };
+        })
+        .sort((a, b) => a.t - b.t);
+      return { ...(JSON.parse(lines.pop()!) as Omit<RecordedLoad, 'windows'>), windows };
+    },
+    stop() {
+      kubectl(['delete', 'pod', name, '-n', NS, '--wait=false']);
+    },
+  };
+}
+
+/** status.rollout, as far as the suite reads it (operator/api/v1alpha1.ts rolloutStatusSchema). */
+export interface RolloutStatus {
+  phase: 'Shadow' | 'Canary' | 'Paused' | 'Promoting' | 'Promoted' | 'RolledBack' | 'Aborted';
+  revision: string;
+  stableRevision: string;
+  step: number;
+  steps: number;
+  weight: number;
+  shadowPercent: number;
+  startedAt?: string;
+  stepStartedAt?: string;
+  finishedAt?: string;
+  analysis?: {
+    pods: { answered: number; asked: number };
+    candidate: { requests: number; errorRate: number; p99Ms?: number };
+    stable: { requests: number; errorRate: number; p99Ms?: number };
+    agreement?: { rows: number; share: number; meanAbsDiff?: number };
+  };
+  message: string;
+}
+
+/**
+ * A run of polls that saw the same rollout state (phase, step, weight, shadow percent; undefined: no rollout yet).
+ * The state began between the previous run's last poll's sending and this run's first poll's answer, and ended
+ * between this run's last poll's sending and the next run's first answer (ms since the epoch, this machine's clock).
+ */
+export interface RolloutRun {
+  key: string;
+  first: RolloutStatus | undefined;
+  last: RolloutStatus | undefined;
+  firstSentAt: number;
+  firstSeenAt: number;
+  lastSentAt: number;
+  lastSeenAt: number;
+}
+
+export function rolloutKey(r: RolloutStatus | undefined): string {
+  return r ? `${r.phase} step ${r.step}/${r.steps} weight ${r.weight} shadow ${r.shadowPercent}` : 'no rollout';
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Polls a ScoringModel's status.rollout every `intervalMs` (without blocking the test, as kubectl through spawnSync
+ * would) and keeps the runs of polls that saw the same state: when each state began and ended, to attribute the
+ * load's windows to steps.
+ */
+export function watchRollout(
+  name: string,
+  intervalMs = 250,
+): { runs(): RolloutRun[]; latest(): RolloutStatus | undefined; stop(): Promise<void> } {
+  const runs: RolloutRun[] = [];
+  let stopped = false;
+  const poll = async () => {
+    while (!stopped) {
+      const sentAt = Date.now();
+      try {
+        const { stdout } = await execFileAsync('kubectl', ['get', 'sm', name, '-n', NS, '-o', 'json'], {
+          env: { ...process.env, KUBECONFIG: ADMIN },
+          maxBuffer: 16 << 20,
+        });
+        const seenAt = Date.now();
+        const rollout = (JSON.parse(stdout) as { status?: { rollout?: RolloutStatus } }).status?.rollout;
+        const key = rolloutKey(rollout);
+        const run = runs.at(-1);
+        if (run?.key === key) Object.assign(run, { last: rollout, lastSentAt: sentAt, lastSeenAt: seenAt });
+        else
+          runs.push({
+            key,
+            first: rollout,
+            last: rollout,
+            firstSentAt: sentAt,
+            firstSeenAt: seenAt,
+            lastSentAt: sentAt,
+            lastSeenAt: seenAt,
+          });
+      } catch {
+        // A poll that failed (the API server busy) tells nothing: the next one does.
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  };
+  const done = poll();
+  return {
+    runs: () => runs,
+    latest: () => runs.at(-1)?.last,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
 }

@@ -70,6 +70,14 @@ export const REFUSED: RefusedSpec[] = [
     parseSpec: 'spec.env: may not set PORT: they come from spec.model and the operator',
   },
   {
+    what: "NODE_OPTIONS, which would run code of the author's choosing in an allowed image",
+    spec: { model, env: [{ name: 'NODE_OPTIONS', value: '--import=data:text/javascript,process.exit(3)' }] },
+    kubectl:
+      'spec.env: Invalid value: "array": may not set NODE_OPTIONS: it would run code of your choosing in the scorer image, past the image allow-list',
+    parseSpec:
+      'spec.env: may not set NODE_OPTIONS: it would run code of your choosing in the scorer image, past the image allow-list',
+  },
+  {
     what: 'an env var with a value and a valueFrom',
     spec: { model, env: [{ name: 'A', value: 'x', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
     kubectl: 'spec.env[0].valueFrom: Forbidden: may not be given with a non-empty value',

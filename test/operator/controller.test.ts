@@ -16,7 +16,8 @@ import { pino } from 'pino';
 import type { ScoringModelObject, ScoringModelStatus } from '../../operator/api/v1alpha1.js';
 import { FIELD_MANAGER } from '../../operator/desired/labels.js';
 import { WrittenStatuses } from '../../operator/written-status.js';
-import { DriftMonitor, type ReportFetcher } from '../../operator/drift/monitor.js';
+import { DriftMonitor } from '../../operator/drift/monitor.js';
+import type { ReportFetcher } from '../../operator/scorer-pods.js';
 import type { MonitoringReport } from '../../contract/drift.js';
 import { report } from '../helpers/drift.js';
 import { apiErrorText } from '../../operator/api-error.js';
@@ -96,6 +97,13 @@ class Recorder implements ClusterWriter {
     this.calls.push(`delete ${ref.kind}`);
     this.deleted.push(ref);
     this.world.objects.delete(`${ref.kind}/${ref.namespace}/${ref.name}`);
+  }
+  async clearAnnotation(sm: ScoringModelObject, key: string, value: string) {
+    this.calls.push(`clear annotation ${key}=${value}`);
+    const live = this.world.scoringModel(sm.metadata.namespace, sm.metadata.name);
+    if (live?.metadata.annotations?.[key] !== value) return;
+    const { [key]: _gone, ...annotations } = live.metadata.annotations;
+    this.world.put({ ...live, metadata: { ...live.metadata, annotations } } as KubernetesObject);
   }
   async applyStatus(sm: ScoringModelObject, status: ScoringModelStatus) {
     this.calls.push('apply status');

@@ -98,8 +98,16 @@ const USES: { calls?: string[]; evidence?: { file: string; text: string }; grant
     grants: [
       cluster('autoscaling', 'horizontalpodautoscalers', ['delete']),
       cluster('policy', 'poddisruptionbudgets', ['delete']),
+      cluster('apps', 'deployments', ['delete']),
     ],
-    why: 'the HPA and PDB the ScoringModel no longer asks for (the other children go by garbage collection)',
+    why:
+      "the HPA and PDB the ScoringModel no longer asks for, and a rollout's candidate Deployment once it is " +
+      'promoted or rolled back (the other children go by garbage collection)',
+  },
+  {
+    calls: ['CustomObjectsApi.patchNamespacedCustomObject'],
+    grants: [cluster('scoring.dev', 'scoringmodels', ['patch'])],
+    why: 'a JSON patch removes the scoring.dev/rollout annotation (promote, abort) once acted on',
   },
   {
     calls: ['CustomObjectsApi.patchNamespacedCustomObjectStatus'],

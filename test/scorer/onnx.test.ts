@@ -1,6 +1,7 @@
 /**
  * ONNX specifics, with models built by test/models/make_models.py: several inputs (V2 only), a ZipMap output
- * (refused at load time with the fix named), MODEL_OUTPUT choosing what /score returns.
+ * (refused at load time with the fix named), MODEL_OUTPUT choosing what /score returns; and the rollout candidates
+ * of test/models/make_rollout.py.
  */
 import { fileURLToPath } from 'node:url';
 import { ModelLoadError } from '../../scorer/errors.js';
@@ -135,5 +136,82 @@ describe('MODEL_OUTPUT', () => {
     } finally {
       await scorer.close();
     }
+  });
+});
+
+/**
+ * The e2e suite's rollout candidates for mlp_classifier (test/models/make_rollout.py): the same input and output, so
+ * that a stable scorer serving mlp_classifier can forward its requests to them.
+ */
+describe('the rollout candidates of mlp_classifier', () => {
+  const stable = fixtures('onnx').find((f) => f.name === 'mlp_classifier')!;
+  /** The stable's rows drawn from data (then come zeros, +-1000 and the mean). */
+  const drawn = stable.inputs.slice(0, 46);
+
+  describe('rollout_fails.onnx', () => {
+    let scorer: TestScorer;
+    beforeAll(async () => {
+      scorer = await startTestScorer({ MODEL_URI: generated('rollout_fails.onnx') });
+    });
+    afterAll(() => scorer.close());
+
+    it('passes the warm-up (a row of zeros) and reports ready', async () => {
+      await scorer.ready;
+      expect((await request(`${scorer.url}/v2/health/ready`)).status).toBe(200);
+    });
+
+    it("has the stable model's input and output", async () => {
+      await scorer.ready;
+      const own = (await request(`${scorer.url}/v2/models/rollout_fails`)).body as Record<string, unknown>;
+      const probe = await startTestScorer({ MODEL_URI: stable.path });
+      try {
+        await probe.ready;
+        const theirs = (await request(`${probe.url}/v2/models/mlp_classifier`)).body as Record<string, unknown>;
+        expect({ inputs: own.inputs, outputs: own.outputs }).toEqual({
+          inputs: theirs.inputs,
+          outputs: theirs.outputs,
+        });
+      } finally {
+        await probe.close();
+      }
+    });
+
+    it("answers a row of zeros with the stable model's prediction", async () => {
+      await scorer.ready;
+      const zeros = stable.inputs.findIndex((row) => row.every((v) => v === 0));
+      const reply = await request(`${scorer.url}/score`, 'POST', { X: [stable.inputs[zeros]] });
+      expect(reply.status).toBe(200);
+      expect(
+        maxRelativeError((reply.body as { score: unknown }).score, [stable.expected.probabilities![zeros]]),
+      ).toBeLessThanOrEqual(stable.tolerance);
+    });
+
+    it.each([
+      ['/score', (row: unknown[]) => ({ path: '/score', body: { X: [row] } })],
+      [
+        'V2 infer',
+        (row: unknown[]) => ({
+          path: '/v2/models/rollout_fails/infer',
+          body: { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 8], data: row }] },
+        }),
+      ],
+    ])('answers every real row through %s with 422, the model could not score this input', async (_, make) => {
+      await scorer.ready;
+      for (const row of drawn) {
+        const { path, body } = make(row);
+        const reply = await request(`${scorer.url}${path}`, 'POST', body);
+        expect(reply.status).toBe(422);
+        expect((reply.body as { error: string }).error).toMatch(/^the model could not score this input: .*Gather/);
+      }
+    });
+  });
+
+  it("rollout_disagrees differs from the stable model's predictions on every row drawn from data", () => {
+    const disagrees = fixtures('onnx').find((f) => f.name === 'rollout_disagrees')!;
+    expect(disagrees.inputs).toEqual(stable.inputs);
+    drawn.forEach((_, i) => {
+      const diff = maxRelativeError(disagrees.expected.probabilities![i], stable.expected.probabilities![i]);
+      expect(diff).toBeGreaterThan(100 * stable.tolerance);
+    });
   });
 });

@@ -5,8 +5,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { askScorer, httpFetcher, scorerTargets } from '../../../operator/drift/monitor.js';
-import { report } from '../../helpers/drift.js';
+import { monitoringPath, monitoringReportSchema } from '../../contract/drift.js';
+import { askScorer, httpFetcher, scorerTargets } from '../../operator/scorer-pods.js';
+import { report } from '../helpers/drift.js';
 
 function pod(name: string, status: V1Pod['status'], extra: Partial<V1Pod> = {}): V1Pod {
   return { metadata: { name }, status, ...extra };
@@ -33,7 +34,7 @@ describe('scorerTargets', () => {
         },
         pod('m-f', { podIP: 'fd00::7', conditions: [ready] }),
       ],
-      'fraud v2',
+      monitoringPath('fraud v2'),
     );
     expect(targets).toEqual([
       { pod: 'm-a', url: 'http://10.0.0.1:9000/v2/models/fraud%20v2/monitoring' },
@@ -66,7 +67,8 @@ describe('askScorer over HTTP', () => {
 
   const json = (status: number, body: unknown) => (res: ServerResponse) =>
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  const ask = (path: string, timeoutMs = 2000) => askScorer(httpFetcher, { pod: 'p', url: base + path }, timeoutMs);
+  const ask = (path: string, timeoutMs = 2000) =>
+    askScorer(httpFetcher, { pod: 'p', url: base + path }, timeoutMs, monitoringReportSchema);
 
   it('parses a report', async () => {
     const counts = report({ features: { x0: [1, 2, 0] } });
@@ -103,7 +105,12 @@ describe('askScorer over HTTP', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
-    const answer = await askScorer(httpFetcher, { pod: 'p', url: `http://127.0.0.1:${port}/x` }, 2000);
+    const answer = await askScorer(
+      httpFetcher,
+      { pod: 'p', url: `http://127.0.0.1:${port}/x` },
+      2000,
+      monitoringReportSchema,
+    );
     expect(answer).toEqual({ pod: 'p', failed: `connect ECONNREFUSED 127.0.0.1:${port}` });
   });
 });
