@@ -10,9 +10,7 @@
  * Deployment rolls out the new template) or Paused. A failure rolls back at once. Promoting, RolledBack and Aborted
  * stop sending requests to the candidate, and remove it only once every stable scorer has stopped (routing settled).
  */
-import { NO_ROUTING, type Routing } from '../../contract/rollout.js';
 import {
-  DEFAULT_AGREEMENT,
   ROLLOUT_ACTIONS,
   ROLLOUT_ANNOTATION,
   type Rollout,
@@ -20,7 +18,6 @@ import {
   type RolloutPhase,
   type RolloutStatus,
 } from '../api/v1alpha1.js';
-import { digest } from '../desired/labels.js';
 import { CONDITION, type ConditionDraft } from '../status.js';
 import { judgeStep, type StepFigures, type StepKind } from './analysis.js';
 
@@ -45,11 +42,14 @@ export interface RolloutInput {
   /** Whether the stable Deployment is fully rolled out on the desired revision. */
   stableRolledOut: boolean;
   /**
-   * The current step's counts, summed over the stable scorers (sumReports with the step of routingFor(previous));
-   * undefined when none were read.
+   * The current step's counts, summed over the stable scorers (sumReports with the step of the routing `previous`
+   * means, routing.ts routingOf); undefined when none were read.
    */
   figures?: StepFigures;
-  /** Whether every ready stable scorer follows routingFor(previous) and has nothing in flight (routingSettled). */
+  /**
+   * Whether every ready stable scorer follows the routing `previous` means and has nothing in flight
+   * (routingSettled): a decision that stops routing to the candidate removes it only on a later one, when this holds.
+   */
   routingSettled: boolean;
   /** The value of the scoring.dev/rollout annotation, when set. */
   action?: string;
@@ -80,8 +80,6 @@ export interface RolloutDecision {
 
 /** Phases in which a rollout is under way: the candidate is (or is about to be) served. */
 const UNDER_WAY: ReadonlySet<RolloutPhase> = new Set(['Shadow', 'Canary', 'Paused', 'Promoting']);
-/** Phases of a step: the candidate is judged. */
-const STEPPING: ReadonlySet<RolloutPhase> = new Set(['Shadow', 'Canary', 'Paused']);
 
 export interface PlannedStep {
   kind: StepKind;
@@ -405,32 +403,6 @@ export function decideRollout(i: RolloutInput): RolloutDecision {
     draft = { ...draft, events: [...draft.events, ignored(i.action, whyIgnored(i, action))] };
   }
   return { ...draft, actionConsumed: i.action !== undefined };
-}
-
-/**
- * The routing a rollout status means for the stable scorers: the step's weights while one runs (and while
- * Promoting holds the last weight), none otherwise. The step id changes with every step (and rollout), so that the
- * scorers count each afresh; the version changes with anything else in it.
- */
-export function routingFor(
-  name: string,
-  namespace: string,
-  rollout: RolloutStatus | undefined,
-  candidate: string,
-  tolerance: number = DEFAULT_AGREEMENT.tolerance,
-): Routing {
-  const inStep = rollout !== undefined && STEPPING.has(rollout.phase) && rollout.stepStartedAt !== undefined;
-  const weight = rollout?.weight ?? 0;
-  const shadow = rollout?.shadowPercent ?? 0;
-  if (!rollout || (weight === 0 && shadow === 0 && !inStep)) return NO_ROUTING;
-  const rest = {
-    step: `${rollout.revision}/${rollout.step}/${rollout.stepStartedAt ?? ''}`,
-    candidate,
-    weight,
-    shadow,
-    tolerance: shadow > 0 ? tolerance : 0,
-  };
-  return { version: digest({ name, namespace, ...rest }), ...rest };
 }
 
 /**

@@ -283,6 +283,31 @@ describe('the spec schema', () => {
     expect((checked.value as { spec: { rollout: unknown } }).spec.rollout).toEqual(expected);
   });
 
+  it('the emitted status schema admits status.rollout as the step machine writes it, and no other phase', () => {
+    const rollout = {
+      phase: 'RolledBack',
+      revision: '7c1e9a0b2d',
+      stableRevision: '5d2b8e61c0',
+      step: 2,
+      steps: 3,
+      weight: 0,
+      shadowPercent: 0,
+      startedAt: '2026-11-25T10:00:00Z',
+      stepStartedAt: '2026-11-25T10:02:00Z',
+      finishedAt: '2026-11-25T10:03:10Z',
+      analysis: {
+        pods: { answered: 2, asked: 3 },
+        candidate: { requests: 100, errorRate: 0.45, p99Ms: 1.5 },
+        stable: { requests: 900, errorRate: 0, p99Ms: 1.5 },
+        agreement: { rows: 1200, share: 0.9, meanAbsDiff: 0.03 },
+      },
+      message: 'step 2/3 failed: candidate error rate 0.4500 exceeds stable 0.0000 by more than 0.01',
+    };
+    const spec = { model: { uri: 'm.onnx' } };
+    expect(validateWithCRD({ spec, status: { rollout } }).errors).toBe('No errors');
+    expect(validateWithCRD({ spec, status: { rollout: { ...rollout, phase: 'Retrying' } } }).valid).toBe(false);
+  });
+
   it('the emitted schema refuses what the schema refuses (without CEL)', () => {
     for (const spec of [
       {},

@@ -1,9 +1,9 @@
 /**
- * The rollout step machine, transition by transition, and the routing and kstatus condition a status means. Every
+ * The rollout step machine, transition by transition, and the kstatus condition a status means. Every
  * status the machine returns is one the CRD's status schema admits, and feeding it back (as the cluster would hand
  * it to a restarted operator) is all the machine needs to go on.
  */
-import { emptyLatency, latencyBucket, NO_ROUTING } from '../../../contract/rollout.js';
+import { emptyLatency, latencyBucket } from '../../../contract/rollout.js';
 import { parseSpec, rolloutStatusSchema, type Rollout, type RolloutStatus } from '../../../operator/api/v1alpha1.js';
 import type { StepFigures } from '../../../operator/rollout/analysis.js';
 import {
@@ -11,7 +11,6 @@ import {
   decideRollout,
   plan,
   rolloutCondition,
-  routingFor,
   SETTLE_INTERVAL_MS,
   type RolloutDecision,
   type RolloutInput,
@@ -403,7 +402,6 @@ describe('Promoting', () => {
       input({ rollout: SHADOW, previous: shadowStep, candidateAvailable: true, figures: figures(200), now: at(30) }),
     );
     expect(d.status).toMatchObject({ phase: 'Promoting', weight: 0, shadowPercent: 0 });
-    expect(routingFor('churn', 'ml', d.status, 'http://churn-candidate.ml:80')).toEqual(NO_ROUTING);
   });
 
   it('goes on when spec.rollout is removed meanwhile', () => {
@@ -697,66 +695,6 @@ describe('without memory', () => {
     expect(second.status).toMatchObject({ step: 1, stepStartedAt: iso(0) });
   });
 });
-
-describe('routingFor', () => {
-  const URL = 'http://churn-candidate.ml:80';
-
-  it('is no routing without a rollout, while waiting for the candidate, and once nothing is routed', () => {
-    expect(routingFor('churn', 'ml', undefined, URL)).toEqual(NO_ROUTING);
-    expect(routingFor('churn', 'ml', stored(decide(input())), URL)).toEqual(NO_ROUTING);
-    expect(routingFor('churn', 'ml', { ...inStep(2, 100), phase: 'RolledBack', weight: 0 }, URL)).toEqual(NO_ROUTING);
-    expect(routingFor('churn', 'ml', { ...inStep(3, 200), phase: 'Promoting', weight: 0 }, URL)).toEqual(NO_ROUTING);
-  });
-
-  it("mirrors the shadow step's share with the tolerance, counted under the step's id", () => {
-    const routing = routingFor('churn', 'ml', inStep(1, 40), URL, 1e-4);
-    expect(routing).toEqual({
-      version: expect.stringMatching(/^[0-9a-f]{10}$/),
-      step: `r1/1/${iso(40)}`,
-      candidate: URL,
-      weight: 0,
-      shadow: 100,
-      tolerance: 1e-4,
-    });
-  });
-
-  it("forwards a canary step's weight, the tolerance left out as nothing is compared", () => {
-    expect(routingFor('churn', 'ml', inStep(2, 100), URL, 1e-4)).toMatchObject({
-      step: `r1/2/${iso(100)}`,
-      weight: 10,
-      shadow: 0,
-      tolerance: 0,
-    });
-  });
-
-  it('keeps the last step while Promoting holds its weight, so that the counts go on', () => {
-    const promoting = { ...inStep(3, 200), phase: 'Promoting' as const };
-    expect(routingFor('churn', 'ml', promoting, URL)).toEqual(routingFor('churn', 'ml', inStep(3, 200), URL));
-  });
-
-  it('has a version that changes with anything in it, and only then', () => {
-    const version = (rollout: RolloutStatus, url = URL, name = 'churn') => routingFor(name, 'ml', rollout, url).version;
-    const base = version(inStep(2, 100));
-    expect(version(inStep(2, 100))).toBe(base);
-    expect(version(inStep(2, 100, { analysis: figuresStatus(), message: 'other' }))).toBe(base);
-    const others = [
-      version(inStep(2, 101)),
-      version(inStep(2, 100, { weight: 20 })),
-      version(inStep(2, 100, { revision: 'r2' })),
-      version(inStep(2, 100), 'http://other:80'),
-      version(inStep(2, 100), URL, 'fraud'),
-    ];
-    expect(new Set([base, ...others]).size).toBe(6);
-  });
-});
-
-function figuresStatus(): RolloutStatus['analysis'] {
-  return {
-    pods: { answered: 1, asked: 1 },
-    candidate: { requests: 10, errorRate: 0 },
-    stable: { requests: 100, errorRate: 0 },
-  };
-}
 
 describe('rolloutCondition', () => {
   it.each(['Shadow', 'Canary', 'Paused', 'Promoting'] as const)(
