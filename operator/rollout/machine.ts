@@ -336,14 +336,28 @@ function whyIgnored(i: RolloutInput, action: RolloutAction | undefined): string 
   return 'no rollout is under way';
 }
 
-/** The next status.rollout and children: see the module's comment and the rules below, in order. */
+/**
+ * The next status.rollout and children, by the first rule that applies:
+ * 1. no stable Deployment (first creation): no rollout;
+ * 2. a rollout under way of another revision than the spec's: Aborted when the spec is back to the stable one, else
+ *    it starts over from step 1 (without spec.rollout: a rolling update);
+ * 3. Promoting goes on to Promoted;
+ * 4. spec.rollout removed during a step: the candidate's revision is promoted;
+ * 5. a step (or Paused): the annotation acts first, else the step is judged;
+ * 6. the spec asks for the stable revision: nothing to roll out, the finished rollout kept as history;
+ * 7. Promoted to the spec's revision: kept as history;
+ * 8. no spec.rollout: a rolling update;
+ * 9. RolledBack or Aborted for the spec's revision: stays so until the spec changes;
+ * 10. else a new rollout starts (an annotation given with the change acts on it).
+ * An annotation not acted on is consumed too, with an ActionIgnored Warning saying why.
+ */
 export function decideRollout(i: RolloutInput): RolloutDecision {
   const prev = i.previous;
   const desired = i.desiredRevision;
   const stable = i.stableRevision;
   const underWay = prev !== undefined && UNDER_WAY.has(prev.phase);
   const action = knownAction(i.action);
-  // Set when the action was acted on (or refused) on the way; any other value is refused at the end.
+  // Set where the annotation is acted on; otherwise it is ignored, with a Warning, at the end.
   let consumed = false;
   let draft: Draft;
 
