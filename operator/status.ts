@@ -200,17 +200,20 @@ export function autoscalingCondition(hpa: V2HorizontalPodAutoscaler | undefined)
 }
 
 /**
- * The kstatus conditions (sigs.k8s.io/cli-utils: what Flux, kpt and Argo-style appliers wait on), derived from Ready:
- * `Stalled` while the operator needs someone to act, `Reconciling` while a rollout is under way; neither once the
- * model is served as asked (kstatus then says Current). Both are abnormal-true: absent when they do not hold.
+ * The kstatus conditions (sigs.k8s.io/cli-utils: what Flux, kpt and Argo-style appliers wait on), derived from Ready
+ * and the rollout (rollout/machine.ts rolloutCondition): `Stalled` while the operator needs someone to act (Ready's
+ * reason, or a rollout of the revision the spec asks for that rolled back or was aborted), `Reconciling` while a
+ * rollout, or a rolling update, is under way; neither once the model is served as asked (kstatus then says Current).
+ * Both are abnormal-true: absent when they do not hold.
  */
-export function withKstatusConditions(drafts: readonly ConditionDraft[]): ConditionDraft[] {
+export function withKstatusConditions(drafts: readonly ConditionDraft[], rollout?: ConditionDraft): ConditionDraft[] {
   const own = drafts.filter((d) => d.type !== CONDITION.stalled && d.type !== CONDITION.reconciling);
   const ready = own.find((d) => d.type === CONDITION.ready);
   if (!ready) return own;
   if (ready.status !== 'True' && STALLED_REASONS.has(ready.reason)) {
     return [...own, { type: CONDITION.stalled, status: 'True', reason: ready.reason, message: ready.message }];
   }
+  if (rollout) return [...own, rollout];
   if (ready.reason === 'Progressing') {
     return [...own, { type: CONDITION.reconciling, status: 'True', reason: ready.reason, message: ready.message }];
   }

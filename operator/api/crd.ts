@@ -179,6 +179,9 @@ export function scoringModelCRD(): Schema {
             { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
             // With spec.monitoring: True, False or Unknown (too few rows, no baseline); empty without.
             { name: 'Drift', type: 'string', jsonPath: '.status.conditions[?(@.type=="Drifted")].status' },
+            // With spec.rollout: the last rollout's phase and the percent of requests the candidate answers now.
+            { name: 'Rollout', type: 'string', jsonPath: '.status.rollout.phase' },
+            { name: 'Weight', type: 'integer', jsonPath: '.status.rollout.weight' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],
           schema: { openAPIV3Schema },

@@ -473,6 +473,229 @@ export const monitoringSchema = z
   });
 export type Monitoring = z.output<typeof monitoringSchema>;
 
+/** The annotation by which a user acts on a rollout by hand; the operator acts on it once and removes it. */
+export const ROLLOUT_ANNOTATION = 'scoring.dev/rollout';
+/** Its values: `promote` skips the remaining steps and promotes the candidate; `abort` rolls back now. */
+export const ROLLOUT_ACTIONS = ['promote', 'abort'] as const;
+export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+
+export const ROLLOUT_STRATEGIES = ['Canary', 'Shadow'] as const;
+export const MAX_ROLLOUT_STEPS = 10;
+
+const pauseSeconds = (what: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(60)
+    .meta({
+      description:
+        `The least time ${what} lasts, in seconds from when the candidate's pods are available (0-86400, default ` +
+        '60): it passes once this has elapsed and the analysis holds over minRequests predictions.',
+    });
+
+const rolloutStepsRules: Rule<{ weight: number }[]>[] = [
+  {
+    // isSorted() is Kubernetes' CEL list library; exists_one rules out two steps of the same weight.
+    rule: 'self.map(s, s.weight).isSorted() && self.all(s, self.exists_one(t, t.weight == s.weight))',
+    message: 'weights must increase strictly from one step to the next',
+    holds: (steps) => steps.every((s, i) => i === 0 || s.weight > steps[i - 1]!.weight),
+  },
+];
+
+/** Rules for strategy and the fields it needs or refuses, reported on the field at fault. */
+const rolloutRules: Rule<{ strategy: string; shadow?: object; steps?: object[] }>[] = [
+  {
+    rule: "!has(self.strategy) || self.strategy != 'Shadow' || has(self.shadow)",
+    message: 'strategy Shadow needs shadow: the percent of requests mirrored to the candidate',
+    fieldPath: '.shadow',
+    reason: 'FieldValueRequired',
+    holds: (r) => r.strategy !== 'Shadow' || r.shadow !== undefined,
+  },
+  {
+    rule: "!has(self.strategy) || self.strategy != 'Shadow' || !has(self.steps)",
+    message:
+      'may not be given with strategy Shadow, which forwards no request to the candidate: use strategy Canary, ' +
+      'whose steps a shadow step may precede',
+    fieldPath: '.steps',
+    reason: 'FieldValueForbidden',
+    holds: (r) => r.strategy !== 'Shadow' || r.steps === undefined,
+  },
+  {
+    rule: "!has(self.strategy) || self.strategy != 'Canary' || has(self.steps)",
+    message: 'strategy Canary needs steps: the percent of requests forwarded to the candidate at each step',
+    fieldPath: '.steps',
+    reason: 'FieldValueRequired',
+    holds: (r) => r.strategy !== 'Canary' || r.steps !== undefined,
+  },
+];
+
+export const DEFAULT_AGREEMENT = { tolerance: 1e-6, minShare: 0.99 };
+export const DEFAULT_ANALYSIS = { minRequests: 100, maxErrorRateIncrease: 0.01, agreement: DEFAULT_AGREEMENT };
+
+const agreementSchema = z
+  .object({
+    tolerance: z
+      .number()
+      .min(0)
+      .default(DEFAULT_AGREEMENT.tolerance)
+      .meta({
+        description:
+          'Two output values agree when |candidate - stable| <= tolerance * max(1, |stable|) (at least 0, ' +
+          'default 1e-6: float arithmetic apart, the same model gives the same answers).',
+      }),
+    minShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(DEFAULT_AGREEMENT.minShare)
+      .meta({
+        description:
+          'The least share (0-1, default 0.99) of compared rows whose every output agrees: below it the shadow ' +
+          'step fails.',
+      }),
+    maxMeanAbsDiff: z
+      .number()
+      .min(0)
+      .meta({
+        description:
+          'The most the mean absolute difference of compared output values may be (at least 0): above it the ' +
+          'shadow step fails. Not judged when absent.',
+      })
+      .optional(),
+  })
+  .default(DEFAULT_AGREEMENT)
+  .meta({
+    description:
+      "How closely the candidate's answers must match the stable ones on the mirrored requests: judged on the " +
+      'shadow step only.',
+  });
+
+const rolloutAnalysisSchema = z
+  .object({
+    minRequests: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000_000)
+      .default(DEFAULT_ANALYSIS.minRequests)
+      .meta({
+        description:
+          'Predictions asked of the candidate (forwarded or mirrored) a step needs before it can pass (default ' +
+          '100); a step is judged as soon as it has them, and fails at once when a limit is exceeded.',
+      }),
+    maxErrorRateIncrease: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(DEFAULT_ANALYSIS.maxErrorRateIncrease)
+      .meta({
+        description:
+          "The most the candidate's error rate (model failures, 5xx, no answer) may exceed the stable scorers' " +
+          'own over the step (0-1, default 0.01).',
+      }),
+    maxP99Ms: z
+      .number()
+      .superRefine(refine(thresholdRules))
+      .meta({
+        description:
+          "The most the candidate's 99th percentile prediction time may be, in milliseconds, above 0 (as the " +
+          'candidate measures it: the hop from the stable scorer is not held against it). Not judged when absent.',
+        ...cel(thresholdRules),
+      })
+      .optional(),
+    maxP99Ratio: z
+      .number()
+      .superRefine(refine(thresholdRules))
+      .meta({
+        description:
+          "The most the candidate's 99th percentile prediction time may be as a multiple of the stable " +
+          "scorers', above 0; judged once both sides have minRequests predictions. Not judged when absent.",
+        ...cel(thresholdRules),
+      })
+      .optional(),
+    agreement: agreementSchema,
+  })
+  .default(DEFAULT_ANALYSIS)
+  .meta({
+    description:
+      "The limits each step is judged against, from the stable scorers' own counts of the step (no Prometheus): " +
+      "the candidate's error rate and prediction time against the stable ones', and on the shadow step the " +
+      'agreement of their answers.',
+  });
+
+export const rolloutSchema = z
+  .object({
+    strategy: z.enum(ROLLOUT_STRATEGIES).meta({
+      description:
+        'Canary: steps forward a growing share of requests to the candidate, whose answers the clients get (a ' +
+        'shadow step may come first). Shadow: a share of requests is mirrored to the candidate, whose answers are ' +
+        'compared with the stable ones and never returned, then the candidate is promoted.',
+    }),
+    shadow: z
+      .object({
+        percent: z.number().int().min(1).max(100).default(100).meta({
+          description:
+            'Percent of requests (1-100, default 100) whose inputs the stable scorers also send to the candidate.',
+        }),
+        pauseSeconds: pauseSeconds('the shadow step'),
+      })
+      .meta({
+        description:
+          "The shadow step: no client sees the candidate's answers. Needed with strategy Shadow; with Canary, the " +
+          'step before the canary steps.',
+      })
+      .optional(),
+    steps: z
+      .array(
+        z
+          .object({
+            weight: z
+              .number()
+              .int()
+              .min(1)
+              .max(99)
+              .meta({
+                description:
+                  'Percent of requests (1-99) the stable scorers forward to the candidate, exactly, whatever the ' +
+                  'replica counts; strictly increasing from step to step.',
+              }),
+            pauseSeconds: pauseSeconds('the step'),
+          })
+          .meta({ description: 'A canary step.' }),
+      )
+      .min(1)
+      .max(MAX_ROLLOUT_STEPS)
+      .superRefine(refine(rolloutStepsRules))
+      .meta({
+        description: `The canary steps (1-${MAX_ROLLOUT_STEPS}), weights strictly increasing: needed with strategy Canary, refused with Shadow.`,
+        ...cel(rolloutStepsRules),
+      })
+      .optional(),
+    analysis: rolloutAnalysisSchema,
+    autoPromote: z
+      .boolean()
+      .default(true)
+      .meta({
+        description:
+          'Whether the candidate is promoted once the last step passes (default true); false: the rollout waits ' +
+          `(phase Paused) for the annotation ${ROLLOUT_ANNOTATION}=promote.`,
+      }),
+  })
+  .superRefine(refine(rolloutRules))
+  .meta({
+    description:
+      "How a change of the scorers' template (model, image, env, resources...) reaches the clients; without it, " +
+      'a rolling update. The stable Deployment keeps serving while a candidate Deployment of the new template ' +
+      'is shadowed and/or canaried step by step, each step judged by analysis; then the candidate is promoted ' +
+      '(the stable Deployment rolls out the new template) or rolled back (no request reaches it any more). ' +
+      `By hand: the annotation ${ROLLOUT_ANNOTATION}=promote or ${ROLLOUT_ANNOTATION}=abort.`,
+    ...cel(rolloutRules),
+  });
+export type Rollout = z.output<typeof rolloutSchema>;
+export type RolloutAnalysis = Rollout['analysis'];
+
 const autoscalingRules: Rule<{ minReplicas: number; maxReplicas: number }>[] = [
   {
     rule: '!has(self.minReplicas) || self.minReplicas <= self.maxReplicas',
@@ -654,6 +877,7 @@ export const scoringModelSpecSchema = z
       })
       .optional(),
     monitoring: monitoringSchema.optional(),
+    rollout: rolloutSchema.optional(),
   })
   .superRefine(refine(specRules))
   .meta({
@@ -724,6 +948,95 @@ export const driftSchema = z
   });
 export type DriftStatus = z.output<typeof driftSchema>;
 
+export const ROLLOUT_PHASES = ['Shadow', 'Canary', 'Paused', 'Promoting', 'Promoted', 'RolledBack', 'Aborted'] as const;
+export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
+
+const sideFiguresSchema = (side: string) =>
+  z
+    .object({
+      requests: z
+        .number()
+        .int()
+        .meta({ description: `Predictions asked of the ${side} in this step, to 2 significant figures.` }),
+      errorRate: z
+        .number()
+        .meta({ description: 'The share of them that failed (model failures, 5xx, no answer), to 4 decimals.' }),
+      p99Ms: z
+        .number()
+        .meta({
+          description:
+            'The 99th percentile prediction time of the ones that succeeded, in milliseconds, to 2 significant ' +
+            'figures; absent when none did.',
+        })
+        .optional(),
+    })
+    .meta({ description: `The ${side}'s figures.` });
+
+export const rolloutAnalysisStatusSchema = z
+  .object({
+    pods: z
+      .object({
+        answered: z.number().int().meta({ description: 'Stable scorers whose counts of this step were summed.' }),
+        asked: z.number().int().meta({ description: 'Ready stable scorers asked for their counts.' }),
+      })
+      .meta({ description: 'The stable scorer pods behind the figures.' }),
+    candidate: sideFiguresSchema('candidate (forwarded and mirrored requests)'),
+    stable: sideFiguresSchema('stable scorers (their own predictions)'),
+    agreement: z
+      .object({
+        rows: z.number().int().meta({ description: 'Rows compared, to 2 significant figures.' }),
+        share: z.number().meta({ description: 'The share of them whose every output agreed, to 4 decimals.' }),
+        meanAbsDiff: z
+          .number()
+          .meta({
+            description: 'The mean absolute difference of the output values compared, to 2 significant figures.',
+          })
+          .optional(),
+      })
+      .meta({ description: "On the shadow step: the candidate's answers compared with the stable ones." })
+      .optional(),
+  })
+  .meta({ description: "The current step's figures, summed over the stable scorers that answered." });
+export type RolloutAnalysisStatus = z.output<typeof rolloutAnalysisStatusSchema>;
+
+export const rolloutStatusSchema = z
+  .object({
+    phase: z.enum(ROLLOUT_PHASES).meta({
+      description:
+        'Shadow or Canary (a step under way), Paused (every step passed; autoPromote is false), Promoting (the ' +
+        'stable Deployment rolls out the new template), Promoted, RolledBack (a step failed, or the candidate ' +
+        'pods did), Aborted (by hand, or the spec went back to the stable template).',
+    }),
+    revision: z.string().meta({ description: "The candidate's template digest: what the spec asks for." }),
+    stableRevision: z.string().meta({ description: "The stable Deployment's template digest when the rollout began." }),
+    step: z.number().int().meta({ description: 'The current step, from 1 (the shadow step, if any, is step 1).' }),
+    steps: z.number().int().meta({ description: 'Steps in the plan.' }),
+    weight: z.number().int().meta({ description: 'Percent of requests forwarded to the candidate now.' }),
+    shadowPercent: z.number().int().meta({ description: 'Percent of requests mirrored to the candidate now.' }),
+    startedAt: z.string().meta({ format: 'date-time', description: 'When the rollout began.' }),
+    stepStartedAt: z
+      .string()
+      .meta({
+        format: 'date-time',
+        description: "When the current step began (the candidate's pods available); absent while it waits for them.",
+      })
+      .optional(),
+    finishedAt: z
+      .string()
+      .meta({
+        format: 'date-time',
+        description:
+          'When the rollout ended: no stable scorer sends requests to the candidate any more, and it is removed.',
+      })
+      .optional(),
+    analysis: rolloutAnalysisStatusSchema.optional(),
+    message: z.string().max(32768).meta({
+      description: 'Why: what the rollout waits for, why it promoted, why it rolled back (the limit and the figures).',
+    }),
+  })
+  .meta({ description: 'With spec.rollout: the last rollout (absent until one first happens).' });
+export type RolloutStatus = z.output<typeof rolloutStatusSchema>;
+
 export const scoringModelStatusSchema = z
   .object({
     observedGeneration: z
@@ -738,6 +1051,7 @@ export const scoringModelStatusSchema = z
     format: z.string().optional().meta({ description: 'The model format being served.' }),
     url: z.string().optional().meta({ description: 'The in-cluster URL of the model service.' }),
     drift: driftSchema.optional(),
+    rollout: rolloutStatusSchema.optional(),
     conditions: z
       .array(conditionSchema)
       .optional()
@@ -747,7 +1061,9 @@ export const scoringModelStatusSchema = z
           'ScoringModel holds a child name, ImageNotAllowed for an image outside the allow-list), ModelLoaded ' +
           "(the scorers loaded the model), Autoscaling (the HPA's own verdict), Drifted (with spec.monitoring: " +
           "True when a PSI is above the threshold; it never changes Ready), and kstatus' Stalled (someone must act: " +
-          'the reason and message say why) and Reconciling (a rollout under way), present only while true.',
+          'the reason and message say why; RolledBack or Aborted when the rollout of the revision the spec asks ' +
+          'for was stopped) and Reconciling (a rolling update, reason Progressing, or a rollout under way, reason ' +
+          'its phase), present only while true.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       }),

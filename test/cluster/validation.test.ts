@@ -102,6 +102,10 @@ describe('kubectl explain', () => {
     ['resources.requests', 'not negative, not above its limit; autoscaling needs cpu'],
     ['autoscaling', 'spec.replicas may not change meanwhile'],
     ['monitoring', 'writes status.drift and the Drifted condition'],
+    ['rollout', 'By hand: the annotation scoring.dev/rollout=promote or scoring.dev/rollout=abort'],
+    ['rollout.steps', 'weights strictly increasing: needed with strategy Canary, refused with Shadow'],
+    ['rollout.shadow', 'Needed with strategy Shadow; with Canary, the step before the canary steps'],
+    ['rollout.analysis.maxP99Ratio', 'judged once both sides have minRequests predictions'],
   ])('scoringmodel.spec.%s says what is refused', (field, words) => {
     expect(k(['explain', `scoringmodel.spec.${field}`]).replace(/\s+/g, ' ')).toContain(words);
   });

@@ -265,6 +265,142 @@ export const REFUSED: RefusedSpec[] = [
     kubectl: 'spec.image: Invalid value: "scorer :1"',
     parseSpec: 'spec.image: ',
   },
+  {
+    what: 'a Shadow rollout without shadow',
+    spec: { model, rollout: { strategy: 'Shadow' } },
+    kubectl: 'spec.rollout.shadow: Required value: strategy Shadow needs shadow',
+    parseSpec: 'spec.rollout.shadow: strategy Shadow needs shadow',
+  },
+  {
+    what: 'a Shadow rollout with steps',
+    spec: { model, rollout: { strategy: 'Shadow', shadow: {}, steps: [{ weight: 10 }] } },
+    kubectl: 'spec.rollout.steps: Forbidden: may not be given with strategy Shadow',
+    parseSpec: 'spec.rollout.steps: may not be given with strategy Shadow',
+  },
+  {
+    what: 'a Canary rollout without steps',
+    spec: { model, rollout: { strategy: 'Canary', shadow: { percent: 50 } } },
+    kubectl: 'spec.rollout.steps: Required value: strategy Canary needs steps',
+    parseSpec: 'spec.rollout.steps: strategy Canary needs steps',
+  },
+  {
+    what: 'a Canary rollout with no step in its list',
+    spec: { model, rollout: { strategy: 'Canary', steps: [] } },
+    kubectl: 'spec.rollout.steps: Invalid value: 0: spec.rollout.steps in body should have at least 1 items',
+    parseSpec: 'spec.rollout.steps: ',
+  },
+  {
+    what: 'more than 10 steps',
+    spec: { model, rollout: { strategy: 'Canary', steps: [...Array(11).keys()].map((i) => ({ weight: i + 1 })) } },
+    kubectl: 'spec.rollout.steps: Too many: 11: must have at most 10 items',
+    parseSpec: 'spec.rollout.steps: ',
+  },
+  {
+    what: 'weights that go down',
+    spec: { model, rollout: { strategy: 'Canary', steps: [{ weight: 10 }, { weight: 50 }, { weight: 30 }] } },
+    kubectl: 'spec.rollout.steps: Invalid value: "array": weights must increase strictly from one step to the next',
+    parseSpec: 'spec.rollout.steps: weights must increase strictly from one step to the next',
+  },
+  {
+    what: 'two steps of the same weight',
+    spec: { model, rollout: { strategy: 'Canary', steps: [{ weight: 10 }, { weight: 10 }] } },
+    kubectl: 'spec.rollout.steps: Invalid value: "array": weights must increase strictly from one step to the next',
+    parseSpec: 'spec.rollout.steps: weights must increase strictly from one step to the next',
+  },
+  {
+    what: 'a step of weight 100 (promotion is no step)',
+    spec: { model, rollout: { strategy: 'Canary', steps: [{ weight: 50 }, { weight: 100 }] } },
+    kubectl:
+      'spec.rollout.steps[1].weight: Invalid value: 100: spec.rollout.steps[1].weight in body should be less than or equal to 99',
+    parseSpec: 'spec.rollout.steps[1].weight: ',
+  },
+  {
+    what: 'a step of weight 0',
+    spec: { model, rollout: { strategy: 'Canary', steps: [{ weight: 0 }] } },
+    kubectl:
+      'spec.rollout.steps[0].weight: Invalid value: 0: spec.rollout.steps[0].weight in body should be greater than or equal to 1',
+    parseSpec: 'spec.rollout.steps[0].weight: ',
+  },
+  {
+    what: 'a step paused longer than a day',
+    spec: { model, rollout: { strategy: 'Canary', steps: [{ weight: 10, pauseSeconds: 86_401 }] } },
+    kubectl:
+      'spec.rollout.steps[0].pauseSeconds: Invalid value: 86401: spec.rollout.steps[0].pauseSeconds in body should be less than or equal to 86400',
+    parseSpec: 'spec.rollout.steps[0].pauseSeconds: ',
+  },
+  {
+    what: 'a shadow of 0 percent',
+    spec: { model, rollout: { strategy: 'Shadow', shadow: { percent: 0 } } },
+    kubectl:
+      'spec.rollout.shadow.percent: Invalid value: 0: spec.rollout.shadow.percent in body should be greater than or equal to 1',
+    parseSpec: 'spec.rollout.shadow.percent: ',
+  },
+  {
+    what: 'a negative shadow pause',
+    spec: { model, rollout: { strategy: 'Shadow', shadow: { pauseSeconds: -1 } } },
+    kubectl:
+      'spec.rollout.shadow.pauseSeconds: Invalid value: -1: spec.rollout.shadow.pauseSeconds in body should be greater than or equal to 0',
+    parseSpec: 'spec.rollout.shadow.pauseSeconds: ',
+  },
+  {
+    what: 'a strategy of no known kind',
+    spec: { model, rollout: { strategy: 'BlueGreen', steps: [{ weight: 10 }] } },
+    kubectl: 'spec.rollout.strategy: Unsupported value: "BlueGreen"',
+    parseSpec: 'spec.rollout.strategy: ',
+  },
+  {
+    what: 'a rollout without a strategy',
+    spec: { model, rollout: { steps: [{ weight: 10 }] } },
+    kubectl: 'spec.rollout.strategy: Required value',
+    parseSpec: 'spec.rollout.strategy: ',
+  },
+  {
+    what: 'a minRequests of 0',
+    spec: { model, rollout: { strategy: 'Canary', steps: [{ weight: 10 }], analysis: { minRequests: 0 } } },
+    kubectl:
+      'spec.rollout.analysis.minRequests: Invalid value: 0: spec.rollout.analysis.minRequests in body should be greater than or equal to 1',
+    parseSpec: 'spec.rollout.analysis.minRequests: ',
+  },
+  {
+    what: 'an error rate increase above 1',
+    spec: { model, rollout: { strategy: 'Canary', steps: [{ weight: 10 }], analysis: { maxErrorRateIncrease: 1.5 } } },
+    kubectl:
+      'spec.rollout.analysis.maxErrorRateIncrease: Invalid value: 1.5: spec.rollout.analysis.maxErrorRateIncrease in body should be less than or equal to 1',
+    parseSpec: 'spec.rollout.analysis.maxErrorRateIncrease: ',
+  },
+  {
+    what: 'a p99 limit of 0 ms',
+    spec: { model, rollout: { strategy: 'Canary', steps: [{ weight: 10 }], analysis: { maxP99Ms: 0 } } },
+    kubectl: 'spec.rollout.analysis.maxP99Ms: Invalid value: "number": must be above 0',
+    parseSpec: 'spec.rollout.analysis.maxP99Ms: must be above 0',
+  },
+  {
+    what: 'a negative p99 ratio',
+    spec: { model, rollout: { strategy: 'Canary', steps: [{ weight: 10 }], analysis: { maxP99Ratio: -1 } } },
+    kubectl: 'spec.rollout.analysis.maxP99Ratio: Invalid value: "number": must be above 0',
+    parseSpec: 'spec.rollout.analysis.maxP99Ratio: must be above 0',
+  },
+  {
+    what: 'an agreement share above 1',
+    spec: { model, rollout: { strategy: 'Shadow', shadow: {}, analysis: { agreement: { minShare: 1.01 } } } },
+    kubectl:
+      'spec.rollout.analysis.agreement.minShare: Invalid value: 1.01: spec.rollout.analysis.agreement.minShare in body should be less than or equal to 1',
+    parseSpec: 'spec.rollout.analysis.agreement.minShare: ',
+  },
+  {
+    what: 'a negative agreement tolerance',
+    spec: { model, rollout: { strategy: 'Shadow', shadow: {}, analysis: { agreement: { tolerance: -1e-6 } } } },
+    kubectl:
+      'spec.rollout.analysis.agreement.tolerance: Invalid value: -1e-06: spec.rollout.analysis.agreement.tolerance in body should be greater than or equal to 0',
+    parseSpec: 'spec.rollout.analysis.agreement.tolerance: ',
+  },
+  {
+    what: 'a negative mean absolute difference',
+    spec: { model, rollout: { strategy: 'Shadow', shadow: {}, analysis: { agreement: { maxMeanAbsDiff: -0.1 } } } },
+    kubectl:
+      'spec.rollout.analysis.agreement.maxMeanAbsDiff: Invalid value: -0.1: spec.rollout.analysis.agreement.maxMeanAbsDiff in body should be greater than or equal to 0',
+    parseSpec: 'spec.rollout.analysis.agreement.maxMeanAbsDiff: ',
+  },
 ];
 
 /** Valid specs near every rule's edge, and the ones the other suites apply. */
@@ -374,6 +510,40 @@ export const ADMITTED: [string, Record<string, unknown>][] = [
       resources: {
         requests: { cpu: '250m', memory: '512Mi', 'ephemeral-storage': '100Mi' },
         limits: { cpu: '1', memory: '1Gi' },
+      },
+    },
+  ],
+  ['a Shadow rollout with the defaults', { model, rollout: { strategy: 'Shadow', shadow: {} } }],
+  [
+    "a Canary rollout at every bound's edge, a shadow step first",
+    {
+      model,
+      rollout: {
+        strategy: 'Canary',
+        shadow: { percent: 1, pauseSeconds: 0 },
+        steps: [1, 2, 5, 10, 20, 30, 50, 70, 90, 99].map((weight, i) => ({
+          weight,
+          pauseSeconds: i === 0 ? 0 : 86_400,
+        })),
+        analysis: {
+          minRequests: 1_000_000_000,
+          maxErrorRateIncrease: 0,
+          maxP99Ms: 0.001,
+          maxP99Ratio: 0.5,
+          agreement: { tolerance: 0, minShare: 1, maxMeanAbsDiff: 0 },
+        },
+        autoPromote: false,
+      },
+    },
+  ],
+  [
+    'a one-step Canary rollout that tolerates everything',
+    {
+      model,
+      rollout: {
+        strategy: 'Canary',
+        steps: [{ weight: 99 }],
+        analysis: { minRequests: 1, maxErrorRateIncrease: 1, agreement: { minShare: 0 } },
       },
     },
   ],

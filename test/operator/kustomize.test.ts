@@ -276,10 +276,11 @@ describe('config/default', () => {
 });
 
 describe('config/samples', () => {
-  it('renders the four sample ScoringModels', () => {
+  it('renders the five sample ScoringModels', () => {
     expect(render('config/samples').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'ScoringModel/churn',
       'ScoringModel/churn-monitored',
+      'ScoringModel/fraud',
       'ScoringModel/identity',
       'ScoringModel/iris',
     ]);

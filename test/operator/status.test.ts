@@ -230,6 +230,24 @@ describe('withKstatusConditions', () => {
     },
   );
 
+  describe("with a rollout's condition (rollout/machine.ts rolloutCondition)", () => {
+    const rolling = { type: 'Reconciling', status: 'True' as const, reason: 'Canary', message: 'step 2/3' };
+    const rolledBack = { type: 'Stalled', status: 'True' as const, reason: 'RolledBack', message: 'step 2/3 failed' };
+
+    it("adds it while the stable scorers are served as asked, in place of Progressing's Reconciling", () => {
+      expect(extra([ready('True', 'Available')])).toEqual([]);
+      expect(withKstatusConditions([ready('True', 'Available')], rolling).slice(1)).toEqual([rolling]);
+      expect(withKstatusConditions([ready('True', 'Progressing')], rolling).slice(1)).toEqual([rolling]);
+      expect(withKstatusConditions([ready('True', 'Available')], rolledBack).slice(1)).toEqual([rolledBack]);
+    });
+
+    it("gives way to Ready's Stalled: the stable scorers failing comes first", () => {
+      expect(withKstatusConditions([ready('False', 'ModelLoadFailed')], rolling).slice(1)).toEqual([
+        { type: 'Stalled', status: 'True', reason: 'ModelLoadFailed', message: 'ModelLoadFailed!' },
+      ]);
+    });
+  });
+
   it('adds neither once Available or scaled to zero, and drops ones carried over', () => {
     expect(extra([ready('True', 'Available')])).toEqual([]);
     expect(extra([ready('False', 'ScaledToZero')])).toEqual([]);

@@ -59,12 +59,24 @@ describe('the generated CRD', () => {
       'URL',
       'Reason',
       'Drift',
+      'Rollout',
+      'Weight',
       'Age',
     ]);
     expect(crd.spec.versions[0]!.additionalPrinterColumns).toContainEqual({
       name: 'Drift',
       type: 'string',
       jsonPath: '.status.conditions[?(@.type=="Drifted")].status',
+    });
+    expect(crd.spec.versions[0]!.additionalPrinterColumns).toContainEqual({
+      name: 'Rollout',
+      type: 'string',
+      jsonPath: '.status.rollout.phase',
+    });
+    expect(crd.spec.versions[0]!.additionalPrinterColumns).toContainEqual({
+      name: 'Weight',
+      type: 'integer',
+      jsonPath: '.status.rollout.weight',
     });
   });
 
@@ -226,6 +238,74 @@ describe('the spec schema', () => {
 
   it.each(ADMITTED)('admits %s', (_what, spec) => {
     expect(parseSpec(spec)).toMatchObject({ ok: true });
+  });
+
+  const analysisDefaults = {
+    minRequests: 100,
+    maxErrorRateIncrease: 0.01,
+    agreement: { tolerance: 1e-6, minShare: 0.99 },
+  };
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    [
+      'Canary',
+      { strategy: 'Canary', steps: [{ weight: 10 }, { weight: 50 }] },
+      {
+        strategy: 'Canary',
+        steps: [
+          { weight: 10, pauseSeconds: 60 },
+          { weight: 50, pauseSeconds: 60 },
+        ],
+        analysis: analysisDefaults,
+        autoPromote: true,
+      },
+    ],
+    [
+      'Shadow',
+      { strategy: 'Shadow', shadow: {} },
+      { strategy: 'Shadow', shadow: { percent: 100, pauseSeconds: 60 }, analysis: analysisDefaults, autoPromote: true },
+    ],
+    [
+      'Shadow with part of the analysis',
+      { strategy: 'Shadow', shadow: { percent: 20 }, analysis: { maxP99Ms: 100, agreement: { minShare: 0.9 } } },
+      {
+        strategy: 'Shadow',
+        shadow: { percent: 20, pauseSeconds: 60 },
+        analysis: { ...analysisDefaults, maxP99Ms: 100, agreement: { tolerance: 1e-6, minShare: 0.9 } },
+        autoPromote: true,
+      },
+    ],
+  ])('applies the defaults of a %s rollout, the same in the emitted schema', (_what, rollout, expected) => {
+    const parsed = parseSpec({ model: { uri: 'm.onnx' }, rollout });
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(parsed.spec.rollout).toEqual(expected);
+    const checked = validateWithCRD({ spec: { model: { uri: 'm.onnx' }, rollout } });
+    expect(checked.errors).toBe('No errors');
+    expect((checked.value as { spec: { rollout: unknown } }).spec.rollout).toEqual(expected);
+  });
+
+  it('the emitted status schema admits status.rollout as the step machine writes it, and no other phase', () => {
+    const rollout = {
+      phase: 'RolledBack',
+      revision: '7c1e9a0b2d',
+      stableRevision: '5d2b8e61c0',
+      step: 2,
+      steps: 3,
+      weight: 0,
+      shadowPercent: 0,
+      startedAt: '2026-11-25T10:00:00Z',
+      stepStartedAt: '2026-11-25T10:02:00Z',
+      finishedAt: '2026-11-25T10:03:10Z',
+      analysis: {
+        pods: { answered: 2, asked: 3 },
+        candidate: { requests: 100, errorRate: 0.45, p99Ms: 1.5 },
+        stable: { requests: 900, errorRate: 0, p99Ms: 1.5 },
+        agreement: { rows: 1200, share: 0.9, meanAbsDiff: 0.03 },
+      },
+      message: 'step 2/3 failed: candidate error rate 0.4500 exceeds stable 0.0000 by more than 0.01',
+    };
+    const spec = { model: { uri: 'm.onnx' } };
+    expect(validateWithCRD({ spec, status: { rollout } }).errors).toBe('No errors');
+    expect(validateWithCRD({ spec, status: { rollout: { ...rollout, phase: 'Retrying' } } }).valid).toBe(false);
   });
 
   it('the emitted schema refuses what the schema refuses (without CEL)', () => {
