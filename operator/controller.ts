@@ -177,8 +177,8 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     return outcome;
   }
   const previous = deps.written.current(key, object);
-  const write = (fields: Partial<ScoringModelStatus>, drafts: readonly ConditionDraft[]) =>
-    writeStatus(key, object, previous, fields, drafts, deps, now(), outcome);
+  const write = (fields: Partial<ScoringModelStatus>, drafts: readonly ConditionDraft[], rollout?: ConditionDraft) =>
+    writeStatus(key, object, previous, fields, withKstatusConditions(drafts, rollout), deps, now(), outcome);
 
   const badName = nameProblem(object.metadata.name);
   const parsed = badName ? { ok: false as const, message: badName } : parseSpec(object.spec);
@@ -208,15 +208,15 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
     live && decision.stable === 'keep'
       ? { desired: rollout.stable, cached: live, kept: true }
       : { desired: rollout.stable, cached: live, handOver: replicasHandOver(sm, live) },
-    ...(decision.candidate
-      ? [{ desired: rollout.candidate, cached: state.deployment(namespace, candidate) }]
-      : []),
+    ...(decision.candidate ? [{ desired: rollout.candidate, cached: state.deployment(namespace, candidate) }] : []),
     { desired: desiredService(sm), cached: state.service(namespace, name) },
     ...(hpa ? [{ desired: hpa, cached: state.hpa(namespace, name) }] : []),
     ...(pdb ? [{ desired: pdb, cached: state.pdb(namespace, name) }] : []),
   ];
   const stale = [
-    ...(decision.candidate ? [] : [{ type: DEPLOYMENT_TYPE, name: candidate, cached: state.deployment(namespace, candidate) }]),
+    ...(decision.candidate
+      ? []
+      : [{ type: DEPLOYMENT_TYPE, name: candidate, cached: state.deployment(namespace, candidate) }]),
     ...(hpa ? [] : [{ type: HPA_TYPE, name, cached: state.hpa(namespace, name) }]),
     ...(pdb ? [] : [{ type: PDB_TYPE, name, cached: state.pdb(namespace, name) }]),
   ];
@@ -275,13 +275,14 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
       ...(drift.drift ? { drift: drift.drift } : {}),
       ...(decision.status ? { rollout: decision.status } : {}),
     },
-    [...conditions, ...drift.conditions, ...(rolloutDraft ? [rolloutDraft] : [])],
+    [...conditions, ...drift.conditions],
+    rolloutDraft,
   );
   for (const e of decision.events) {
     const event = { regarding: object, type: e.type, reason: e.reason, note: e.message.slice(0, 1024) };
-    await writer.event({ ...event, action: 'Rollout' }).catch(
-      (err: unknown) => log.warn({ err: apiErrorText(err) }, 'could not record an event'),
-    );
+    await writer
+      .event({ ...event, action: 'Rollout' })
+      .catch((err: unknown) => log.warn({ err: apiErrorText(err) }, 'could not record an event'));
   }
   if (decision.events.length > 0) log.info({ rollout: decision.status, events: decision.events }, 'rollout');
   if (rollout.action !== undefined) await writer.clearAnnotation(object, ROLLOUT_ANNOTATION, rollout.action);
@@ -346,7 +347,10 @@ function conflictMessage(desired: KubernetesObject, child: KubernetesObject, own
   );
 }
 
-/** Writes the status if it differs from `previous` (what the object holds now), with an event per transition. */
+/**
+ * Writes the status if it differs from `previous` (what the object holds now), with an event per transition;
+ * `drafts` carry kstatus' conditions already.
+ */
 async function writeStatus(
   key: string,
   object: ScoringModelObject,
@@ -357,7 +361,7 @@ async function writeStatus(
   now: Date,
   outcome: ReconcileOutcome,
 ): Promise<void> {
-  const status = nextStatus({ ...object, status: previous }, fields, withKstatusConditions(drafts), now);
+  const status = nextStatus({ ...object, status: previous }, fields, drafts, now);
   if (!statusChanged(previous, status)) return;
   deps.written.record(key, await deps.writer.applyStatus(object, status), status);
   outcome.statusWritten = true;

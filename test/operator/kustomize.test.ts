@@ -252,8 +252,21 @@ describe('config/default', () => {
       'LEASE_NAMESPACE',
       'POD_NAME',
       'PORT',
+      'ROUTING_PORT',
+      'ROUTING_URL',
       'LOG_LEVEL',
     ]);
+    // Kubernetes expands $(LEASE_NAMESPACE), defined above it: the routing Service of the operator's own namespace.
+    expect((c.env as { name: string; value?: string }[]).find((e) => e.name === 'ROUTING_URL')?.value).toBe(
+      'http://scoring-operator-routing.$(LEASE_NAMESPACE).svc:8082',
+    );
+    const routing = find('Service', 'scoring-operator-routing') as Obj & {
+      spec: { selector: unknown; ports: unknown };
+    };
+    expect(routing.spec).toMatchObject({
+      selector: (d.spec as unknown as { selector: { matchLabels: unknown } }).selector.matchLabels,
+      ports: [{ name: 'routing', port: 8082, targetPort: 'routing' }],
+    });
   });
 
   it('keeps one of the two replicas up through a node drain, and spreads them over nodes and zones', () => {
