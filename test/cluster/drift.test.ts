@@ -5,10 +5,7 @@
  * asks each for its counts, sums them, and writes status.drift and the Drifted condition; with nothing new to say it
  * writes nothing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { monitoringPath, monitoringReportSchema } from '../../contract/drift.js';
@@ -26,7 +23,10 @@ import {
   ROOT,
   scoringModel,
   setPodStatus,
+  freeLoopbackAddresses,
   startOperator,
+  startScorerProcess,
+  type ScorerProcess,
   waitFor,
   type OperatorProcess,
 } from './kube.js';
@@ -68,70 +68,9 @@ afterAll(async () => {
   expect(op.logs().filter((l) => /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
 });
 
-/**
- * Addresses 127.0.0.N (N from 2: Linux routes all of 127/8 to the loopback interface) on which `port` can be bound
- * now: the scorers listen on the port the Deployment declares, as in a pod.
- */
-async function freeLoopbackAddresses(count: number, port: number): Promise<string[]> {
-  const found: string[] = [];
-  for (let n = 2; n < 255 && found.length < count; n++) {
-    const host = `127.0.0.${n}`;
-    const server = createServer();
-    const bound = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, host, () => resolve(true));
-    });
-    if (bound) {
-      await new Promise((resolve) => server.close(resolve));
-      found.push(host);
-    }
-  }
-  if (found.length < count) throw new Error(`port ${port} is taken on every loopback address tried`);
-  return found;
-}
-
-interface ScorerProcess {
-  host: string;
-  url: string;
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
 /** `node dist/scorer/main.js` serving the drift fixture as `model`, on `host`:8080, monitoring against `baseline`. */
-async function startScorer(host: string, model: string, baseline = BASELINE_FILE): Promise<ScorerProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/scorer/main.js')], {
-    env: {
-      PATH: process.env.PATH,
-      HOST: host,
-      PORT: String(SCORER_PORT),
-      MODEL_URI: MODEL_FILE,
-      MODEL_NAME: model,
-      MONITOR_BASELINE: baseline,
-      LOG_LEVEL: 'warn',
-      TERMINATION_LOG: join(DIR, `scorer-${host}.termination-log`),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = once(child, 'exit');
-  const url = `http://${host}:${SCORER_PORT}`;
-  await waitFor(`the scorer on ${host} to be ready`, async () => {
-    if (child.exitCode !== null) throw new Error(`the scorer on ${host} exited ${child.exitCode}: ${out}`);
-    return (await fetch(`${url}/v2/health/ready`).catch(() => undefined))?.ok;
-  });
-  return {
-    host,
-    url,
-    child,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+function startScorer(host: string, model: string, baseline = BASELINE_FILE): Promise<ScorerProcess> {
+  return startScorerProcess(host, { MODEL_URI: MODEL_FILE, MODEL_NAME: model, MONITOR_BASELINE: baseline });
 }
 
 /** Scores `rows` on a scorer, 100 rows a request. */

@@ -3,8 +3,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SCORER_PORT } from '../../contract/env.js';
 import { kubeconfigYaml } from '../../harness/kubeconfig.js';
 import { freePort } from '../../harness/net.js';
 import { StopWaiting, waitFor } from '../../harness/wait.js';
@@ -250,4 +252,68 @@ export function eventsOf(name: string, namespace = 'default'): string[] {
     .filter((e) => e.regarding.kind === 'ScoringModel' && e.regarding.name === name)
     .map((e) => `${e.type} ${e.action}=${e.reason}`)
     .sort();
+}
+/**
+ * Addresses 127.0.0.N (N from 2: Linux routes all of 127/8 to the loopback interface) on which `port` can be bound
+ * now: the scorers listen on the port the Deployment declares, as in a pod.
+ */
+export async function freeLoopbackAddresses(count: number, port: number): Promise<string[]> {
+  const found: string[] = [];
+  for (let n = 2; n < 255 && found.length < count; n++) {
+    const host = `127.0.0.${n}`;
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, host, () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((resolve) => server.close(resolve));
+      found.push(host);
+    }
+  }
+  if (found.length < count) throw new Error(`port ${port} is taken on every loopback address tried`);
+  return found;
+}
+
+/** A scorer process standing in for a pod: `node dist/scorer/main.js` on `host`, at the port a Deployment declares. */
+export interface ScorerProcess {
+  host: string;
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/scorer/main.js` on `host`:SCORER_PORT with `env` (a pod template's, say); resolves once ready. */
+export async function startScorerProcess(host: string, env: Record<string, string>): Promise<ScorerProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/scorer/main.js')], {
+    env: {
+      PATH: process.env.PATH,
+      LOG_LEVEL: 'warn',
+      TERMINATION_LOG: join(DIR, `scorer-${host}.termination-log`),
+      ...env,
+      HOST: host,
+      PORT: String(SCORER_PORT),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = once(child, 'exit');
+  const url = `http://${host}:${SCORER_PORT}`;
+  await waitFor(`the scorer on ${host} to be ready`, async () => {
+    if (child.exitCode !== null) throw new StopWaiting(`the scorer on ${host} exited ${child.exitCode}: ${out}`);
+    return (await fetch(`${url}/v2/health/ready`).catch(() => undefined))?.ok;
+  });
+  return {
+    host,
+    url,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -1,0 +1,331 @@
+/**
+ * Rollouts against the real API server, as the operator's ServiceAccount: the operator (its own, watching only this
+ * file's namespace, its routing endpoint on loopback) walks a ScoringModel's rollout from status.rollout. Real
+ * scorer processes stand in for the stable and candidate pods: each runs with its pod template's environment (the
+ * stable ones long-poll the ROUTING_URL the operator put there) on a loopback address the test writes as the pod's IP,
+ * as a kubelet would. Requests go to the stable scorers, as the model's Service would send them.
+ */
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVED_BY_HEADER } from '../../contract/rollout.js';
+import { SCORER_PORT } from '../../contract/env.js';
+import { freePort } from '../../harness/net.js';
+import {
+  DIR,
+  eventsOf,
+  freeLoopbackAddresses,
+  getJson,
+  installOperatorPrerequisites,
+  k,
+  kubectl,
+  readyPodStatus,
+  ROOT,
+  scoringModel,
+  setPodStatus,
+  startOperator,
+  startScorerProcess,
+  waitFor,
+  type OperatorProcess,
+  type ScorerProcess,
+} from './kube.js';
+
+const NS = 'rollout';
+const SHARED = join(ROOT, 'test/fixtures/shared');
+const STABLE_MODEL = join(SHARED, 'mlp_classifier.onnx');
+/** The same model under another name: a new template, the same predictions. */
+const SAME_MODEL = join(DIR, 'mlp_classifier-v2.onnx');
+/** Loads and warms up, then fails on every real row (test/models/make_rollout.py). */
+const FAILING_MODEL = join(ROOT, 'test/fixtures/generated/rollout_fails.onnx');
+const ROWS = (JSON.parse(readFileSync(join(SHARED, 'mlp_classifier.inputs.json'), 'utf8')) as { X: number[][] }).X;
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl JSON
+
+let kubeconfig: string;
+let routingPort: number;
+let op: OperatorProcess;
+let addresses: string[];
+const scorers: ScorerProcess[] = [];
+
+const startRollingOperator = () =>
+  startOperator(kubeconfig, {
+    POD_NAME: 'operator-rollout',
+    LEADER_ELECT: 'false',
+    WATCH_NAMESPACES: NS,
+    ROUTING_PORT: String(routingPort),
+    ROUTING_URL: `http://127.0.0.1:${routingPort}`,
+  });
+
+beforeAll(async () => {
+  kubeconfig = await installOperatorPrerequisites();
+  if (kubectl(['get', 'namespace', NS]).status !== 0) k(['create', 'namespace', NS]);
+  copyFileSync(STABLE_MODEL, SAME_MODEL);
+  addresses = await freeLoopbackAddresses(8, SCORER_PORT);
+  routingPort = await freePort();
+  op = await startRollingOperator();
+});
+
+afterEach(async () => {
+  await Promise.all(scorers.splice(0).map((s) => s.stop()));
+});
+
+afterAll(async () => {
+  k(['delete', 'sm', '--all', '-n', NS, '--wait=true']);
+  await op.stop();
+  k(['delete', 'namespace', NS, '--wait=false']);
+  expect(op.logs().filter((l) => /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
+});
+
+const sm = (name: string): Json | undefined => getJson(['scoringmodel', name, '-n', NS]);
+const rolloutOf = (name: string): Json | undefined => sm(name)?.status?.rollout;
+const deployment = (name: string): Json | undefined => getJson(['deployment', name, '-n', NS]);
+const revisionOf = (d: Json | undefined): string | undefined =>
+  d?.spec?.template?.metadata?.labels?.['scoring.dev/template-hash'];
+
+/** A free loopback address for the next scorer "pod". */
+function nextAddress(): string {
+  const used = new Set(scorers.map((s) => s.host));
+  const free = addresses.find((a) => !used.has(a));
+  if (!free) throw new Error('no loopback address left');
+  return free;
+}
+
+/**
+ * Makes every pod of `deploymentName` that is not yet a scorer one: a scorer process with the pod template's
+ * environment on an address of its own, and the pod's status written ready at that address.
+ */
+async function serveNewPods(deploymentName: string, count: number): Promise<ScorerProcess[]> {
+  const d = await waitFor(`Deployment ${deploymentName}`, () => deployment(deploymentName));
+  const selector = Object.entries(d.spec.selector.matchLabels as Record<string, string>)
+    .map(([key, v]) => `${key}=${v}`)
+    .join(',');
+  const revision = revisionOf(d);
+  const pods = await waitFor(`${count} pods of ${deploymentName} at revision ${revision}`, () => {
+    const list = (getJson(['pods', '-n', NS, '-l', selector])?.items ?? []) as Json[];
+    const fresh = list.filter(
+      (p) =>
+        p.metadata.labels['scoring.dev/template-hash'] === revision &&
+        !p.metadata.deletionTimestamp &&
+        !p.status?.podIP,
+    );
+    return fresh.length >= count ? fresh.slice(0, count) : undefined;
+  });
+  const started: ScorerProcess[] = [];
+  for (const pod of pods) {
+    const container = (pod.spec.containers as Json[]).find((c) => c.name === 'scorer')!;
+    const env = Object.fromEntries((container.env as Json[]).map((e) => [e.name as string, e.value as string]));
+    const host = nextAddress();
+    const scorer = await startScorerProcess(host, env);
+    scorers.push(scorer);
+    started.push(scorer);
+    setPodStatus(`pod/${pod.metadata.name}`, { ...readyPodStatus(), podIP: host, podIPs: [{ ip: host }] }, NS);
+  }
+  return started;
+}
+
+interface Sent {
+  ok: boolean;
+  status: number;
+  candidate: boolean;
+  body: string;
+}
+
+/** One 4-row /score request to a stable scorer, as the Service would send it. */
+async function score(scorer: ScorerProcess, i: number): Promise<Sent> {
+  const rows = [0, 1, 2, 3].map((j) => ROWS[(i * 4 + j) % ROWS.length]!);
+  const res = await fetch(`${scorer.url}/score`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ X: rows }),
+  });
+  const body = await res.text();
+  return { ok: res.ok, status: res.status, candidate: res.headers.get(SERVED_BY_HEADER) === 'candidate', body };
+}
+
+/**
+ * Sends requests to the stable scorers in batches, round robin, until `done` says so; each batch is filed under the
+ * rollout's phase and weight seen before and after it (a batch that straddles a change is filed under neither).
+ */
+async function loadUntil(
+  stable: () => ScorerProcess[],
+  name: string,
+  done: (rollout: Json | undefined) => boolean,
+  timeoutMs = 150_000,
+): Promise<Map<string, Sent[]>> {
+  const byStep = new Map<string, Sent[]>();
+  const stepKey = (r: Json | undefined) => (r ? `${r.phase}/${r.step}/${r.weight}/${r.shadowPercent}` : 'none');
+  const deadline = Date.now() + timeoutMs;
+  let i = 0;
+  for (;;) {
+    const before = rolloutOf(name);
+    if (done(before)) return byStep;
+    if (Date.now() > deadline) throw new Error(`the rollout did not finish; it is at ${JSON.stringify(before)}`);
+    const targets = stable();
+    const batch = await Promise.all(Array.from({ length: 20 }, () => score(targets[i % targets.length]!, i++)));
+    const after = rolloutOf(name);
+    if (stepKey(before) !== stepKey(after)) continue;
+    byStep.set(stepKey(before), [...(byStep.get(stepKey(before)) ?? []), ...batch]);
+  }
+}
+
+const rolloutSpec = {
+  strategy: 'Canary',
+  shadow: { percent: 100, pauseSeconds: 2 },
+  steps: [
+    { weight: 10, pauseSeconds: 2 },
+    { weight: 50, pauseSeconds: 2 },
+  ],
+  analysis: { minRequests: 40 },
+};
+
+/** A model of one stable scorer, Ready, with no rollout yet. */
+async function stableModel(name: string): Promise<ScorerProcess[]> {
+  k(['apply', '-f', '-'], scoringModel(name, { model: { uri: STABLE_MODEL }, rollout: rolloutSpec }, NS));
+  const stable = await serveNewPods(name, 1);
+  await waitFor(`${name} Ready`, () =>
+    (sm(name)?.status?.conditions as Json[] | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+  expect(rolloutOf(name)).toBeUndefined();
+  return stable;
+}
+
+describe('a rollout of a model with the same predictions', () => {
+  it('shadows, canaries at 10% and 50% (exact shares), survives an operator restart, and promotes', async () => {
+    const name = 'fraud';
+    const stable = await stableModel(name);
+    const before = deployment(name)!;
+    k(['apply', '-f', '-'], scoringModel(name, { model: { uri: SAME_MODEL }, rollout: rolloutSpec }, NS));
+
+    // The candidate appears beside the stable Deployment, which keeps its template.
+    await serveNewPods(`${name}-candidate`, 1);
+    expect(revisionOf(deployment(name))).toBe(revisionOf(before));
+    const candidateDeployment = deployment(`${name}-candidate`)!;
+    expect(candidateDeployment.metadata.ownerReferences).toMatchObject([
+      { kind: 'ScoringModel', name, controller: true },
+    ]);
+    const candidateEnv = (candidateDeployment.spec.template.spec.containers[0].env as Json[]).map((e) => e.name);
+    expect(candidateEnv).not.toContain('ROUTING_URL');
+    // The model's Service does not select the candidate's pods.
+    const service = getJson(['service', name, '-n', NS])!;
+    expect(candidateDeployment.spec.template.metadata.labels).not.toMatchObject(service.spec.selector);
+
+    // Walk the steps under load; kill the operator once the 10% step runs, and start another.
+    let restarted = false;
+    let promoting: Promise<void> | undefined;
+    const targets = [...stable];
+    const byStep = await loadUntil(
+      () => targets,
+      name,
+      (r) => {
+        if (!restarted && r?.phase === 'Canary' && r.weight === 10 && r.stepStartedAt) {
+          restarted = true;
+          void (async () => {
+            await op.stop('SIGKILL');
+            op = await startRollingOperator();
+          })();
+        }
+        if (r?.phase === 'Promoting' && !promoting && revisionOf(deployment(name)) === r.revision) {
+          // The stable Deployment rolls out the candidate's revision: its new pod gets a scorer too.
+          promoting = serveNewPods(name, 1).then((s) => void targets.push(...s));
+        }
+        return r?.phase === 'Promoted';
+      },
+    );
+    await promoting;
+    expect(restarted).toBe(true);
+
+    // Every request answered; the shadow step returned nothing of the candidate's; the canary steps' shares.
+    const all = [...byStep.values()].flat();
+    expect(all.filter((s) => !s.ok)).toEqual([]);
+    const share = (key: string) => {
+      const sent = byStep.get(key) ?? [];
+      return { n: sent.length, candidate: sent.filter((s) => s.candidate).length };
+    };
+    expect(share('Shadow/1/0/100').candidate).toBe(0);
+    expect(share('Shadow/1/0/100').n).toBeGreaterThan(0);
+    for (const [key, weight] of [
+      ['Canary/2/10/0', 10],
+      ['Canary/3/50/0', 50],
+    ] as const) {
+      const { n, candidate: c } = share(key);
+      expect(n).toBeGreaterThanOrEqual(100);
+      expect(Math.abs((100 * c) / n - weight)).toBeLessThanOrEqual(3);
+    }
+
+    const done = rolloutOf(name)!;
+    expect(done).toMatchObject({
+      phase: 'Promoted',
+      revision: revisionOf(deployment(name)),
+      stableRevision: revisionOf(before),
+      weight: 0,
+      shadowPercent: 0,
+    });
+    expect(done.message).toMatch(/promoted/);
+    await waitFor('the candidate Deployment to go', () => deployment(`${name}-candidate`) === undefined);
+    const events = eventsOf(name, NS);
+    for (const e of ['Normal RolloutStarted', 'Normal StepStarted', 'Normal Promoting', 'Normal Promoted']) {
+      expect(events).toContain(e);
+    }
+    expect(events.filter((e) => e === 'Normal StepStarted')).toHaveLength(3);
+    expect(k(['get', 'sm', name, '-n', NS])).toMatch(/\sROLLOUT\s+WEIGHT\s[\s\S]*\sPromoted\s+0\s/);
+  });
+});
+
+describe('a rollout of a model that fails on real inputs', () => {
+  it('rolls back at the first step with enough requests, stable untouched, and the candidate goes', async () => {
+    const name = 'churn';
+    const stable = await stableModel(name);
+    const before = deployment(name)!;
+    const spec = { ...rolloutSpec, shadow: undefined, steps: [{ weight: 50, pauseSeconds: 30 }] };
+    k(['apply', '-f', '-'], scoringModel(name, { model: { uri: FAILING_MODEL }, rollout: spec }, NS));
+    await serveNewPods(`${name}-candidate`, 1);
+
+    const byStep = await loadUntil(
+      () => stable,
+      name,
+      (r) => r?.phase === 'RolledBack',
+    );
+    const during = byStep.get('Canary/1/50/0') ?? [];
+    const failed = during.filter((s) => !s.ok);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((s) => s.status === 422 && /could not score this input/.test(s.body))).toBe(true);
+    const rolledBack = rolloutOf(name)!;
+    expect(rolledBack).toMatchObject({ phase: 'RolledBack', weight: 0, shadowPercent: 0 });
+    expect(rolledBack.message).toMatch(/error rate/);
+    expect(rolledBack.analysis.candidate.errorRate).toBeGreaterThan(0.9);
+
+    // From the verdict on, the stable scorers answer everything themselves.
+    const after = await Promise.all(Array.from({ length: 40 }, (_, i) => score(stable[0]!, i)));
+    expect(after.filter((s) => !s.ok || s.candidate)).toEqual([]);
+    await waitFor('the candidate Deployment to go', () => deployment(`${name}-candidate`) === undefined);
+    expect(deployment(name)!.metadata.generation).toBe(before.metadata.generation);
+    expect(revisionOf(deployment(name))).toBe(revisionOf(before));
+    expect(eventsOf(name, NS)).toContain('Warning RolledBack');
+    const stalled = (sm(name)!.status.conditions as Json[]).find((c) => c.type === 'Stalled');
+    expect(stalled).toMatchObject({ status: 'True', reason: 'RolledBack' });
+  });
+});
+
+describe('a rollout aborted by hand', () => {
+  it('stops at once on kubectl annotate scoring.dev/rollout=abort, and the annotation is removed', async () => {
+    const name = 'pricing';
+    const stable = await stableModel(name);
+    const spec = { ...rolloutSpec, shadow: undefined, steps: [{ weight: 20, pauseSeconds: 600 }] };
+    k(['apply', '-f', '-'], scoringModel(name, { model: { uri: SAME_MODEL }, rollout: spec }, NS));
+    await serveNewPods(`${name}-candidate`, 1);
+    await waitFor('the 20% step', () => rolloutOf(name)?.stepStartedAt !== undefined);
+    k(['annotate', 'sm', name, '-n', NS, 'scoring.dev/rollout=abort']);
+    const aborted = await waitFor('Aborted', () =>
+      rolloutOf(name)?.phase === 'Aborted' ? rolloutOf(name) : undefined,
+    );
+    expect(aborted).toMatchObject({ weight: 0, shadowPercent: 0 });
+    expect(aborted!.message).toMatch(/aborted by scoring.dev\/rollout=abort/);
+    await waitFor(
+      'the annotation removed',
+      () => sm(name)?.metadata?.annotations?.['scoring.dev/rollout'] === undefined,
+    );
+    await waitFor('the candidate Deployment to go', () => deployment(`${name}-candidate`) === undefined);
+    const after = await Promise.all(Array.from({ length: 20 }, (_, i) => score(stable[0]!, i)));
+    expect(after.filter((s) => !s.ok || s.candidate)).toEqual([]);
+    expect(eventsOf(name, NS)).toContain('Warning Aborted');
+  });
+});
