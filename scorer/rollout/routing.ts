@@ -146,7 +146,7 @@ class NoRouting extends Error {}
 
 /** A fetch failure says "fetch failed"; its cause says why (ECONNREFUSED, a timeout). */
 function describe(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  return `${message}${cause}`;
+  const { message, cause } = (err ?? {}) as { message?: unknown; cause?: { message?: unknown } };
+  const why = typeof cause?.message === 'string' && cause.message !== '' ? `: ${cause.message}` : '';
+  return `${typeof message === 'string' ? message : String(err)}${why}`;
 }
