@@ -34,14 +34,14 @@ export interface CandidateAnswer {
   predictSeconds: number;
 }
 
-/** Where the candidate's infer endpoint is. */
+/** Where a candidate pod's infer endpoint is. */
 export interface CandidateTarget {
   host: string;
   port: number;
   path: string;
 }
 
-/** The infer endpoint of model `name` on the candidate Service at `base` (http://host:port); throws when unusable. */
+/** The infer endpoint of model `name` on the candidate pod at `base` (http://host:port); throws when unusable. */
 export function candidateTarget(base: string, name: string): CandidateTarget {
   const url = new URL(base);
   if (url.protocol !== 'http:') throw new Error(`the candidate's URL ${base} is not http://host:port`);
@@ -208,6 +208,7 @@ export class CandidateClient {
    */
   private exchange(target: CandidateTarget, head: Buffer, parts: Buffer[], step: string, retry: boolean) {
     return new Promise<Exchange>((resolve, reject) => {
+      const address = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
       let length = head.length;
       for (const p of parts) length += p.length;
       const req = request({
@@ -226,7 +227,8 @@ export class CandidateClient {
       let settled = false;
       let answered = false;
       const timer = setTimeout(
-        () => req.destroy(new CandidateUnreachable(`the candidate gave no answer within ${this.timeoutMs} ms`)),
+        () =>
+          req.destroy(new CandidateUnreachable(`the candidate ${address} gave no answer within ${this.timeoutMs} ms`)),
         this.timeoutMs,
       );
       const fail = (err: NodeJS.ErrnoException) => {
@@ -237,7 +239,11 @@ export class CandidateClient {
           resolve(this.exchange(target, head, parts, step, false));
           return;
         }
-        reject(err instanceof CandidateUnreachable ? err : new CandidateUnreachable(`the candidate: ${err.message}`));
+        reject(
+          err instanceof CandidateUnreachable
+            ? err
+            : new CandidateUnreachable(`the candidate ${address}: ${err.message}`),
+        );
       };
       req.once('error', fail);
       req.once('response', (res) => {
@@ -247,7 +253,8 @@ export class CandidateClient {
         res.once('error', fail);
         // A connection that ends inside the answer, should no error say so.
         res.once('close', () => {
-          if (!res.complete) fail(new CandidateUnreachable('the candidate closed the connection inside its answer'));
+          if (!res.complete)
+            fail(new CandidateUnreachable(`the candidate ${address} closed the connection mid-answer`));
         });
         res.once('end', () => {
           if (settled) return;

@@ -41,21 +41,29 @@ export function routed(model: Model, rollout: Rollout): Model {
   const unreachable = throttled(log, 'the candidate gave no answer to a forwarded request; answered locally');
   const mirrorFailed = throttled(log, 'a mirrored request failed on the candidate');
 
-  // The candidate's endpoint, worked out again only when the routing names another.
-  let base: string | undefined;
-  let target: CandidateTarget | undefined;
-  const targetOf = (routing: Routing): CandidateTarget | undefined => {
-    if (routing.candidate === base) return target;
-    base = routing.candidate;
-    target = undefined;
-    if (base !== undefined) {
+  // The candidate pods' endpoints, worked out again only when a new routing names them; taken in turn.
+  let candidates: readonly string[] | undefined;
+  let targets: CandidateTarget[] = [];
+  let turn = 0;
+  const targetsOf = (routing: Routing): CandidateTarget[] => {
+    if (routing.candidates === candidates) return targets;
+    candidates = routing.candidates;
+    targets = [];
+    for (const base of candidates) {
       try {
-        target = candidateTarget(base, model.name);
+        targets.push(candidateTarget(base, model.name));
       } catch (err) {
-        log.error({ error: (err as Error).message }, 'the routing names no usable candidate: answering every request');
+        log.error(
+          { candidate: base, error: (err as Error).message },
+          'the routing names an unusable candidate: left out',
+        );
       }
     }
-    return target;
+    return targets;
+  };
+  const nextOf = (among: CandidateTarget[]): CandidateTarget => {
+    turn = (turn + 1) % among.length;
+    return among[turn]!;
   };
 
   const local = async (step: StepCounts, inputs: readonly Tensor[], outputNames?: readonly string[]) => {
@@ -140,16 +148,16 @@ export function routed(model: Model, rollout: Rollout): Model {
       const routing = rollout.routing;
       const step = counts.current;
       if (routing.weight === 0 && routing.shadow === 0) return local(step, inputs, outputNames);
-      const to = targetOf(routing);
-      if (to === undefined) return local(step, inputs, outputNames);
+      const among = targetsOf(routing);
+      if (among.length === 0) return local(step, inputs, outputNames);
       if (routing.weight > 0 && rollout.forwards.take(routing.weight)) {
-        const answer = await forward(to, routing, step, inputs, outputNames);
+        const answer = await forward(nextOf(among), routing, step, inputs, outputNames);
         if (answer) return answer;
       }
       const outputs = await local(step, inputs, outputNames);
       // Of the requests answered locally: a forwarded one has no local answer to compare.
       if (routing.shadow > 0 && rollout.mirrors.take(routing.shadow)) {
-        mirror(to, routing, step, inputs, outputNames, outputs);
+        mirror(nextOf(among), routing, step, inputs, outputNames, outputs);
       }
       return outputs;
     },

@@ -135,8 +135,8 @@ export class RoutingClient {
     const previous = this.held;
     if (routing.version === previous.version) return false;
     this.held = routing;
-    const { version, step, weight, shadow, candidate } = routing;
-    this.log.info({ version, step, weight, shadow, candidate }, 'routing changed');
+    const { version, step, weight, shadow, candidates } = routing;
+    this.log.info({ version, step, weight, shadow, candidates }, 'routing changed');
     this.onChange?.(routing, previous);
     return true;
   }

@@ -2,7 +2,14 @@
 import { LATENCY_BOUNDS, NO_ROUTING, quantile, rolloutReportSchema, type Routing } from '../../../contract/rollout.js';
 import { RolloutCounts } from '../../../scorer/rollout/counts.js';
 
-const routing = (version: string, step: string): Routing => ({ version, step, weight: 10, shadow: 0, tolerance: 0 });
+const routing = (version: string, step: string): Routing => ({
+  version,
+  step,
+  candidates: [],
+  weight: 10,
+  shadow: 0,
+  tolerance: 0,
+});
 
 describe('RolloutCounts', () => {
   it('reports empty counts for the routing it starts with, valid against the contract', () => {

@@ -13,7 +13,7 @@ import { waitFor } from '../../helpers/wait.js';
 const ROUTING: Routing = {
   version: 'v1',
   step: 'r1-1',
-  candidate: 'http://127.0.0.1:1',
+  candidates: ['http://127.0.0.1:1'],
   weight: 10,
   shadow: 0,
   tolerance: 1e-6,
