@@ -120,22 +120,19 @@ export function routed(model: Model, rollout: Rollout): Model {
     rollout.mirrorsInFlight++;
     counts.inFlight++;
     const rows = batchRows(model.inputs, inputs);
-    candidate
-      .infer(to, inputs, outputNames, routing.step)
-      .then(
-        (answer) => {
-          step.candidate.succeeded(answer.predictSeconds);
-          step.agreed(compareRows(outputs, answer.outputs, rows, routing.tolerance));
-        },
-        (err: unknown) => {
-          step.candidate.failed();
-          mirrorFailed(err);
-        },
-      )
-      .finally(() => {
+    void (async () => {
+      try {
+        const answer = await candidate.infer(to, inputs, outputNames, routing.step);
+        step.candidate.succeeded(answer.predictSeconds);
+        step.agreed(compareRows(outputs, answer.outputs, rows, routing.tolerance));
+      } catch (err) {
+        step.candidate.failed();
+        mirrorFailed(err);
+      } finally {
         rollout.mirrorsInFlight--;
         counts.inFlight--;
-      });
+      }
+    })();
   };
 
   return {
