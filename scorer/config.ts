@@ -57,6 +57,11 @@ export const scorerConfigSchema = z.object({
    * cardinality a baseline can bring.
    */
   monitorMaxHistograms: positiveInt(10_000).default(200),
+  /**
+   * Rollouts (rollout/): the operator's routing endpoint for this model, long-polled for the share of requests to
+   * forward to the candidate and to mirror to it. Without it the scorer answers every request itself.
+   */
+  routingUrl: z.url({ protocol: /^https?$/ }).optional(),
 });
 export type ScorerConfig = z.infer<typeof scorerConfigSchema>;
 

@@ -16,6 +16,7 @@ import { createHandler, type ScorerState } from './http/app.js';
 import { ScorerMetrics } from './metrics.js';
 import type { Model } from './model.js';
 import { fetchBaseline, startMonitoring, type FetchedBaseline } from './monitor/index.js';
+import { Rollout, routed, type RolloutOptions } from './rollout/index.js';
 import { warmUp } from './warmup.js';
 
 export interface LoadedModel {
@@ -44,16 +45,22 @@ export interface Scorer {
 export interface ScorerOptions {
   /** The drift window's clock, in milliseconds since the epoch; Date.now unless a test drives it. */
   now?: () => number;
+  /** With ROUTING_URL: the candidate's timeout and the routing client's backoff, unless a test sets them. */
+  rollout?: Omit<RolloutOptions, 'url' | 'log'>;
 }
 
 export async function startScorer(
   config: ScorerConfig,
   log: Logger,
   load: (config: ScorerConfig) => Promise<LoadedModel>,
-  { now = Date.now }: ScorerOptions = {},
+  { now = Date.now, rollout: rolloutOptions }: ScorerOptions = {},
 ): Promise<Scorer> {
   const metrics = new ScorerMetrics();
-  const state: ScorerState = { model: undefined, draining: false, monitoring: { state: 'off' } };
+  // Polling from the start, so that the routing is known by the time the model is ready.
+  const rollout =
+    config.routingUrl === undefined ? undefined : new Rollout({ url: config.routingUrl, log, ...rolloutOptions });
+  rollout?.start();
+  const state: ScorerState = { model: undefined, draining: false, monitoring: { state: 'off' }, rollout };
   const handler = createHandler({ state, metrics, log, maxBodyBytes: config.maxBodyBytes, maxRows: config.maxRows });
   const server = createServer(handler).listen(config.port, config.host);
   // Keep-alive longer than common load balancers' idle timeouts, so they close first and never reuse a dead socket.
@@ -84,6 +91,8 @@ export async function startScorer(
     metrics.modelLoadSeconds.set(seconds);
     metrics.modelBytes.set(bytes);
     metrics.modelInfo.set({ name: model.name, format: model.format, sha256: sha256 ?? '', uri }, 1);
+    // Inside drift monitoring, which counts every row this scorer answers, the candidate's answers included.
+    if (rollout) model = routed(model, rollout);
     // After the warm-up, which is no scored row; before ready, so that the first request is counted.
     if (baseline) {
       const monitoring = startMonitoring(await baseline, model, { config, log, now });
@@ -105,6 +114,8 @@ export async function startScorer(
     stopping ??= (async () => {
       // From now on every answer carries `Connection: close`: each client leaves after its next answer.
       state.draining = true;
+      // The routing held stays for the requests still to answer; the poll in flight is aborted at once.
+      const polling = rollout?.stop();
       // Stop accepting, without touching kept-alive connections: http.Server#close would also end the idle ones at
       // once, racing clients that are sending on them at that moment (a failed request per race, seen during
       // rolling updates under load). An idle connection is ended only after IDLE_CLOSE_MS without a request.
@@ -114,6 +125,9 @@ export async function startScorer(
         log.warn({ timeoutMs, connections: left }, 'requests did not finish in time; closing their connections');
         server.closeAllConnections();
       }
+      // Forwarded requests were part of the requests drained; mirrors still under way are dropped.
+      rollout?.close();
+      await polling;
       await state.model?.dispose();
     })();
     return stopping;

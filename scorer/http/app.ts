@@ -10,10 +10,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { SCORER_ENV } from '../../contract/env.js';
+import { FORWARDED_HEADER, PREDICT_SECONDS_HEADER, SERVED_BY_HEADER } from '../../contract/rollout.js';
 import { RequestError } from '../errors.js';
 import type { ScorerMetrics } from '../metrics.js';
 import type { Monitoring } from '../monitor/index.js';
 import { batchRows, type Model, type Tensor } from '../model.js';
+import { servedByCandidate, type Rollout } from '../rollout/index.js';
 import { HEADER_LENGTH } from './binary-layout.js';
 import { readInferBody } from './binary-request.js';
 import { readJson } from './body.js';
@@ -22,12 +24,13 @@ import { inferResponse, modelMetadata, MODEL_VERSION, parseInferRequest } from '
 
 /**
  * What the server serves; `model` is set once loaded and warmed up, `draining` once SIGTERM arrived, `monitoring`
- * (drift) before `model`.
+ * (drift) before `model`; `rollout` with ROUTING_URL (the routing followed and the step's counts).
  */
 export interface ScorerState {
   model: Model | undefined;
   draining: boolean;
   monitoring: Monitoring;
+  rollout?: Rollout | undefined;
 }
 
 export interface AppOptions {
@@ -72,7 +75,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /**
  * Routes that are not API requests in the metrics: Prometheus' scrape, the kubelet's probes (every 2 s per pod,
  * whose 503s while a pod loads or drains are no client's failed request) and the operator's reading of the drift
- * window. They are still logged.
+ * window and of the rollout's counts. They are still logged.
  */
 const UNCOUNTED_ROUTES = new Set([
   '/metrics',
@@ -80,6 +83,8 @@ const UNCOUNTED_ROUTES = new Set([
   '/v2/health/ready',
   '/v2/models/:name/monitoring',
   '/v2/models/:name/versions/:version/monitoring',
+  '/v2/models/:name/rollout',
+  '/v2/models/:name/versions/:version/rollout',
 ]);
 
 /** The request handler for the scorer's server. */
@@ -153,14 +158,29 @@ export function createHandler(options: AppOptions): RequestListener {
     return model;
   };
 
-  const predict = async (model: Model, inputs: Tensor[], exchange: Exchange, outputs?: string[]) => {
+  /**
+   * The model's outputs for `inputs`. A request a stable scorer forwarded (FORWARDED_HEADER) is answered with the
+   * prediction's own time, which its rollout is judged on; an answer the candidate computed says so (SERVED_BY_HEADER).
+   */
+  const predict = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    model: Model,
+    inputs: Tensor[],
+    exchange: Exchange,
+    outputs?: string[],
+  ) => {
     exchange.rows = batchRows(model.inputs, inputs);
+    const timed = req.headers[FORWARDED_HEADER] !== undefined;
+    const started = timed ? performance.now() : 0;
     let result: Tensor[];
     try {
       result = await model.predict(inputs, outputs);
     } catch (err) {
       throw new RequestError(422, `the model could not score this input: ${oneLine(err)}`);
     }
+    if (timed) res.setHeader(PREDICT_SECONDS_HEADER, String((performance.now() - started) / 1000));
+    if (state.rollout !== undefined && servedByCandidate(result)) res.setHeader(SERVED_BY_HEADER, 'candidate');
     requests.rows += exchange.rows;
     return result;
   };
@@ -168,7 +188,7 @@ export function createHandler(options: AppOptions): RequestListener {
   const score = async (req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> => {
     const model = modelFor(undefined);
     const inputs = scoreInputs(await readJson(req, maxBodyBytes), model, maxRows);
-    sendJson(res, 200, scoreResponse(await predict(model, inputs, exchange), model));
+    sendJson(res, 200, scoreResponse(await predict(req, res, model, inputs, exchange), model));
   };
 
   const infer = async (
@@ -181,7 +201,7 @@ export function createHandler(options: AppOptions): RequestListener {
     const model = modelFor(name, version);
     const { json, binary } = await readInferBody(req, maxBodyBytes);
     const request = parseInferRequest(json, model, maxRows, binary);
-    const outputs = await predict(model, request.inputs, exchange, request.outputNames);
+    const outputs = await predict(req, res, model, request.inputs, exchange, request.outputNames);
     const answer = inferResponse(model, request, outputs);
     if (answer.binary.length === 0) {
       sendJson(res, 200, answer.json);
@@ -235,6 +255,19 @@ export function createHandler(options: AppOptions): RequestListener {
         }
         if (monitoring.state === 'failed') throw new RequestError(503, monitoring.reason);
         res.json(monitoring.window.report(model.name));
+      },
+    );
+    // The rollout's counts for the current step. Without ROUTING_URL, 404: this scorer forwards nothing.
+    app.get(
+      `${prefix}/rollout`,
+      route(`${prefix}/rollout`),
+      (req: Request<{ name: string; version?: string }>, res) => {
+        modelFor(req.params.name, req.params.version);
+        const { rollout } = state;
+        if (rollout === undefined) {
+          throw new RequestError(404, `rollouts are off: ${SCORER_ENV.routingUrl} is not set`);
+        }
+        res.json(rollout.report());
       },
     );
   }

@@ -1,4 +1,7 @@
-/** The scorer's drift monitoring settings (scorer/config.ts): their defaults, and the values refused, by variable. */
+/**
+ * The scorer's drift monitoring and rollout settings (scorer/config.ts): their defaults, and the values refused, by
+ * variable.
+ */
 import { ConfigError } from '../../contract/settings.js';
 import { loadScorerConfig } from '../../scorer/config.js';
 
@@ -34,5 +37,22 @@ describe('the MONITOR_* settings', () => {
     const load = () => loadScorerConfig({ ...MODEL, [variable]: value });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(new RegExp(`^invalid ${variable} \\(--[a-z0-9-]+\\): .*${problem}`, 'i'));
+  });
+});
+
+describe('ROUTING_URL', () => {
+  it('is unset by default: no rollout, every request answered by this scorer', () => {
+    expect(loadScorerConfig(MODEL).routingUrl).toBeUndefined();
+  });
+
+  it("takes the operator's routing endpoint, query included", () => {
+    const url = 'http://scoring-operator.scoring-system.svc:8081/routing/v1/default/churn?uid=1234';
+    expect(loadScorerConfig({ ...MODEL, ROUTING_URL: url }).routingUrl).toBe(url);
+  });
+
+  it.each(['ftp://operator/routing', 'operator:8081/routing'])('refuses %j, naming the variable', (value) => {
+    const load = () => loadScorerConfig({ ...MODEL, ROUTING_URL: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/^invalid ROUTING_URL \(--[a-z0-9-]+\): /);
   });
 });
