@@ -322,9 +322,7 @@ function whyIgnored(i: RolloutInput, action: RolloutAction | undefined): string 
   const ours = prev?.revision === i.desiredRevision;
   if (action === undefined) return `not ${ROLLOUT_ACTIONS.join(' or ')}`;
   if (ours && prev.phase === 'Promoting') {
-    return action === 'promote'
-      ? `revision ${prev.revision} is being promoted already`
-      : `too late: the stable Deployment rolls out revision ${prev.revision} already; to go back, change the spec back`;
+    return `too late: the stable Deployment rolls out revision ${prev.revision} already; to go back, change the spec back`;
   }
   if (ours && UNDER_WAY.has(prev.phase)) return 'spec.rollout was removed: the change goes on as a rolling update';
   if (ours && (prev.phase === 'RolledBack' || prev.phase === 'Aborted')) {
@@ -349,7 +347,8 @@ function whyIgnored(i: RolloutInput, action: RolloutAction | undefined): string 
  * 8. no spec.rollout: a rolling update;
  * 9. RolledBack or Aborted for the spec's revision: stays so until the spec changes;
  * 10. else a new rollout starts (an annotation given with the change acts on it).
- * An annotation not acted on is consumed too, with an ActionIgnored Warning saying why.
+ * An annotation not acted on is consumed too, with an ActionIgnored Warning saying why (none when it is in effect
+ * already: the same annotation read again before the cache saw it removed).
  */
 export function decideRollout(i: RolloutInput): RolloutDecision {
   const prev = i.previous;
@@ -413,7 +412,12 @@ export function decideRollout(i: RolloutInput): RolloutDecision {
     }
   }
 
-  if (i.action !== undefined && !consumed) {
+  // An action already in effect is one read again before the cache saw it removed: consumed, quietly.
+  const inEffect =
+    prev?.revision === desired &&
+    ((action === 'abort' && prev.phase === 'Aborted') ||
+      (action === 'promote' && (prev.phase === 'Promoting' || prev.phase === 'Promoted')));
+  if (i.action !== undefined && !consumed && !inEffect) {
     draft = { ...draft, events: [...draft.events, ignored(i.action, whyIgnored(i, action))] };
   }
   return { ...draft, actionConsumed: i.action !== undefined };

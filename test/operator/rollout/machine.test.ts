@@ -583,11 +583,6 @@ describe('the scoring.dev/rollout annotation', () => {
       'scoring.dev/rollout=promote: no rollout is under way',
     ],
     [
-      'Promoting (promote)',
-      { previous: { ...inStep(3, 200), phase: 'Promoting' }, action: 'promote' },
-      'scoring.dev/rollout=promote: revision r1 is being promoted already',
-    ],
-    [
       'Promoting (abort)',
       { previous: { ...inStep(3, 200), phase: 'Promoting' }, action: 'abort' },
       'scoring.dev/rollout=abort: too late: the stable Deployment rolls out revision r1 already; to go back, change ' +
@@ -620,6 +615,30 @@ describe('the scoring.dev/rollout annotation', () => {
       events: d.events,
       actionConsumed: true,
     });
+  });
+});
+
+describe('an action already in effect', () => {
+  const readAgain: [string, Partial<RolloutInput>][] = [
+    ['promote while Promoting', { previous: { ...inStep(3, 200), phase: 'Promoting' }, action: 'promote' }],
+    [
+      'promote once Promoted',
+      {
+        previous: { ...inStep(3, 200), phase: 'Promoted', weight: 0, finishedAt: iso(250) },
+        stableRevision: 'r1',
+        action: 'promote',
+      },
+    ],
+    [
+      'abort once Aborted',
+      { previous: { ...inStep(2, 100), phase: 'Aborted', weight: 0, finishedAt: iso(120) }, action: 'abort' },
+    ],
+  ];
+
+  it.each(readAgain)('(%s: read again before the cache saw it removed) is consumed quietly', (_what, over) => {
+    const d = decide(input({ now: at(300), ...over }));
+    expect(d.actionConsumed).toBe(true);
+    expect(d).toEqual({ ...decide(input({ now: at(300), ...over, action: undefined })), actionConsumed: true });
   });
 });
 
