@@ -5,14 +5,12 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { NO_ROUTING, type Routing } from '../../contract/rollout.js';
-import { parseSpec, type ScoringModel, type ScoringModelStatus } from '../api/v1alpha1.js';
+import { parseSpec, type RolloutStatus, type ScoringModel } from '../api/v1alpha1.js';
 import type { ClusterState } from '../controller.js';
 import { candidateName } from '../desired/candidate.js';
 import { LABELS, digest } from '../desired/labels.js';
 import { readyScorers } from '../scorer-pods.js';
 import type { RoutingSource } from './routing-server.js';
-
-type RolloutStatus = NonNullable<ScoringModelStatus['rollout']>;
 
 /** The analysis window's id: a new step, or the same step of a new rollout, is a new window. */
 export function stepId(rollout: Pick<RolloutStatus, 'revision' | 'step' | 'stepStartedAt'>): string {
