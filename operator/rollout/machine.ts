@@ -21,8 +21,11 @@ import {
 import { CONDITION, type ConditionDraft } from '../status.js';
 import { judgeStep, type StepFigures, type StepKind } from './analysis.js';
 
-/** How often the stable scorers' counts are read while a step runs. */
-export const ANALYSIS_INTERVAL_MS = 5_000;
+/**
+ * How often the stable scorers' counts are read while a step runs: a failing candidate is judged within this of its
+ * minRequests-th prediction, so it bounds what it fails beyond them (the weight's share of this interval's requests).
+ */
+export const ANALYSIS_INTERVAL_MS = 2_000;
 /** How often the stable scorers are asked whether they stopped sending requests to the candidate. */
 export const SETTLE_INTERVAL_MS = 2_000;
 
