@@ -331,3 +331,30 @@ describe('a rollout aborted by hand', () => {
     expect(eventsOf(name, NS).filter((e) => e.startsWith('Warning'))).toEqual(['Warning Rollout=Aborted']);
   });
 });
+
+describe('a spec change in the middle of a rollout', () => {
+  it('starts over from step 1 with the latest template, the stable Deployment untouched', async () => {
+    const name = 'billing';
+    await stableModel(name);
+    const before = deployment(name)!;
+    const spec = { ...rolloutSpec, shadow: undefined, steps: [{ weight: 20, pauseSeconds: 600 }] };
+    k(['apply', '-f', '-'], scoringModel(name, { model: { uri: SAME_MODEL }, rollout: spec }, NS));
+    await serveNewPods(`${name}-candidate`, 1);
+    const first = await waitFor('the 20% step', () =>
+      rolloutOf(name)?.stepStartedAt !== undefined ? rolloutOf(name) : undefined,
+    );
+
+    // A third template: the candidate Deployment follows it, and the rollout starts again from its first step.
+    k(['apply', '-f', '-'], scoringModel(name, { model: { uri: FAILING_MODEL }, rollout: spec }, NS));
+    const again = await waitFor('a rollout of the new revision', () => {
+      const r = rolloutOf(name);
+      return r && r.revision !== first!.revision ? r : undefined;
+    });
+    expect(again).toMatchObject({ phase: 'Canary', step: 1, stableRevision: revisionOf(before) });
+    expect(again!.stepStartedAt).toBeUndefined();
+    expect(revisionOf(deployment(`${name}-candidate`))).toBe(again!.revision);
+    expect(revisionOf(deployment(name))).toBe(revisionOf(before));
+    expect(deployment(name)!.metadata.generation).toBe(before.metadata.generation);
+    expect(eventsOf(name, NS).filter((e) => e === 'Normal Rollout=RolloutStarted')).toHaveLength(2);
+  });
+});
