@@ -181,8 +181,10 @@ export class CandidateClient {
     step: string,
   ): Promise<CandidateAnswer> {
     const { head, parts } = encodeInfer(inputs, outputNames);
+    // One buffer, sent with the headers in one write: a write per part is a system call per part.
+    const body = parts.length === 0 ? head : Buffer.concat([head, ...parts]);
     const started = performance.now();
-    const answer = await this.exchange(target, head, parts, step, true);
+    const answer = await this.exchange(target, body, head.length, step, true);
     if (answer.status !== 200) {
       throw new CandidateFailed(`the candidate answered ${answer.status}: ${errorOf(answer.body)}`);
     }
@@ -206,11 +208,9 @@ export class CandidateClient {
    * One request and its whole answer. A kept-alive connection the candidate closed just as it was reused fails
    * before any answer with a reset: that request is sent once more, on a fresh connection.
    */
-  private exchange(target: CandidateTarget, head: Buffer, parts: Buffer[], step: string, retry: boolean) {
+  private exchange(target: CandidateTarget, body: Buffer, headLength: number, step: string, retry: boolean) {
     return new Promise<Exchange>((resolve, reject) => {
       const address = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
-      let length = head.length;
-      for (const p of parts) length += p.length;
       const req = request({
         agent: this.agent,
         host: target.host,
@@ -219,8 +219,8 @@ export class CandidateClient {
         method: 'POST',
         headers: {
           'content-type': 'application/octet-stream',
-          'content-length': length,
-          [HEADER_LENGTH]: head.length,
+          'content-length': body.length,
+          [HEADER_LENGTH]: headLength,
           [FORWARDED_HEADER]: step,
         },
       });
@@ -236,7 +236,7 @@ export class CandidateClient {
         settled = true;
         clearTimeout(timer);
         if (retry && !answered && req.reusedSocket && RESET_CODES.has(err.code ?? '')) {
-          resolve(this.exchange(target, head, parts, step, false));
+          resolve(this.exchange(target, body, headLength, step, false));
           return;
         }
         reject(
@@ -263,9 +263,7 @@ export class CandidateClient {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });
-      req.write(head);
-      for (const p of parts) req.write(p);
-      req.end();
+      req.end(body);
     });
   }
 }
