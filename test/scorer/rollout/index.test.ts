@@ -164,6 +164,17 @@ describe('a stable scorer forwarding to a candidate with the same model', () => 
     expect(await report(stable)).toMatchObject({ forwarded: 4, stable: { requests: 0 }, candidate: { requests: 4 } });
   });
 
+  it('marks forwarded answers on the routes express serves too (URLs with a query string)', async () => {
+    routing.set(routingTo(candidate.url, { version: 'v2', weight: 100 }));
+    await following(stable, 'v2');
+    const seed = await request(`${stable.url}/score?from=test`, 'POST', { X: ROWS[0] });
+    const v2 = await request(`${stable.url}/v2/models/${NAME}/versions/1/infer?from=test`, 'POST', {
+      inputs: [{ name: 'X', datatype: 'FP32', shape: [1, 5], data: ROWS[0] }],
+    });
+    for (const reply of [seed, v2]) expect([reply.status, servedBy(reply)]).toEqual([200, 'candidate']);
+    expect(await report(stable)).toMatchObject({ forwarded: 2, candidate: { requests: 2, errors: 0 } });
+  });
+
   it('starts fresh counts when the routing’s step changes', async () => {
     for (let i = 0; i < 20; i++) await score(stable, ROWS[i]);
     expect(await report(stable)).toMatchObject({ forwarded: 2, stable: { requests: 18 } });
