@@ -1,16 +1,16 @@
 /**
- * `npm run bench:rollout`: what forwarding to a candidate costs. A stable scorer following a routing endpoint
- * (ROUTING_URL, harness/routing.ts) and a candidate scorer, each a Node process of its own on 127.0.0.1 serving the
- * same model, loaded with /score requests of 1 and 100 rows (autocannon, as bench:scorer) at weight 0 (the stable
- * scorer answers every request) and weight 100 (it forwards every request to the candidate as a binary V2 infer
- * request and returns its answer), at 1 connection (the hop alone) and at 16 (under load, where the forwarding scorer
- * shares the machine's cores with the candidate). Each pair is run back to back, weight 0 first, so that both meet
- * the same machine.
+ * `npm run bench:rollout`: what a rollout costs the stable scorer's clients. A stable scorer following a routing
+ * endpoint (ROUTING_URL, harness/routing.ts), a candidate scorer, and a scorer without ROUTING_URL, each a Node process
+ * of its own on 127.0.0.1 serving the same model, loaded with /score requests of 1 and 100 rows (autocannon, as
+ * bench:scorer) at 1 connection (the hop alone) and at 16 (under load, where the forwarding scorer shares the
+ * machine's cores with the candidate), in turn: no rollout (the scorer without ROUTING_URL), weight 0, forwarding
+ * 10%, 50% and 100% (each forwarded request sent to the candidate as a binary V2 infer request, its answer returned),
+ * and mirroring 100% (every request answered locally and also sent to the candidate, whose answer is compared).
  *
  * req/s, and p50/p99 from every answer's own time (autocannon's histogram has 1 ms steps, coarser than the hop), then
- * the forwarded request's added latency: weight 100's p50 and p99 minus weight 0's. Prints figures; asserts only that
- * nothing failed and that the weight-100 runs were answered by the candidate. BENCH_SECONDS (default 10) sets each
- * run's length.
+ * the forwarded request's added latency: forwarding 100%'s p50 and p99 minus weight 0's. Prints figures; asserts only
+ * that nothing failed and that the stable scorer forwarded and mirrored the shares it was told (from its report).
+ * BENCH_SECONDS (default 10) sets each run's length.
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -87,17 +87,33 @@ async function report(stable: Scorer): Promise<RolloutReport> {
   return rolloutReportSchema.parse(await res.json());
 }
 
+/** What the stable scorer is told in a run; undefined: the scorer without ROUTING_URL serves the run. */
+interface Mode {
+  label: string;
+  weight: number;
+  shadow: number;
+}
+
+const MODES: (Mode | { label: string; weight?: undefined; shadow?: undefined })[] = [
+  { label: 'no rollout (no ROUTING_URL)' },
+  { label: 'weight 0', weight: 0, shadow: 0 },
+  { label: 'forwarding 10%', weight: 10, shadow: 0 },
+  { label: 'forwarding 50%', weight: 50, shadow: 0 },
+  { label: 'forwarding 100%', weight: 100, shadow: 0 },
+  { label: 'mirroring 100%', weight: 0, shadow: 100 },
+];
+
 let versions = 0;
 
-/** Tells the stable scorer `weight` (a new step, so its counts start afresh) and waits until it follows. */
-async function route(routing: RoutingServer, stable: Scorer, candidate: Scorer, weight: number): Promise<void> {
+/** Tells the stable scorer `mode` (a new step, so its counts start afresh) and waits until it follows. */
+async function route(routing: RoutingServer, stable: Scorer, candidate: Scorer, mode: Mode): Promise<void> {
   const version = `v${++versions}`;
   const next: Routing = {
     version,
     step: `bench/${version}`,
     candidates: [candidate.url],
-    weight,
-    shadow: 0,
+    weight: mode.weight,
+    shadow: mode.shadow,
     tolerance: 0,
   };
   routing.set(next);
@@ -105,6 +121,22 @@ async function route(routing: RoutingServer, stable: Scorer, candidate: Scorer, 
     `the stable scorer to follow ${version}`,
     async () => (await report(stable)).routing.version === version,
   );
+}
+
+/**
+ * Checks from the stable scorer's counts of a run (after minus before) that it forwarded and mirrored the shares it
+ * was told: within the requests in flight at either end of the run.
+ */
+function checkShares(mode: Mode, before: RolloutReport, after: RolloutReport, f: Figures, connections: number): void {
+  const forwarded = after.forwarded - before.forwarded;
+  const mirrored = after.mirrored + after.mirrorsSkipped - (before.mirrored + before.mirrorsSkipped);
+  const errors = after.candidate.errors - before.candidate.errors;
+  const near = (count: number, percent: number) => Math.abs(count - (f.answers * percent) / 100) <= 2 * connections + 1;
+  if (!near(forwarded, mode.weight) || !near(mirrored, mode.shadow) || errors > 0) {
+    throw new Error(
+      `${mode.label}: of ${f.answers} answers, ${forwarded} forwarded and ${mirrored} mirrored, ${errors} candidate errors`,
+    );
+  }
 }
 
 interface Figures {
@@ -150,9 +182,9 @@ async function load(url: string, body: string, connections: number, seconds: num
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function line(rows: number, connections: number, weight: number, f: Figures): void {
+function line(rows: number, connections: number, label: string, f: Figures): void {
   console.log(
-    `${String(rows).padStart(4)} ${String(connections).padStart(5)} ${String(weight).padStart(6)} ` +
+    `${String(rows).padStart(4)} ${String(connections).padStart(5)}  ${label.padEnd(28)}` +
       `${fmt(f.reqPerSec).padStart(9)} ${fmt(f.p50, 3).padStart(8)} ${fmt(f.p99, 3).padStart(8)} ` +
       `${String(f.failures).padStart(6)}`,
   );
@@ -176,43 +208,42 @@ async function main(): Promise<void> {
     tolerance: 0,
   });
   let stable: Scorer | undefined;
+  let plain: Scorer | undefined;
   const results = new Map<string, Figures>();
   try {
     stable = await startScorer({ ROUTING_URL: routing.url });
-    console.log(`rows conns weight     req/s  p50(ms)  p99(ms)  fails`);
+    plain = await startScorer({});
+    console.log(`rows conns  ${'routing'.padEnd(28)}    req/s  p50(ms)  p99(ms)  fails`);
     for (const rows of [1, 100]) {
       const body = JSON.stringify({
         X: rows === 1 ? ROWS[0] : Array.from({ length: rows }, (_, i) => ROWS[i % ROWS.length]),
       });
       for (const connections of [1, 16]) {
-        for (const weight of [0, 100]) {
-          await route(routing, stable, candidate, weight);
-          await load(`${stable.url}/score`, body, connections, WARM_UP_SECONDS);
-          const before = await report(stable);
-          const f = await load(`${stable.url}/score`, body, connections, SECONDS);
-          const after = await report(stable);
-          // The same step throughout: what the measured run added to its counts.
-          const forwarded = after.forwarded - before.forwarded;
-          const local = after.stable.requests - before.stable.requests;
-          if (f.failures > 0) throw new Error(`${f.failures} requests failed at weight ${weight}`);
-          if (weight === 100 ? local !== 0 || forwarded < f.answers : forwarded !== 0) {
-            throw new Error(`at weight ${weight}, ${forwarded} forwarded and ${local} answered by the stable scorer`);
-          }
-          results.set(`${rows}/${connections}/${weight}`, f);
-          line(rows, connections, weight, f);
+        for (const mode of MODES) {
+          const served = mode.weight === undefined ? plain : stable;
+          if (mode.weight !== undefined) await route(routing, stable, candidate, mode);
+          await load(`${served.url}/score`, body, connections, WARM_UP_SECONDS);
+          const before = mode.weight === undefined ? undefined : await report(stable);
+          const f = await load(`${served.url}/score`, body, connections, SECONDS);
+          if (f.failures > 0) throw new Error(`${mode.label}: ${f.failures} requests failed`);
+          if (mode.weight !== undefined) checkShares(mode, before!, await report(stable), f, connections);
+          results.set(`${rows}/${connections}/${mode.label}`, f);
+          line(rows, connections, mode.label, f);
         }
       }
     }
   } finally {
-    if (stable) await stop(stable.child);
-    await stop(candidate.child);
+    for (const scorer of [stable, plain, candidate]) if (scorer) await stop(scorer.child);
     await routing.close();
   }
 
-  console.log("\nthe forwarded request's added latency (weight 100 minus weight 0)");
+  console.log("\nthe forwarded request's added latency (forwarding 100% minus weight 0)");
   for (const rows of [1, 100]) {
     for (const connections of [1, 16]) {
-      const [off, on] = [0, 100].map((w) => results.get(`${rows}/${connections}/${w}`)!) as [Figures, Figures];
+      const [off, on] = ['weight 0', 'forwarding 100%'].map((m) => results.get(`${rows}/${connections}/${m}`)!) as [
+        Figures,
+        Figures,
+      ];
       const plus = (n: number) => `${n >= 0 ? '+' : ''}${fmt(n, 3)} ms`;
       console.log(
         `  ${String(rows).padStart(3)}-row requests, ${String(connections).padStart(2)} connection${connections === 1 ? ' ' : 's'}: ` +
