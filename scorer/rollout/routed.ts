@@ -2,7 +2,8 @@
  * The model as a stable scorer serves it during a rollout: each prediction is either forwarded to the candidate (its
  * outputs returned, marked so that the HTTP layer says `scoring-served-by: candidate`) or made locally, and then
  * possibly mirrored to the candidate, whose answer is compared with the local one and never returned. Everything is
- * counted into the step the prediction started in.
+ * counted into the step the prediction started in. With nothing routed (weight and shadow 0) a prediction goes
+ * straight to the model, uncounted: no step is judged on it, and the scorer's clients pay for no rollout.
  */
 import type { Logger } from 'pino';
 import type { Routing } from '../../contract/rollout.js';
@@ -135,28 +136,35 @@ export function routed(model: Model, rollout: Rollout): Model {
     })();
   };
 
+  /** A prediction while something is routed: forwarded, or local and maybe mirrored; counted into its step. */
+  const route = async (routing: Routing, inputs: readonly Tensor[], outputNames?: readonly string[]) => {
+    const step = counts.current;
+    const among = targetsOf(routing);
+    if (among.length === 0) return local(step, inputs, outputNames);
+    if (routing.weight > 0 && rollout.forwards.take(routing.weight)) {
+      const answer = await forward(nextOf(among), routing, step, inputs, outputNames);
+      if (answer) return answer;
+    }
+    const outputs = await local(step, inputs, outputNames);
+    // Of the requests answered locally: a forwarded one has no local answer to compare.
+    if (routing.shadow > 0 && rollout.mirrors.take(routing.shadow)) {
+      mirror(nextOf(among), routing, step, inputs, outputNames, outputs);
+    }
+    return outputs;
+  };
+
   return {
     name: model.name,
     format: model.format,
     inputs: model.inputs,
     outputs: model.outputs,
     primaryOutput: model.primaryOutput,
-    predict: async (inputs, outputNames) => {
+    predict: (inputs, outputNames) => {
       const routing = rollout.routing;
-      const step = counts.current;
-      if (routing.weight === 0 && routing.shadow === 0) return local(step, inputs, outputNames);
-      const among = targetsOf(routing);
-      if (among.length === 0) return local(step, inputs, outputNames);
-      if (routing.weight > 0 && rollout.forwards.take(routing.weight)) {
-        const answer = await forward(nextOf(among), routing, step, inputs, outputNames);
-        if (answer) return answer;
-      }
-      const outputs = await local(step, inputs, outputNames);
-      // Of the requests answered locally: a forwarded one has no local answer to compare.
-      if (routing.shadow > 0 && rollout.mirrors.take(routing.shadow)) {
-        mirror(nextOf(among), routing, step, inputs, outputNames, outputs);
-      }
-      return outputs;
+      // Nothing routed (no rollout, or none of its steps under way): straight to the model, uncounted, as no step is
+      // judged on it.
+      if (routing.weight === 0 && routing.shadow === 0) return model.predict(inputs, outputNames);
+      return route(routing, inputs, outputNames);
     },
     dispose: () => model.dispose(),
   };

@@ -203,8 +203,8 @@ describe('a stable scorer forwarding to a candidate with the same model', () => 
     const replies = [];
     for (let i = 0; i < 50; i++) replies.push(await score(stable, ROWS[i % ROWS.length]));
     expect(replies.every((r) => r.status === 200 && servedBy(r) === null)).toBe(true);
-    // The same step: its counts go on, the one forwarded request and the 50 answered here.
-    expect(await report(stable)).toMatchObject({ forwarded: 1, stable: { requests: 50 }, candidate: { requests: 1 } });
+    // The same step: its counts stay, the one forwarded request; with nothing routed, predictions are not counted.
+    expect(await report(stable)).toMatchObject({ forwarded: 1, stable: { requests: 0 }, candidate: { requests: 1 } });
   });
 
   it('answers every request itself when the candidate is gone, counting the candidate’s errors', async () => {
@@ -499,7 +499,7 @@ describe('the rollout endpoints without a rollout', () => {
 });
 
 describe('a stable scorer whose routing endpoint is unreachable', () => {
-  it('serves every request itself and reports no routing', async () => {
+  it('serves every request itself, uncounted, and reports no routing', async () => {
     const routing = await startRoutingServer(undefined);
     const url = routing.url;
     await routing.close();
@@ -511,7 +511,7 @@ describe('a stable scorer whose routing endpoint is unreachable', () => {
       expect([reply.status, servedBy(reply)]).toEqual([200, null]);
       expect(await report(stable)).toMatchObject({
         routing: { version: 'none', step: '' },
-        stable: { requests: 1 },
+        stable: { requests: 0 },
         candidate: { requests: 0 },
       });
     } finally {
