@@ -1,13 +1,15 @@
 /**
- * A routing endpoint over real HTTP on 127.0.0.1, with the operator's long-poll semantics (contract/rollout.ts), for
- * the scorer's rollout tests and bench:rollout: a poll whose `after` differs from the routing's version is answered at
- * once; one that holds the current version waits until the routing changes, or `holdMs`, and then gets the routing as
- * it is. No routing is 404.
+ * The operator's routing endpoint (operator/rollout/routing-server.ts, the long-poll the scorers follow) over real
+ * HTTP on 127.0.0.1, serving one model's routing that the caller sets, for the scorer's rollout tests and
+ * bench:rollout: what the operator would derive from status.rollout, set by hand. In front of it, what a test needs
+ * to see and to break: every poll recorded, and the next ones failed on demand, as a failing operator would.
  */
 import { EventEmitter, once } from 'node:events';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ROUTING_AFTER_PARAM, ROUTING_LONG_POLL_SECONDS, routingPath, type Routing } from '../contract/rollout.js';
+import { RoutingServer as RoutingEndpoint } from '../operator/rollout/routing-server.js';
+import { systemClock } from '../operator/runtime/clock.js';
 
 export interface RoutingServer {
   /** The ROUTING_URL a stable scorer is given. */
@@ -29,64 +31,43 @@ export async function startRoutingServer(
   initial?: Routing,
   { holdMs = ROUTING_LONG_POLL_SECONDS * 1000, uid = 'uid-1' }: { holdMs?: number; uid?: string } = {},
 ): Promise<RoutingServer> {
+  const [namespace, name] = ['default', 'model'];
   let routing = initial;
   let failures: { count: number; status: number } = { count: 0, status: 500 };
   const polls: RoutingServer['polls'] = [];
-  const waiting = new Set<{ res: ServerResponse; index: number; timer: NodeJS.Timeout }>();
-  const path = routingPath('default', 'model');
   const events = new EventEmitter();
-
-  const answer = (res: ServerResponse, index: number) => {
-    const status = routing === undefined ? 404 : 200;
-    polls[index]!.status = status;
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(routing ?? { error: 'no such model' }));
-  };
+  const endpoint = new RoutingEndpoint({
+    clock: systemClock,
+    holdMs,
+    source: (ns, n, u) => (ns === namespace && n === name && u === uid ? routing : undefined),
+  });
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== path || url.searchParams.get('uid') !== uid) {
-      res.writeHead(404).end();
-      return;
-    }
-    const after = url.searchParams.get(ROUTING_AFTER_PARAM) ?? undefined;
-    const index = polls.push({ after }) - 1;
+    const after = new URL(req.url ?? '/', 'http://localhost').searchParams.get(ROUTING_AFTER_PARAM) ?? undefined;
+    const poll: RoutingServer['polls'][number] = { after };
+    polls.push(poll);
+    res.once('finish', () => (poll.status = res.statusCode));
     events.emit('poll');
     if (failures.count > 0) {
       failures.count--;
-      polls[index]!.status = failures.status;
       res.writeHead(failures.status, { 'content-type': 'text/plain' }).end('the operator is not well');
       return;
     }
-    if (routing === undefined || after !== routing.version) {
-      answer(res, index);
-      return;
-    }
-    const entry = { res, index, timer: setTimeout(() => release(entry), holdMs) };
-    waiting.add(entry);
-    res.once('close', () => {
-      clearTimeout(entry.timer);
-      waiting.delete(entry);
-    });
+    endpoint.handle(req, res);
   });
-  const release = (entry: { res: ServerResponse; index: number; timer: NodeJS.Timeout }) => {
-    clearTimeout(entry.timer);
-    waiting.delete(entry);
-    if (!entry.res.writableEnded) answer(entry.res, entry.index);
-  };
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}${path}?uid=${uid}`,
+    url: `http://127.0.0.1:${port}${routingPath(namespace, name)}?uid=${uid}`,
     polls,
     get held() {
-      return waiting.size;
+      return endpoint.held;
     },
     set(next) {
       routing = next;
-      for (const entry of [...waiting]) release(entry);
+      endpoint.changed(`${namespace}/${name}`);
     },
     failNext(count, status = 500) {
       failures = { count, status };
@@ -100,7 +81,7 @@ export async function startRoutingServer(
       }
     },
     async close() {
-      for (const entry of [...waiting]) release(entry);
+      endpoint.releaseAll();
       server.closeAllConnections();
       server.close();
       await once(server, 'close');

@@ -7,10 +7,12 @@
  * Served on a port of its own, apart from /metrics and the probes, so that the scorers' access can be granted alone.
  */
 import { once } from 'node:events';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ROUTING_AFTER_PARAM, ROUTING_LONG_POLL_SECONDS, ROUTING_PATH, type Routing } from '../../contract/rollout.js';
 import type { Clock } from '../runtime/clock.js';
+
+const ROUTE = new RegExp(`^${ROUTING_PATH}/([^/]+)/([^/]+)$`);
 
 /** The routing of one ScoringModel, or undefined when the caches hold no model of that namespace, name and uid. */
 export type RoutingSource = (namespace: string, name: string, uid: string) => Routing | undefined;
@@ -59,40 +61,43 @@ export class RoutingServer {
     return n;
   }
 
+  /** The endpoint's request handler (listen() serves it; a test's server may put it behind its own). */
+  readonly handle: RequestListener = (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method !== 'GET') {
+      send(res, 405, { error: `${req.method} is not allowed: GET ${ROUTING_PATH}/NAMESPACE/NAME?uid=UID` }, 'GET');
+      return;
+    }
+    const match = ROUTE.exec(url.pathname);
+    const uid = url.searchParams.get('uid');
+    if (!match || !uid) {
+      send(res, 404, { error: `no route for GET ${url.pathname}: GET ${ROUTING_PATH}/NAMESPACE/NAME?uid=UID` });
+      return;
+    }
+    let namespace: string;
+    let name: string;
+    try {
+      namespace = decodeURIComponent(match[1]!);
+      name = decodeURIComponent(match[2]!);
+    } catch {
+      send(res, 400, { error: 'the namespace and name must be percent-encoded as UTF-8' });
+      return;
+    }
+    const routing = this.options.source(namespace, name, uid);
+    if (!routing) {
+      send(res, 404, { error: `no ScoringModel ${namespace}/${name} with uid ${uid}` });
+      return;
+    }
+    const after = url.searchParams.get(ROUTING_AFTER_PARAM);
+    if (after !== routing.version) {
+      send(res, 200, routing);
+      return;
+    }
+    this.hold(`${namespace}/${name}`, { namespace, name, uid, after, res, timer: undefined });
+  };
+
   async listen(port: number, host: string): Promise<{ server: Server; url: string }> {
-    const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      if (req.method !== 'GET') {
-        send(res, 405, { error: `${req.method} is not allowed: GET ${ROUTING_PATH}/NAMESPACE/NAME?uid=UID` }, 'GET');
-        return;
-      }
-      const match = new RegExp(`^${ROUTING_PATH}/([^/]+)/([^/]+)$`).exec(url.pathname);
-      const uid = url.searchParams.get('uid');
-      if (!match || !uid) {
-        send(res, 404, { error: `no route for GET ${url.pathname}: GET ${ROUTING_PATH}/NAMESPACE/NAME?uid=UID` });
-        return;
-      }
-      let namespace: string;
-      let name: string;
-      try {
-        namespace = decodeURIComponent(match[1]!);
-        name = decodeURIComponent(match[2]!);
-      } catch {
-        send(res, 400, { error: 'the namespace and name must be percent-encoded as UTF-8' });
-        return;
-      }
-      const routing = this.options.source(namespace, name, uid);
-      if (!routing) {
-        send(res, 404, { error: `no ScoringModel ${namespace}/${name} with uid ${uid}` });
-        return;
-      }
-      const after = url.searchParams.get(ROUTING_AFTER_PARAM);
-      if (after !== routing.version) {
-        send(res, 200, routing);
-        return;
-      }
-      this.hold(`${namespace}/${name}`, { namespace, name, uid, after, res, timer: undefined });
-    });
+    const server = createServer(this.handle);
     server.listen(port, host);
     await once(server, 'listening');
     const address = server.address() as AddressInfo;
