@@ -14,12 +14,12 @@
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { rolloutReportPath, rolloutReportSchema, type RolloutReport, type Routing } from '../contract/rollout.js';
 import { freePort } from '../harness/net.js';
+import { stopChild } from '../harness/process.js';
 import { startRoutingServer, type RoutingServer } from '../harness/routing.js';
 import { StopWaiting, waitFor } from '../harness/wait.js';
 
@@ -66,19 +66,10 @@ async function startScorer(env: Record<string, string>): Promise<Scorer> {
       100,
     );
   } catch (err) {
-    await stop(child);
+    await stopChild(child);
     throw err;
   }
   return { child, url };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await gone;
-  clearTimeout(timer);
 }
 
 async function report(stable: Scorer): Promise<RolloutReport> {
@@ -233,7 +224,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    for (const scorer of [stable, plain, candidate]) if (scorer) await stop(scorer.child);
+    for (const scorer of [stable, plain, candidate]) if (scorer) await stopChild(scorer.child);
     await routing.close();
   }
 

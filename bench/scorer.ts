@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { binOf, monitoringPath, outputColumnName, type Baseline, type Histogram } from '../contract/drift.js';
 import { freePort } from '../harness/net.js';
+import { stopChild } from '../harness/process.js';
 import { StopWaiting, waitFor } from '../harness/wait.js';
 import { loadScorerConfig } from '../scorer/config.js';
 import { HEADER_LENGTH } from '../scorer/http/binary-layout.js';
@@ -127,15 +128,6 @@ async function answering(url: string, child: ChildProcess, body: string): Promis
     60_000,
     100,
   );
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await gone;
-  clearTimeout(timer);
 }
 
 interface Figures {
@@ -317,7 +309,7 @@ async function startScorer(
   try {
     await answering(`http://127.0.0.1:${port}/score`, child, JSON.stringify({ X: target.rows[0] }));
   } catch (err) {
-    await stop(child);
+    await stopChild(child);
     throw err;
   }
   return { child, port };
@@ -348,7 +340,7 @@ async function benchScorer(target: Target, results: Map<string, Figures>): Promi
       results.set('identity/1/wrk', wrkLoad(url, JSON.stringify({ X: target.rows[0] })));
     }
   } finally {
-    await stop(child);
+    await stopChild(child);
   }
 }
 
@@ -423,7 +415,7 @@ async function benchFlask(label: string, command: string[], results: Map<string,
     line(label, 1, f);
     if (HAS_WRK) results.set(`${label}/wrk`, wrkLoad(url, body));
   } finally {
-    await stop(child);
+    await stopChild(child);
   }
 }
 
@@ -620,8 +612,8 @@ async function benchMonitoring(target: Target, results: Map<string, Figures>, di
     const counted = (await (await fetch(report)).json()) as { window: { rows: number } };
     if (!(counted.window.rows > 0)) throw new Error(`${report} counted no row: ${JSON.stringify(counted)}`);
   } finally {
-    await stop(plain.child);
-    if (monitored) await stop(monitored.child);
+    await stopChild(plain.child);
+    if (monitored) await stopChild(monitored.child);
   }
 }
 

@@ -4,7 +4,8 @@
  * field 22 of /proc/PID/stat, which exec does not change), so a stale record (after a reboot or a crash) never makes
  * the harness signal whatever process holds that PID now.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { waitFor } from './wait.js';
 
@@ -170,4 +171,14 @@ export function withLogTail(file: string): (err: unknown) => never {
   return (err) => {
     throw new Error(`${err instanceof Error ? err.message : String(err)}; log tail:\n${logTail(file)}`, { cause: err });
   };
+}
+
+/** Stops a child this process spawned: SIGTERM, then SIGKILL after `timeoutMs`; resolves once it has exited. */
+export async function stopChild(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await gone;
+  clearTimeout(timer);
 }

@@ -64,6 +64,19 @@ export interface Model {
   dispose(): Promise<void>;
 }
 
+/** `model` with another predict (a wrapper that counts or routes what it predicts); the rest is the model's. */
+export function withPredict(model: Model, predict: Model['predict']): Model {
+  return {
+    name: model.name,
+    format: model.format,
+    inputs: model.inputs,
+    outputs: model.outputs,
+    primaryOutput: model.primaryOutput,
+    predict,
+    dispose: () => model.dispose(),
+  };
+}
+
 export interface ModelOptions {
   name: string;
   /** Output named by MODEL_OUTPUT; a format refuses a name its model does not have. */

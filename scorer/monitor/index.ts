@@ -11,7 +11,7 @@ import { parseBaseline, type Baseline } from '../../contract/drift.js';
 import { locate, redactUri } from '../../contract/uri.js';
 import type { ScorerConfig } from '../config.js';
 import { fetchVerified } from '../load/index.js';
-import type { Model } from '../model.js';
+import { withPredict, type Model } from '../model.js';
 import { layoutOf } from './layout.js';
 import { DriftWindow } from './window.js';
 
@@ -90,17 +90,9 @@ export function startMonitoring(
 
 /** The model, counting into `window` the inputs and the outputs of every prediction that succeeds. */
 export function monitored(model: Model, window: DriftWindow): Model {
-  return {
-    name: model.name,
-    format: model.format,
-    inputs: model.inputs,
-    outputs: model.outputs,
-    primaryOutput: model.primaryOutput,
-    predict: async (inputs, outputNames) => {
-      const outputs = await model.predict(inputs, outputNames);
-      window.count(inputs, outputs);
-      return outputs;
-    },
-    dispose: () => model.dispose(),
-  };
+  return withPredict(model, async (inputs, outputNames) => {
+    const outputs = await model.predict(inputs, outputNames);
+    window.count(inputs, outputs);
+    return outputs;
+  });
 }

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Routing } from '../../contract/rollout.js';
-import { batchRows, type Model, type Tensor } from '../model.js';
+import { batchRows, withPredict, type Model, type Tensor } from '../model.js';
 import { compareRows } from './compare.js';
 import type { StepCounts } from './counts.js';
 import { candidateTarget, CandidateUnreachable, type CandidateTarget } from './forward.js';
@@ -153,19 +153,11 @@ export function routed(model: Model, rollout: Rollout): Model {
     return outputs;
   };
 
-  return {
-    name: model.name,
-    format: model.format,
-    inputs: model.inputs,
-    outputs: model.outputs,
-    primaryOutput: model.primaryOutput,
-    predict: (inputs, outputNames) => {
-      const routing = rollout.routing;
-      // Nothing routed (no rollout, or none of its steps under way): straight to the model, uncounted, as no step is
-      // judged on it.
-      if (routing.weight === 0 && routing.shadow === 0) return model.predict(inputs, outputNames);
-      return route(routing, inputs, outputNames);
-    },
-    dispose: () => model.dispose(),
-  };
+  return withPredict(model, (inputs, outputNames) => {
+    const routing = rollout.routing;
+    // Nothing routed (no rollout, or none of its steps under way): straight to the model, uncounted, as no step is
+    // judged on it.
+    if (routing.weight === 0 && routing.shadow === 0) return model.predict(inputs, outputNames);
+    return route(routing, inputs, outputNames);
+  });
 }

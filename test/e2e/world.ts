@@ -69,6 +69,16 @@ export function makeNamespace(): void {
   ]);
 }
 
+/** Resolves once a load pod logs `serving`: its first request was answered. */
+async function serving(name: string): Promise<void> {
+  await waitFor(
+    `${name} to be answered`,
+    () => kubectl(['logs', '-n', NS, name]).stdout.split('\n').includes('serving'),
+    180_000,
+    500,
+  );
+}
+
 /** A pod of the scorer image running `command`, meeting the restricted profile. */
 function pod(
   name: string,
@@ -217,14 +227,7 @@ export function startLoad(
   const p = pod(name, ['node', '-e', LOAD, ...args], { spec: { restartPolicy: 'Never' } });
   k(['apply', '-f', '-'], JSON.stringify(p));
   return {
-    async serving() {
-      await waitFor(
-        `${name} to be answered`,
-        () => kubectl(['logs', '-n', NS, name]).stdout.split('\n').includes('serving'),
-        180_000,
-        500,
-      );
-    },
+    serving: () => serving(name),
     async result() {
       await waitFor(
         `${name} to finish`,
@@ -384,14 +387,7 @@ export function startRecordedLoad(
   });
   k(['apply', '-f', '-'], JSON.stringify(p));
   return {
-    async serving() {
-      await waitFor(
-        `${name} to be answered`,
-        () => kubectl(['logs', '-n', NS, name]).stdout.split('\n').includes('serving'),
-        180_000,
-        500,
-      );
-    },
+    serving: () => serving(name),
     progress() {
       const last = kubectl(['logs', '-n', NS, name, '--tail=3'])
         .stdout.split('\n')
