@@ -236,6 +236,7 @@ async function main(): Promise<void> {
         PATH: process.env.PATH,
         KUBECONFIG: operatorKubeconfig,
         PORT: String(port),
+        ROUTING_PORT: String(await freePort()),
         LEASE_NAMESPACE: 'scoring-system',
         WORKERS: String(WORKERS),
         LOG_LEVEL: 'warn',

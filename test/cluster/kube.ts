@@ -102,11 +102,15 @@ export interface OperatorProcess {
 /** Runs `node dist/operator/main.js` as the operator's ServiceAccount (not admin). */
 export async function startOperator(kubeconfig: string, env: Record<string, string> = {}): Promise<OperatorProcess> {
   const port = await freePort();
+  // Each operator its own routing port, so that several run at once (the default, 8082, is a pod's).
+  const routingPort = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist/operator/main.js')], {
     env: {
       PATH: process.env.PATH,
       KUBECONFIG: kubeconfig,
       PORT: String(port),
+      ROUTING_PORT: String(routingPort),
+      ROUTING_URL: `http://127.0.0.1:${routingPort}`,
       LEASE_NAMESPACE: 'scoring-system',
       SCORER_IMAGE: 'scoring.dev/scorer:test',
       LOG_LEVEL: 'info',

@@ -260,7 +260,7 @@ describe('a ScoringModel applied', () => {
     apply('churn', CHURN);
     await waitFor('status', () => status('churn')?.observedGeneration === 1);
     const table = k(['get', 'sm', 'churn', '-n', ns]);
-    expect(table.split('\n')[0]).toMatch(/^NAME\s+FORMAT\s+READY\s+URL\s+REASON\s+DRIFT\s+AGE/);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+FORMAT\s+READY\s+URL\s+REASON\s+DRIFT\s+ROLLOUT\s+WEIGHT\s+AGE/);
     expect(table).toMatch(
       new RegExp(`churn\\s+xgboost\\s+0/1\\s+http://churn\\.${ns}\\.svc\\.cluster\\.local\\s+Progressing`),
     );
