@@ -17,10 +17,10 @@ import type { Monitoring } from '../monitor/index.js';
 import { batchRows, type Model, type Tensor } from '../model.js';
 import { servedByCandidate, type Rollout } from '../rollout/index.js';
 import { HEADER_LENGTH } from './binary-layout.js';
-import { readInferBody } from './binary-request.js';
+import { rawInferRequest, readInferBody } from './binary-request.js';
 import { readJson } from './body.js';
 import { scoreInputs, scoreResponse } from './score.js';
-import { inferResponse, modelMetadata, MODEL_VERSION, parseInferRequest } from './v2.js';
+import { inferResponse, modelMetadata, MODEL_VERSION, parseInferRequest, SERVER_EXTENSIONS } from './v2.js';
 
 /**
  * What the server serves; `model` is set once loaded and warmed up, `draining` once SIGTERM arrived, `monitoring`
@@ -187,8 +187,8 @@ export function createHandler(options: AppOptions): RequestListener {
 
   const score = async (req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> => {
     const model = modelFor(undefined);
-    const inputs = scoreInputs(await readJson(req, maxBodyBytes), model, maxRows);
-    sendJson(res, 200, scoreResponse(await predict(req, res, model, inputs, exchange), model));
+    const request = scoreInputs(await readJson(req, maxBodyBytes), model, maxRows);
+    sendJson(res, 200, scoreResponse(await predict(req, res, model, request.inputs, exchange), model, request));
   };
 
   const infer = async (
@@ -199,8 +199,11 @@ export function createHandler(options: AppOptions): RequestListener {
     version: string | undefined,
   ): Promise<void> => {
     const model = modelFor(name, version);
-    const { json, binary } = await readInferBody(req, maxBodyBytes);
-    const request = parseInferRequest(json, model, maxRows, binary);
+    const body = await readInferBody(req, maxBodyBytes);
+    const request =
+      'raw' in body
+        ? rawInferRequest(body.raw, model, maxRows)
+        : parseInferRequest(body.json, model, maxRows, body.binary);
     const outputs = await predict(req, res, model, request.inputs, exchange, request.outputNames);
     const answer = inferResponse(model, request, outputs);
     if (answer.binary.length === 0) {
@@ -231,7 +234,7 @@ export function createHandler(options: AppOptions): RequestListener {
     res.status(ready() ? 200 : 503).json({ ready: ready() });
   });
   app.get('/v2', route('/v2'), (_req, res) => {
-    res.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [] });
+    res.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: SERVER_EXTENSIONS });
   });
 
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {

@@ -6,7 +6,9 @@
  * as raw little-endian values of its datatype. It spares fast models the JSON parse, which costs them as much as the
  * prediction. Outputs come back the same way when asked for (`"parameters": {"binary_data_output": true}` on the request,
  * or `{"binary_data": true}` on an output): the response's first N bytes are its JSON, each such output has
- * `"parameters": {"binary_data_size": B}` instead of "data", and its bytes follow in output order.
+ * `"parameters": {"binary_data_size": B}` instead of "data", and its bytes follow in output order. With
+ * `Inference-Header-Content-Length: 0` (a raw binary request) the whole body is the one input's bytes and every output
+ * comes back as binary data.
  *
  * This module holds the layout both directions share; binary-request.ts reads requests, binary-response.ts writes
  * outputs.

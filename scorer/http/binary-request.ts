@@ -1,22 +1,30 @@
 /**
  * Reading an infer request that carries binary tensor data (the layout: binary-layout.ts): the JSON request at the
- * body's start, then each binary input's bytes, checked against its shape and datatype and turned into a tensor.
+ * body's start, then each binary input's bytes, checked against its shape and datatype and turned into a tensor; or
+ * a raw binary request, the body one input's bytes and no JSON at all.
  */
 import type { IncomingMessage } from 'node:http';
 import { RequestError } from '../errors.js';
-import { elementCount, type Datatype, type Tensor } from '../model.js';
+import { elementCount, type Datatype, type Model, type Tensor } from '../model.js';
 import { ELEMENT_SIZE, HEADER_LENGTH, LITTLE_ENDIAN, VIEWS, type FixedDatatype } from './binary-layout.js';
 import { parseJson, readBody, readJson } from './body.js';
 import { parametersObject } from './parameters.js';
 import { allocate, describe, isFloat, store } from './tensor.js';
+import type { InferRequest } from './v2.js';
 
-export interface InferBody {
-  json: unknown;
-  /** The bytes after the JSON request, when the request says where the JSON ends. */
-  binary?: BinaryData;
-}
+export type InferBody =
+  | {
+      json: unknown;
+      /** The bytes after the JSON request, when the request says where the JSON ends. */
+      binary?: BinaryData;
+    }
+  /** A raw binary request (Inference-Header-Content-Length: 0): the whole body is the one input's bytes. */
+  | { raw: Buffer };
 
-/** Reads an infer request: all JSON, or a JSON request followed by binary tensor data. */
+/**
+ * Reads an infer request: all JSON, a JSON request followed by binary tensor data, or (with a JSON request of length
+ * 0) a raw binary request.
+ */
 export async function readInferBody(req: IncomingMessage, limit: number): Promise<InferBody> {
   const header = req.headers[HEADER_LENGTH];
   if (header === undefined) return { json: await readJson(req, limit) };
@@ -36,8 +44,71 @@ export async function readInferBody(req: IncomingMessage, limit: number): Promis
       `Inference-Header-Content-Length is ${n} but the body has ${body.length} bytes; expected at most the body's length`,
     );
   }
+  if (n === 0) return { raw: body };
   const json = parseJson(body.subarray(0, n), ` in the first ${n} bytes (Inference-Header-Content-Length)`);
   return { json, binary: new BinaryData(body.subarray(n), n) };
+}
+
+const RAW = "a raw binary request (Inference-Header-Content-Length: 0, the body one input's bytes)";
+
+/**
+ * The infer request a raw binary body stands for, as Triton's binary tensor data extension defines it: the model
+ * must have one input; its datatype is the input's; its shape is the input's, with the batch dimension (a leading
+ * -1 of a shape of rank 2 or more) 1, "treated as batch-1 request because the inference header is omitted", and at
+ * most one other dimension of any size, whose size the body's length gives. Every output is answered as binary data,
+ * as the extension asks.
+ */
+export function rawInferRequest(bytes: Buffer, model: Model, maxRows: number): InferRequest {
+  if (model.inputs.length !== 1) {
+    const names = model.inputs.map((s) => `"${s.name}"`).join(', ');
+    throw new RequestError(
+      400,
+      `model "${model.name}" has ${model.inputs.length} inputs (${names}); ${RAW} is for a model of one input: ` +
+        'send a JSON request naming each input',
+    );
+  }
+  const spec = model.inputs[0]!;
+  const { name } = spec;
+  if (spec.datatype === 'BYTES') {
+    throw new RequestError(
+      400,
+      `input "${name}" is BYTES, which cannot be sent as binary data here; expected its strings in a JSON request`,
+    );
+  }
+  const datatype = spec.datatype;
+  const batched = spec.shape.length > 1 && spec.shape[0]! < 0;
+  const shape = spec.shape.map((d, i) => (i === 0 && batched ? 1 : d));
+  const open = shape.flatMap((d, i) => (d < 0 ? [i] : []));
+  const input = `input "${name}" (shape [${spec.shape.join(', ')}], ${datatype})`;
+  if (open.length > 1) {
+    throw new RequestError(
+      400,
+      `${RAW} cannot fill ${input}: ${batched ? 'besides the batch dimension, ' : ''}${open.length} of its ` +
+        "dimensions are of any size and the body's length gives one; expected a JSON request with the shape",
+    );
+  }
+  const width = ELEMENT_SIZE[datatype];
+  const fixed = shape.reduce((n, d) => (d < 0 ? n : n * d), 1) * width;
+  if (bytes.length === 0 || bytes.length % fixed !== 0 || (open.length === 0 && bytes.length !== fixed)) {
+    const tensor = `[${shape.join(', ')}]${batched ? ' (batch 1)' : ''}`;
+    const takes =
+      open.length === 0
+        ? `${fixed} bytes`
+        : `a non-zero multiple of ${fixed} bytes, dimension ${open[0]} being the body's length over ${fixed}`;
+    throw new RequestError(
+      400,
+      `${RAW} for ${input} holds one ${tensor} tensor: ${takes}; the body has ${bytes.length}`,
+    );
+  }
+  if (open.length === 1) shape[open[0]!] = bytes.length / fixed;
+  // Without a batch dimension to be 1 (an input of shape [-1]), the body's length sets the rows: bounded as ever.
+  if (shape.length > 0 && shape[0]! > maxRows) {
+    throw new RequestError(413, `input "${name}" has ${shape[0]} rows; the limit is ${maxRows} per request`);
+  }
+  return {
+    inputs: [binaryTensor(name, datatype, datatype, shape, bytes)],
+    binaryOutputs: new Set(model.outputs.map((o) => o.name)),
+  };
 }
 
 /** The binary part of a request, handed out input by input. */

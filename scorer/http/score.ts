@@ -5,8 +5,15 @@ import { allocate, checkShape, describe, nestedValues, storeAll } from './tensor
 
 const USAGE = 'expected a JSON object {"X": [x1, ..., xn]} (one row) or {"X": [[...], ...]} (rows)';
 
+export interface ScoreRequest {
+  /** The model's one input, [rows, features]. */
+  inputs: Tensor[];
+  /** "X" was one flat row, not a list of rows. */
+  flatRow: boolean;
+}
+
 /** Turns a /score body into the model's one input tensor. */
-export function scoreInputs(body: unknown, model: Model, maxRows: number): Tensor[] {
+export function scoreInputs(body: unknown, model: Model, maxRows: number): ScoreRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !('X' in body)) {
     throw new RequestError(400, `missing "X": ${USAGE}`);
   }
@@ -57,16 +64,18 @@ export function scoreInputs(body: unknown, model: Model, maxRows: number): Tenso
       storeAll(data, i * features, row, spec.datatype, (j) => `"X[${i}][${j}]"`);
     }
   }
-  // The identity model echoes "X" as sent (the seed's demo contract): a flat row stays flat.
-  const shape = oneRow && model.format === 'identity' ? [features] : [rows, features];
-  const tensor: Tensor = { name: spec.name, datatype: spec.datatype, shape, data };
-  if (model.format !== 'identity') checkShape(tensor, spec);
-  return [tensor];
+  const tensor: Tensor = { name: spec.name, datatype: spec.datatype, shape: [rows, features], data };
+  checkShape(tensor, spec);
+  return { inputs: [tensor], flatRow: oneRow };
 }
 
-/** The primary output, nested by its shape. */
-export function scoreResponse(outputs: readonly Tensor[], model: Model): { score: unknown[] } {
+/**
+ * The primary output, nested by its shape. The identity model answers a flat row flat, as it was sent (the seed's
+ * demo contract: `{"X": [1, 2]}` -> `{"score": [1, 2]}`), though the model itself saw one row of its [-1, -1] input.
+ */
+export function scoreResponse(outputs: readonly Tensor[], model: Model, request: ScoreRequest): { score: unknown[] } {
   const primary = outputs.find((t) => t.name === model.primaryOutput) ?? outputs[0];
   if (!primary) throw new Error(`model "${model.name}" returned no output`);
-  return { score: nestedValues(primary) };
+  const score = nestedValues(primary);
+  return { score: request.flatRow && model.format === 'identity' ? (score[0] as unknown[]) : score };
 }

@@ -2,6 +2,7 @@
  * The Open Inference Protocol (KServe V2) REST request and response bodies:
  * https://github.com/kserve/open-inference-protocol/blob/main/specification/protocol/inference_rest.md
  */
+import type { ModelFormat } from '../../contract/formats.js';
 import { RequestError } from '../errors.js';
 import { DATATYPES, elementCount, type Datatype, type Model, type Tensor } from '../model.js';
 import { binaryDataSize, binaryTensor, takeBinary, type BinaryData } from './binary-request.js';
@@ -20,6 +21,26 @@ import {
 } from './tensor.js';
 
 export const MODEL_VERSION = '1';
+
+/**
+ * The extensions `GET /v2` lists: the binary tensor data extension (binary-request.ts, binary-response.ts), by the
+ * name Triton's document of it gives ("Triton reports “binary_tensor_data” in the extensions field of its Server
+ * Metadata"); the protocol itself defines none.
+ */
+export const SERVER_EXTENSIONS = ['binary_tensor_data'];
+
+/**
+ * Each format's platform in model metadata. The protocol's names are "<project>_<format>" and it lists ONNX's,
+ * `onnx_onnxv1` ("A ONNX model encoded for ONNX Runtime"), which is ours. It names no tree format, so theirs are the
+ * project and the file format read: XGBoost's JSON model (as Triton's FIL backend names it, `xgboost_json`), LightGBM's
+ * text model. The identity model is this scorer's own and reads no file.
+ */
+export const PLATFORMS: Record<ModelFormat, string> = {
+  onnx: 'onnx_onnxv1',
+  xgboost: 'xgboost_json',
+  lightgbm: 'lightgbm_text',
+  identity: 'scorer_identity',
+};
 
 export interface InferRequest {
   id?: string;
@@ -82,11 +103,11 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number, 
       throw new RequestError(400, `input "${name}": "shape" must be an array of non-negative integers`);
     }
     const dims = shape as number[];
-    // The identity model takes any shape, so its rank is bounded here (nested data is walked that deep).
+    // A rank no model takes is refused as such, before it is compared with the model's.
     if (dims.length > MAX_RANK) {
       throw new RequestError(400, `input "${name}": "shape" has ${dims.length} dimensions; at most ${MAX_RANK}`);
     }
-    if (model.format !== 'identity') checkShape({ name, shape: dims }, spec);
+    checkShape({ name, shape: dims }, spec);
     if (dims.length > 0 && dims[0]! > maxRows) {
       throw new RequestError(413, `input "${name}" has ${dims[0]} rows; the limit is ${maxRows} per request`);
     }
@@ -237,7 +258,7 @@ export function modelMetadata(model: Model) {
   return {
     name: model.name,
     versions: [MODEL_VERSION],
-    platform: model.format,
+    platform: PLATFORMS[model.format],
     inputs: model.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
     outputs: model.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
   };

@@ -67,7 +67,7 @@ describe('the identity model (the seed tutorial contract)', () => {
     const logged = scorer.logs.length;
     await request(`${scorer.url}/score`, 'POST', { X: [1, 2, 3, 4, 5] });
     await request(`${scorer.url}/v2/models/identity/infer`, 'POST', {
-      inputs: [{ name: 'X', datatype: 'FP64', shape: [4], data: [1, 2, 3, 4] }],
+      inputs: [{ name: 'X', datatype: 'FP64', shape: [1, 4], data: [1, 2, 3, 4] }],
     });
     expect(await rowsScored()).toBe(before + 2);
     await request(`${scorer.url}/score`, 'POST', { X: [[1, 2, 3, 4, 5]] });
@@ -76,6 +76,44 @@ describe('the identity model (the seed tutorial contract)', () => {
     const rows = await scorer.logged(logged, 4, (l) => l.msg === 'request' && l.route !== '/metrics');
     expect(rows.map((l) => l.rows)).toEqual([1, 1, 1, 3]);
   });
+
+  it('describes its input and output as [-1, -1] (rows of any width) and answers such a V2 input', async () => {
+    const meta = await request(`${scorer.url}/v2/models/identity`);
+    expect(meta.body).toMatchObject({
+      inputs: [{ name: 'X', datatype: 'FP64', shape: [-1, -1] }],
+      outputs: [{ name: 'X', datatype: 'FP64', shape: [-1, -1] }],
+    });
+    const reply = await request(`${scorer.url}/v2/models/identity/infer`, 'POST', {
+      inputs: [{ name: 'X', datatype: 'FP64', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }],
+    });
+    expect(reply).toMatchObject({
+      status: 200,
+      body: { outputs: [{ name: 'X', datatype: 'FP64', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }] },
+    });
+  });
+
+  it.each([
+    [[4], [1, 2, 3, 4]],
+    [
+      [1, 2, 2],
+      [1, 2, 3, 4],
+    ],
+    [[], [1]],
+  ])(
+    'refuses a V2 input of shape %j, a rank its metadata rules out, naming the shape it takes',
+    async (shape, data) => {
+      const reply = await request(`${scorer.url}/v2/models/identity/infer`, 'POST', {
+        inputs: [{ name: 'X', datatype: 'FP64', shape, data }],
+      });
+      expect(reply).toEqual({
+        status: 400,
+        headers: expect.anything(),
+        body: {
+          error: `input "X" has shape [${shape.join(', ')}]; the model expects [-1, -1] (-1: any size)`,
+        },
+      });
+    },
+  );
 });
 
 describe('the Open Inference Protocol endpoints', () => {
@@ -95,7 +133,11 @@ describe('the Open Inference Protocol endpoints', () => {
   it('describes the server', async () => {
     const reply = await request(`${scorer.url}/v2`);
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ name: expect.any(String), version: expect.any(String), extensions: [] });
+    expect(reply.body).toEqual({
+      name: expect.any(String),
+      version: expect.any(String),
+      extensions: ['binary_tensor_data'],
+    });
   });
 
   it('describes the model with its input and output tensors', async () => {
@@ -103,7 +145,7 @@ describe('the Open Inference Protocol endpoints', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({
       name: 'xgb_multiclass',
-      platform: 'xgboost',
+      platform: 'xgboost_json',
       inputs: [{ name: 'X', datatype: 'FP32', shape: [-1, expect.any(Number)] }],
       outputs: [{ name: 'score', datatype: expect.stringMatching(/^FP/), shape: [-1, 3] }],
     });
@@ -141,6 +183,25 @@ describe('the Open Inference Protocol endpoints', () => {
     expect(text).toMatch(/scorer_rows_scored_total [2-9]/);
     expect(text).toMatch(/scorer_inflight_requests \d/);
     expect(text).toMatch(/scorer_model_load_seconds 0\.\d+/);
+  });
+});
+
+describe('the platform in model metadata', () => {
+  // The protocol's names are "<project>_<format>" and it gives ONNX's; the others follow the same pattern.
+  it.each([
+    ['mlp_classifier.onnx', 'mlp_classifier', 'onnx_onnxv1'],
+    ['xgb_binary.json', 'xgb_binary', 'xgboost_json'],
+    ['lgbm_binary.txt', 'lgbm_binary', 'lightgbm_text'],
+    ['identity', 'identity', 'scorer_identity'],
+  ])('for %s (model %s) is %s', async (file, name, platform) => {
+    const scorer = await startTestScorer({ MODEL_URI: file === 'identity' ? file : fixture(file) });
+    try {
+      await scorer.ready;
+      const reply = await request(`${scorer.url}/v2/models/${name}`);
+      expect(reply).toMatchObject({ status: 200, body: { name, platform } });
+    } finally {
+      await scorer.close();
+    }
   });
 });
 

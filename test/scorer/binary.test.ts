@@ -256,3 +256,92 @@ describe('binary input for two inputs', () => {
     });
   });
 });
+
+describe('a raw binary request (Inference-Header-Content-Length: 0, the body one input’s bytes)', () => {
+  const raw = { [HEADER_LENGTH]: '0', 'content-type': 'application/octet-stream' };
+  const bytes = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+
+  describe('for a model of one input of fixed width', () => {
+    let scorer: TestScorer;
+    const url = () => `${scorer.url}/v2/models/xgb_multiclass/infer`;
+    const rows = rowsOf('shared/xgb_multiclass');
+    beforeAll(async () => {
+      scorer = await startTestScorer({ MODEL_URI: fixture('shared/xgb_multiclass.json') });
+      await scorer.ready;
+    });
+    afterAll(() => scorer.close());
+
+    it('is one row (batch 1), answered with every output as binary data, as the JSON request of that row', async () => {
+      const row = rows[0]!;
+      const json = await request(url(), 'POST', {
+        inputs: [{ name: 'X', datatype: 'FP32', shape: [1, row.length], data: row }],
+      });
+      expect(json.status).toBe(200);
+      const reply = await binaryReply(url(), bytes(pack([row], 'FP32')), raw);
+      expect(reply.contentType).toBe('application/octet-stream');
+      for (const o of reply.head.outputs) expect(o).not.toHaveProperty('data');
+      expect(reply.decoded).toEqual(json.body);
+    });
+
+    it('of another length than one row is refused, naming the shape and bytes it takes', async () => {
+      const features = rows[0]!.length;
+      const reply = await request(url(), 'POST', bytes(pack(rows.slice(0, 2), 'FP32')), raw);
+      expect(reply).toMatchObject({
+        status: 400,
+        body: {
+          error:
+            "a raw binary request (Inference-Header-Content-Length: 0, the body one input's bytes) for " +
+            `input "X" (shape [-1, ${features}], FP32) holds one [1, ${features}] (batch 1) tensor: ` +
+            `${features * 4} bytes; the body has ${features * 8}`,
+        },
+      });
+    });
+  });
+
+  describe('for the identity model, whose rows are of any width', () => {
+    let scorer: TestScorer;
+    beforeAll(async () => {
+      scorer = await startTestScorer({ MODEL_URI: 'identity' });
+      await scorer.ready;
+    });
+    afterAll(() => scorer.close());
+
+    it('takes the width from the body’s length', async () => {
+      const url = `${scorer.url}/v2/models/identity/infer`;
+      const reply = await binaryReply(url, bytes(Float64Array.from([1.5, -2, 3])), raw);
+      expect(reply.decoded.outputs).toEqual([{ name: 'X', datatype: 'FP64', shape: [1, 3], data: [1.5, -2, 3] }]);
+    });
+
+    it('not a whole number of values is refused', async () => {
+      const url = `${scorer.url}/v2/models/identity/infer`;
+      const reply = await request(url, 'POST', new Uint8Array(12), raw);
+      expect(reply).toMatchObject({
+        status: 400,
+        body: {
+          error:
+            "a raw binary request (Inference-Header-Content-Length: 0, the body one input's bytes) for " +
+            'input "X" (shape [-1, -1], FP64) holds one [1, -1] (batch 1) tensor: a non-zero multiple of 8 bytes, ' +
+            "dimension 1 being the body's length over 8; the body has 12",
+        },
+      });
+    });
+  });
+
+  it('for a model of two inputs is refused, naming them', async () => {
+    const scorer = await startTestScorer({ MODEL_URI: fixture('generated/two_inputs.onnx') });
+    try {
+      await scorer.ready;
+      const reply = await request(`${scorer.url}/v2/models/two_inputs/infer`, 'POST', new Uint8Array(24), raw);
+      expect(reply).toMatchObject({
+        status: 400,
+        body: {
+          error:
+            'model "two_inputs" has 2 inputs ("a", "b"); a raw binary request (Inference-Header-Content-Length: 0, ' +
+            "the body one input's bytes) is for a model of one input: send a JSON request naming each input",
+        },
+      });
+    } finally {
+      await scorer.close();
+    }
+  });
+});
