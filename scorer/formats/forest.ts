@@ -3,7 +3,8 @@
  *
  * Every node of every tree lives at one index of the same arrays; a tree is the index of its root. A split node
  * holds its feature, threshold and three children (left, right, and the one a missing value takes); a leaf has
- * feature -1 and its value. Evaluation walks these arrays with no allocation: the only memory a batch needs is the
+ * feature -1 and its value. A categorical split (XGBoost's) holds a bitset of the categories that go right instead of
+ * a threshold. Evaluation walks these arrays with no allocation: the only memory a batch needs is the
  * output it returns. The Model both formats build around a forest, and the softmax of their multiclass objectives,
  * are here too.
  */
@@ -19,6 +20,12 @@ export const MISSING_NAN = 2;
  * (1.0000000180025095e-35 as a double), not the double 1e-35: values in between are zero to LightGBM.
  */
 const ZERO_THRESHOLD = Math.fround(1e-35);
+
+/**
+ * XGBoost's categories are below 2^24 (common::OutOfRangeCat, src/common/categorical.h): the floats past it are not
+ * all integers, so an input there is no category, and a model's split may not name one.
+ */
+export const MAX_CATEGORY = 16777216;
 
 export interface Forest {
   readonly numFeatures: number;
@@ -36,6 +43,13 @@ export interface Forest {
   /** LightGBM only: the missing type of each split. */
   readonly missingType: Uint8Array;
   readonly value: Float64Array;
+  /**
+   * XGBoost's categorical splits: per node the number of 32-bit words of its category bitset in `catBits` (0 for a
+   * numerical split) and where they start. Category c is bit c % 32 of word c / 32.
+   */
+  readonly catWords: Int32Array;
+  readonly catOffset: Int32Array;
+  readonly catBits: Uint32Array;
 }
 
 export interface TreeNodes {
@@ -50,12 +64,15 @@ export interface TreeNodes {
   missingType?: ArrayLike<number>;
   /** Per node: the leaf value (read for leaves only). */
   value: ArrayLike<number>;
+  /** Per node: for a categorical split, the categories that go right (its threshold is then not read). */
+  categories?: ArrayLike<readonly number[] | undefined>;
 }
 
 /** Collects trees, then packs them into one Forest. */
 export class ForestBuilder {
   private readonly trees: { nodes: TreeNodes; group: number; weight: number }[] = [];
   private nodeCount = 0;
+  private catWordCount = 0;
 
   private readonly numFeatures: number;
   private readonly numGroups: number;
@@ -96,7 +113,20 @@ export class ForestBuilder {
           throw new Error(`${where}: node ${i} has child ${child}, outside the tree`);
         }
       }
-      if (Number.isNaN(nodes.threshold[i]!)) throw new Error(`${where}: node ${i} has a NaN threshold`);
+      const categories = nodes.categories?.[i];
+      if (categories === undefined) {
+        if (Number.isNaN(nodes.threshold[i]!)) throw new Error(`${where}: node ${i} has a NaN threshold`);
+        continue;
+      }
+      if (categories.length === 0) throw new Error(`${where}: categorical split ${i} has no categories`);
+      for (const c of categories) {
+        if (!Number.isInteger(c) || c < 0 || c >= MAX_CATEGORY) {
+          throw new Error(
+            `${where}: categorical split ${i} holds category ${c}; categories are integers from 0 to ${MAX_CATEGORY - 1}`,
+          );
+        }
+      }
+      this.catWordCount += bitsetWords(categories);
     }
     this.trees.push({ nodes, group, weight });
     this.nodeCount += n;
@@ -117,8 +147,12 @@ export class ForestBuilder {
       missing: new Int32Array(size),
       missingType: new Uint8Array(size),
       value: new Float64Array(size),
+      catWords: new Int32Array(size),
+      catOffset: new Int32Array(size),
+      catBits: new Uint32Array(this.catWordCount),
     };
     let base = 0;
+    let word = 0;
     this.trees.forEach(({ nodes, group, weight }, t) => {
       forest.roots[t] = base;
       forest.groups[t] = group;
@@ -134,11 +168,27 @@ export class ForestBuilder {
         forest.right[at] = base + nodes.right[i]!;
         forest.missing[at] = nodes.defaultLeft[i] ? forest.left[at]! : forest.right[at]!;
         forest.missingType[at] = nodes.missingType?.[i] ?? MISSING_NONE;
+        const categories = nodes.categories?.[i];
+        if (categories === undefined) continue;
+        forest.threshold[at] = 0;
+        forest.catWords[at] = bitsetWords(categories);
+        forest.catOffset[at] = word;
+        for (const c of categories) {
+          const w = word + (c >>> 5);
+          forest.catBits[w] = forest.catBits[w]! | (1 << (c & 31));
+        }
+        word += forest.catWords[at]!;
       }
       base += nodes.feature.length;
     });
     return forest;
   }
+}
+
+function bitsetWords(categories: readonly number[]): number {
+  let largest = 0;
+  for (const c of categories) largest = Math.max(largest, c);
+  return (largest >>> 5) + 1;
 }
 
 /**
@@ -153,6 +203,10 @@ export function evaluateXGBoost(
   base: Float64Array,
   out: Float32Array,
 ): void {
+  if (forest.catBits.length > 0) {
+    evaluateXGBoostCategorical(forest, x, rows, base, out);
+    return;
+  }
   const { roots, groups, weights, feature, threshold, left, right, missing, value, numFeatures, numGroups } = forest;
   const trees = roots.length;
   for (let r = 0; r < rows; r++) {
@@ -165,6 +219,49 @@ export function evaluateXGBoost(
       while (f >= 0) {
         const v = x[offset + f]!;
         n = v !== v ? missing[n]! : v < threshold[n]! ? left[n]! : right[n]!;
+        f = feature[n]!;
+      }
+      const g = o + groups[t]!;
+      out[g] = out[g]! + value[n]! * weights[t]!;
+    }
+  }
+}
+
+/**
+ * evaluateXGBoost for a forest with categorical splits, kept apart so that numerical forests pay nothing for them.
+ * XGBoost 1.7's rule (predictor::GetNextNode in src/predictor/predict_fn.h, common::Decision in
+ * src/common/categorical.h): NaN takes the default child; a value that is no category (negative, or >= 2^24) goes
+ * left; otherwise its integer part (a C++ cast) goes right when the split's set holds it, and left when it does not,
+ * a category past the set's largest included (one never seen in training).
+ */
+function evaluateXGBoostCategorical(
+  forest: Forest,
+  x: Float32Array,
+  rows: number,
+  base: Float64Array,
+  out: Float32Array,
+): void {
+  const { roots, groups, weights, feature, threshold, left, right, missing, value, numFeatures, numGroups } = forest;
+  const { catWords, catOffset, catBits } = forest;
+  const trees = roots.length;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * numFeatures;
+    const o = r * numGroups;
+    for (let g = 0; g < numGroups; g++) out[o + g] = base[g]!;
+    for (let t = 0; t < trees; t++) {
+      let n = roots[t]!;
+      let f = feature[n]!;
+      while (f >= 0) {
+        const v = x[offset + f]!;
+        const words = catWords[n]!;
+        if (v !== v) n = missing[n]!;
+        else if (words === 0) n = v < threshold[n]! ? left[n]! : right[n]!;
+        else if (!(v >= 0 && v < MAX_CATEGORY)) n = left[n]!;
+        else {
+          const c = Math.trunc(v);
+          const w = c >>> 5;
+          n = w < words && (catBits[catOffset[n]! + w]! >>> (c & 31)) & 1 ? right[n]! : left[n]!;
+        }
         f = feature[n]!;
       }
       const g = o + groups[t]!;

@@ -1,12 +1,15 @@
 /**
- * XGBoost's native JSON model (`Booster.save_model('model.json')`), evaluated in TypeScript.
+ * XGBoost's native model, JSON (`Booster.save_model('model.json')`) or UBJSON (`'model.ubj'`), evaluated in
+ * TypeScript.
  *
- * Supports gbtree and dart boosters with numerical splits, `default_left` routing of missing values, `base_score`
+ * Supports gbtree and dart boosters with numerical and categorical splits (`enable_categorical`), `default_left`
+ * routing of missing values, `base_score`
  * (a scalar, or one per class as XGBoost >= 3.1 saves it), several parallel trees per round, and the objectives listed in OBJECTIVES. Predictions equal `Booster.predict`:
  * probabilities for logistic and softprob objectives, class indices for softmax, raw values for regression.
  */
 import type { ModelFactory } from '../model.js';
 import { evaluateXGBoost, ForestBuilder, forestModel, softmax, type Forest } from './forest.js';
+import { decodeUBJSON } from './ubjson.js';
 
 type Transform = 'identity' | 'sigmoid' | 'exp' | 'hinge' | 'softprob' | 'softmax';
 
@@ -52,6 +55,13 @@ function nums(value: unknown, where: string): number[] {
   const a = arr(value, where);
   for (const v of a) if (typeof v !== 'number') throw new Error(`${where} holds a non-number`);
   return a as number[];
+}
+
+/** Like nums, where XGBoost may write NaN (the split_conditions of categorical splits): null after readJson. */
+function numsOrNaN(value: unknown, where: string): number[] {
+  const a = arr(value, where);
+  for (const v of a) if (typeof v !== 'number' && v !== null) throw new Error(`${where} holds a non-number`);
+  return a.map((v) => (v === null ? NaN : (v as number)));
 }
 
 /** XGBoost writes parameters as strings ("5E-1"). */
@@ -100,16 +110,101 @@ export interface XGBoostModelFile {
   numClass: number;
 }
 
-/** Parses and compiles an XGBoost JSON model; throws an Error saying what is wrong with the file. */
-export function parseXGBoostModel(text: string): XGBoostModelFile {
-  let root: unknown;
+/**
+ * XGBoost's JSON is JSON but for the numbers NaN, Infinity and -Infinity, which its writer emits bare (a categorical
+ * split's split_condition is NaN) and its reader accepts. Outside strings, NaN becomes null and the infinities
+ * numbers that JSON.parse reads as infinities.
+ */
+function parseXGBoostJson(text: string): unknown {
   try {
-    root = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
-    const hint =
-      text.charCodeAt(0) === 0x7b ? '' : ' (UBJSON and the legacy binary format are not supported: save as .json)';
+    if (!/NaN|Infinity/.test(text)) throw err;
+  }
+  return JSON.parse(
+    text.replace(/"(?:[^"\\]|\\.)*"|([-+]?)Infinity|NaN/g, (token, sign: string | undefined) => {
+      if (token.startsWith('"')) return token;
+      if (token === 'NaN') return 'null';
+      return sign === '-' ? '-1e999' : '1e999';
+    }),
+  );
+}
+
+/** A UBJSON object starts with "{" and then a key's length marker (or "$"/"#" of an optimized object, or "}"). */
+function isUBJSON(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x7b && bytes.length > 1 && 'iUIlL$#N}'.includes(String.fromCharCode(bytes[1]!));
+}
+
+/** Decodes an XGBoost model file, JSON or UBJSON (told apart by their bytes), into the JSON model's object. */
+function readModel(bytes: Uint8Array): unknown {
+  if (isUBJSON(bytes)) {
+    try {
+      return decodeUBJSON(bytes);
+    } catch (err) {
+      throw new Error(`not an XGBoost UBJSON model: ${(err as Error).message}`);
+    }
+  }
+  const text = new TextDecoder().decode(bytes);
+  try {
+    return parseXGBoostJson(text);
+  } catch (err) {
+    const hint = /^\s*\{/.test(text) ? '' : ' (the legacy binary format is not supported: save as .json or .ubj)';
     throw new Error(`not an XGBoost JSON model: ${(err as Error).message}${hint}`);
   }
+}
+
+/**
+ * The categories of each categorical split of a tree, by node (undefined for the others), from `split_type` (1 for
+ * categorical) and the lists XGBoost's RegTree::SaveCategoricalSplit writes (src/tree/tree_model.cc): for the k-th
+ * categorical node `categories_nodes[k]`, its categories are `categories[categories_segments[k] ...
+ * + categories_sizes[k]]`, the ones that go right. RegTree::LoadCategoricalSplit reads them in node order, so this
+ * wants them in that order too.
+ */
+function categoricalSplits(tree: Json, left: number[], where: string): (number[] | undefined)[] | undefined {
+  if (tree.split_type === undefined) return undefined;
+  const splitType = nums(tree.split_type, `${where}.split_type`);
+  if (splitType.length !== left.length)
+    throw new Error(`${where}: split_type has ${splitType.length} entries for ${left.length} nodes`);
+  if (!splitType.some((t, i) => t !== 0 && left[i] !== -1)) return undefined;
+  const nodes = nums(tree.categories_nodes, `${where}.categories_nodes`);
+  const segments = nums(tree.categories_segments, `${where}.categories_segments`);
+  const sizes = nums(tree.categories_sizes, `${where}.categories_sizes`);
+  const categories = nums(tree.categories, `${where}.categories`);
+  if (segments.length !== nodes.length || sizes.length !== nodes.length) {
+    throw new Error(
+      `${where}: categories_nodes, categories_segments and categories_sizes have ${nodes.length}, ` +
+        `${segments.length} and ${sizes.length} entries; expected as many of each`,
+    );
+  }
+  const out = new Array<number[] | undefined>(left.length).fill(undefined);
+  nodes.forEach((node, k) => {
+    if (!Number.isInteger(node) || node < 0 || node >= left.length || (k > 0 && node <= nodes[k - 1]!)) {
+      throw new Error(`${where}: categories_nodes[${k}] is ${node}; expected node indices in increasing order`);
+    }
+    if (splitType[node] !== 1 || left[node] === -1) {
+      throw new Error(`${where}: categories_nodes names node ${node}, which is no categorical split`);
+    }
+    const begin = segments[k]!;
+    const end = begin + sizes[k]!;
+    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end <= begin || end > categories.length) {
+      throw new Error(
+        `${where}: node ${node}'s categories [${begin}, ${end}) are not a non-empty range of the ` +
+          `${categories.length} categories`,
+      );
+    }
+    out[node] = categories.slice(begin, end);
+  });
+  splitType.forEach((t, i) => {
+    if (left[i] === -1) return;
+    if (t !== 0 && t !== 1) throw new Error(`${where}: split_type[${i}] is ${t}; expected 0 or 1`);
+    if (t === 1 && out[i] === undefined) throw new Error(`${where}: categorical split ${i} is not in categories_nodes`);
+  });
+  return out;
+}
+
+/** Parses and compiles an XGBoost JSON or UBJSON model; throws an Error saying what is wrong with the file. */
+export function parseXGBoostModel(bytes: Uint8Array): XGBoostModelFile {
+  const root = readModel(bytes);
   const learner = obj(obj(root, 'the model').learner, '"learner"');
   const params = obj(learner.learner_model_param, '"learner.learner_model_param"');
   const objectiveName = String(obj(learner.objective, '"learner.objective"').name);
@@ -153,19 +248,11 @@ export function parseXGBoostModel(text: string): XGBoostModelFile {
     if (leafVector > 1) throw new Error(`${where} has vector leaves (multi-target trees are not supported)`);
     const left = nums(tree.left_children, `${where}.left_children`);
     const right = nums(tree.right_children, `${where}.right_children`);
-    const conditions = nums(tree.split_conditions, `${where}.split_conditions`);
+    const conditions = numsOrNaN(tree.split_conditions, `${where}.split_conditions`);
     const indices = nums(tree.split_indices, `${where}.split_indices`);
     const defaultLeft = flags(tree.default_left, `${where}.default_left`);
-    const splitType = tree.split_type === undefined ? [] : nums(tree.split_type, `${where}.split_type`);
-    const feature = left.map((l, i) => {
-      if (l === -1) return -1;
-      if (splitType[i]) {
-        throw new Error(
-          `${where} has a categorical split on feature ${indices[i]} (categorical splits are not supported)`,
-        );
-      }
-      return indices[i] ?? NaN;
-    });
+    const categories = categoricalSplits(tree, left, where);
+    const feature = left.map((l, i) => (l === -1 ? -1 : (indices[i] ?? NaN)));
     builder.add(
       {
         feature,
@@ -175,6 +262,7 @@ export function parseXGBoostModel(text: string): XGBoostModelFile {
         right,
         defaultLeft,
         value: Float32Array.from(conditions),
+        categories,
       },
       treeInfo[t]!,
       treeWeights?.[t] ?? 1,
@@ -192,7 +280,7 @@ export function parseXGBoostModel(text: string): XGBoostModelFile {
 }
 
 export const createXGBoostModel: ModelFactory = async (bytes, { name, output }) => {
-  const parsed = parseXGBoostModel(new TextDecoder().decode(bytes));
+  const parsed = parseXGBoostModel(bytes);
   const { forest, transform } = parsed;
   const groups = forest.numGroups;
   // float32, as XGBoost stores and adds the intercept

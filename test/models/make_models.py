@@ -11,7 +11,8 @@ built by hand with onnx.helper from fitted scikit-learn estimators; their expect
 mirrors the graph (float32 where the graph is float32), checked against the estimator's predict/predict_proba.
 zipmap.onnx, two_inputs.onnx and run_fails.onnx are written without manifest entries (refusal / V2-only / warm-up
 failure tests). The LightGBM fixtures (lgbm_*) come from make_lightgbm.py, the drift fixtures (drift_*) from
-make_drift.py and the rollout fixtures (rollout_*) from make_rollout.py; their manifest entries are kept.
+make_drift.py, the rollout fixtures (rollout_*) from make_rollout.py and the categorical XGBoost fixtures (xgb_cat_*)
+from make_xgboost_categorical.py; their manifest entries are kept.
 """
 import json
 import math
@@ -470,13 +471,13 @@ def main():
     make_xgb()
     make_onnx()
     # The lgbm_* entries are make_lightgbm.py's (it needs a LightGBM binary), drift_* make_drift.py's, rollout_*
-    # make_rollout.py's: keep them.
+    # make_rollout.py's, xgb_cat_* make_xgboost_categorical.py's: keep them.
     path = os.path.join(OUT, 'manifest.json')
     kept = []
     if os.path.exists(path):
         with open(path) as f:
             kept = [e for e in json.load(f)
-                    if e['format'] == 'lightgbm' or e['name'].startswith(('drift_', 'rollout_'))]
+                    if e['format'] == 'lightgbm' or e['name'].startswith(('drift_', 'rollout_', 'xgb_cat_'))]
     write_json(path, MANIFEST + kept, indent=1)
     for entry in MANIFEST:
         print(f"{entry['name']:20s} {entry['file']}")
