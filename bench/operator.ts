@@ -5,8 +5,8 @@
  * Deployment, Service and a written status; the operator's API requests per object (reads and writes, from the API
  * server's audit log; its writes checked against its own metrics); its RSS. Then, for the same writes, a bare client loop (server-side apply
  * of the same objects with the same concurrency): the API server's own limit on this machine, and the ratio.
- * Then a quiet period (BENCH_QUIET_SECONDS, default 30): the operator's writes must be 0, and the script exits 1
- * when they are not. Then the restart, for the N of BENCH_RESTART_SIZE (default 1000, when it is one of the sizes):
+ * Then a quiet period (BENCH_QUIET_SECONDS, default 30; 0 skips it and the settling before it): the operator's
+ * writes must be 0, and the script exits 1 when they are not. Then the restart, for the N of BENCH_RESTART_SIZE (default 1000, when it is one of the sizes):
  * a new operator started over its N models, their children in place, and again with their children deleted: the
  * time from its start until it has reconciled every model and every child is there, against the bare loop. Prints
  * figures: RSS (and its peak) and JS heap after each step.
@@ -340,38 +340,41 @@ async function main(): Promise<void> {
       results.push({ n, seconds, line });
     }
 
-    // The world settles after "converged": the controller-manager still creates ReplicaSets and pods and writes
-    // Deployment status, and the operator follows (status.replicas). Quiet starts once every Deployment's status is
-    // the controller-manager's last word on it and the operator's writes have stopped for 5 s.
-    const apps = kc.makeApiClient(AppsV1Api);
-    const settleStarted = performance.now();
-    let settled = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
-    for (;;) {
-      await sleep(5000);
-      const now = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
-      const pending = (await apps.listDeploymentForAllNamespaces()).items.filter(
-        (d) =>
-          d.status?.observedGeneration !== d.metadata?.generation ||
-          (d.status?.replicas ?? 0) !== (d.spec?.replicas ?? 1) ||
-          (d.status?.updatedReplicas ?? 0) !== (d.spec?.replicas ?? 1),
-      ).length;
-      if (now === settled && pending === 0) break;
-      settled = now;
+    // BENCH_QUIET_SECONDS=0: no settling and no quiet period (the figures of a large N without the wait).
+    if (QUIET_SECONDS > 0) {
+      // The world settles after "converged": the controller-manager still creates ReplicaSets and pods and writes
+      // Deployment status, and the operator follows (status.replicas). Quiet starts once every Deployment's status is
+      // the controller-manager's last word on it and the operator's writes have stopped for 5 s.
+      const apps = kc.makeApiClient(AppsV1Api);
+      const settleStarted = performance.now();
+      let settled = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
+      for (;;) {
+        await sleep(5000);
+        const now = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
+        const pending = (await apps.listDeploymentForAllNamespaces()).items.filter(
+          (d) =>
+            d.status?.observedGeneration !== d.metadata?.generation ||
+            (d.status?.replicas ?? 0) !== (d.spec?.replicas ?? 1) ||
+            (d.status?.updatedReplicas ?? 0) !== (d.spec?.replicas ?? 1),
+        ).length;
+        if (now === settled && pending === 0) break;
+        settled = now;
+      }
+      console.log(`settled ${((performance.now() - settleStarted) / 1000).toFixed(0)} s after convergence`);
+      const quietFrom = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
+      const quietSince = new Date();
+      await sleep(QUIET_SECONDS * 1000);
+      const quietWrites = (await operatorMetric(metrics, 'scoring_operator_api_writes_total')) - quietFrom;
+      const quietAudited = operatorWritesInAudit(cp, quietSince);
+      const objects = new Set(quietAudited.map((e) => `${e.objectRef?.namespace}/${e.objectRef?.name}`));
+      console.log(
+        `quiet ${QUIET_SECONDS} s after settling: ${quietWrites} operator writes (metrics), ` +
+          `${quietAudited.length} in the audit log` +
+          (quietAudited.length ? ` (${byKind(quietAudited)}; to ${objects.size} objects)` : '') +
+          ' (goal: 0)',
+      );
+      if (quietWrites !== 0 || quietAudited.length !== 0) process.exitCode = 1;
     }
-    console.log(`settled ${((performance.now() - settleStarted) / 1000).toFixed(0)} s after convergence`);
-    const quietFrom = await operatorMetric(metrics, 'scoring_operator_api_writes_total');
-    const quietSince = new Date();
-    await sleep(QUIET_SECONDS * 1000);
-    const quietWrites = (await operatorMetric(metrics, 'scoring_operator_api_writes_total')) - quietFrom;
-    const quietAudited = operatorWritesInAudit(cp, quietSince);
-    const objects = new Set(quietAudited.map((e) => `${e.objectRef?.namespace}/${e.objectRef?.name}`));
-    console.log(
-      `quiet ${QUIET_SECONDS} s after settling: ${quietWrites} operator writes (metrics), ` +
-        `${quietAudited.length} in the audit log` +
-        (quietAudited.length ? ` (${byKind(quietAudited)}; to ${objects.size} objects)` : '') +
-        ' (goal: 0)',
-    );
-    if (quietWrites !== 0 || quietAudited.length !== 0) process.exitCode = 1;
 
     // The restarts and the bare loop run with the operator stopped, so that none sees another's writes. The
     // restarts come first: the bare loop's status writes would be changes for the operator to undo.
