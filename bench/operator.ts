@@ -263,6 +263,34 @@ async function memoryLine(child: ReturnType<typeof spawn>, metrics: string): Pro
   return `RSS ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB), JS heap used ${heap.toFixed(0)} MiB`;
 }
 
+/** Deletes every Deployment and Service of `namespace`, 16 at a time (kubectl deletes one by one, and waits). */
+async function deleteChildren(kc: KubeConfig, namespace: string): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const deletes = [
+    ...(await apps.listNamespacedDeployment({ namespace })).items.map(
+      (d) => () => apps.deleteNamespacedDeployment({ namespace, name: d.metadata!.name! }),
+    ),
+    ...(await core.listNamespacedService({ namespace })).items.map(
+      (s) => () => core.deleteNamespacedService({ namespace, name: s.metadata!.name! }),
+    ),
+  ];
+  let next = 0;
+  const worker = async () => {
+    while (next < deletes.length) await deletes[next++]!();
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  await waitFor(
+    `the Deployments and Services of ${namespace} to be gone`,
+    async () =>
+      (await apps.listNamespacedDeployment({ namespace })).items.length +
+        (await core.listNamespacedService({ namespace })).items.length ===
+      0,
+    CONVERGE_TIMEOUT_MS,
+    250,
+  );
+}
+
 /**
  * A new operator over the N models of `namespace` (it watches that namespace only): the seconds from its start until
  * it has reconciled each model once and each has its Deployment, Service and status; its writes; its memory.
@@ -383,7 +411,7 @@ async function main(): Promise<void> {
     if (results.some((r) => r.n === RESTART_SIZE)) {
       const ns = `bench-${RESTART_SIZE}`;
       restarts.push({ what: 'children in place', ...(await restart(kc, operatorKubeconfig, ns, RESTART_SIZE)) });
-      kubectl(cp, ['delete', 'deployments,services', '--all', '-n', ns, '--wait=true']);
+      await deleteChildren(kc, ns);
       restarts.push({ what: 'children deleted', ...(await restart(kc, operatorKubeconfig, ns, RESTART_SIZE)) });
     }
     for (const { n, seconds } of results) {
