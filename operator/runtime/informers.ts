@@ -27,6 +27,7 @@ import { GROUP, KIND, PLURAL, VERSION, type ScoringModelObject } from '../api/v1
 import type { ClusterState } from '../controller.js';
 import { LABELS, MANAGED_SELECTOR } from '../desired/labels.js';
 import type { OperatorMetrics } from '../metrics.js';
+import { forCache } from './cache-transform.js';
 import { delay, systemClock, type Clock } from './clock.js';
 
 interface Watched {
@@ -140,6 +141,33 @@ export function ownerKey(object: KubernetesObject): string | undefined {
   return instance ? `${metadata.namespace}/${instance}` : undefined;
 }
 
+const OBJECT_PHASES = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+
+/** A Watch whose objects (added, modified, deleted) reach the ListWatch through `transform`. */
+class TransformingWatch extends Watch {
+  private readonly transform: (object: KubernetesObject) => KubernetesObject;
+  constructor(kc: KubeConfig, transform: (object: KubernetesObject) => KubernetesObject) {
+    super(kc);
+    this.transform = transform;
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    // The raw event is not passed on: the ListWatch reads only the phase and the object.
+    return super.watch(
+      path,
+      queryParams,
+      (phase, object: KubernetesObject) =>
+        callback(phase, OBJECT_PHASES.has(phase) && object?.metadata ? this.transform(object) : object),
+      done,
+    );
+  }
+}
+
 export class InformerSet implements ClusterState {
   private readonly watched: Watched[] = [];
   private readonly timers = new Set<unknown>();
@@ -168,10 +196,16 @@ export class InformerSet implements ClusterState {
     const { resource } = kind;
     const labelSelector = kind.labelled ? MANAGED_SELECTOR : undefined;
     const path = `${kind.api}${namespace ? `/namespaces/${namespace}` : ''}/${resource}`;
-    const list = () => kind.list(apis, namespace, labelSelector) as Promise<KubernetesListObject<KubernetesObject>>;
+    const slim = (object: KubernetesObject) => forCache(resource, object);
+    // The cache holds what forCache keeps of each object, from the list and from the watch alike.
+    const list = async () => {
+      const listed = (await kind.list(apis, namespace, labelSelector)) as KubernetesListObject<KubernetesObject>;
+      return { ...listed, items: listed.items.map(slim) };
+    };
     // client-node's makeInformer, with the clock for the delay before it re-opens a watch that ended.
     const delayFn = (ms: number) => delay(this.opts.clock, ms);
-    const informer = new ListWatch(path, new Watch(this.opts.kc), list, false, labelSelector, undefined, { delayFn });
+    const watch = new TransformingWatch(this.opts.kc, slim);
+    const informer = new ListWatch(path, watch, list, false, labelSelector, undefined, { delayFn });
     const w: Watched = { resource, namespace, informer, synced: false, errors: 0 };
     const onObject = (object: KubernetesObject) => {
       try {

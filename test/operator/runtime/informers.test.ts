@@ -10,9 +10,16 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { OperatorMetrics } from '../../../operator/metrics.js';
 import { ManualClock } from '../../../operator/runtime/clock.js';
+import { FIELD_MANAGER } from '../../../operator/desired/labels.js';
+import { appliedBy } from '../../../operator/managed-fields.js';
 import { InformerSet } from '../../../operator/runtime/informers.js';
+import { readyScorers } from '../../../operator/scorer-pods.js';
+import { liveDeployment, livePod } from '../../helpers/live-objects.js';
+import { model } from '../../helpers/scoringmodel.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const DEPLOYMENTS = '/apis/apps/v1/deployments';
+const PODS = '/api/v1/pods';
 
 /** A ManualClock that tells when a timer is set, and for how long. */
 class WatchedClock extends ManualClock {
@@ -33,6 +40,10 @@ interface ApiServer {
   /** Lists, and watches, of a path still to fail, with a 500. */
   failLists: Map<string, number>;
   failWatches: Map<string, number>;
+  /** What a list of a path returns (else nothing). */
+  items: Map<string, unknown[]>;
+  /** Sends a watch event to the open watches of a path. */
+  send(path: string, type: string, object: unknown): void;
   /** Ends the open watches of a path, as the API server does when a watch times out. */
   endWatches(path: string): void;
   close(): Promise<void>;
@@ -43,6 +54,7 @@ async function startApiServer(): Promise<ApiServer> {
   const events = new EventEmitter();
   const failLists = new Map<string, number>();
   const failWatches = new Map<string, number>();
+  const items = new Map<string, unknown[]>();
   const failing = (fail: Map<string, number>, path: string) => {
     const left = fail.get(path) ?? 0;
     if (left > 0) fail.set(path, left - 1);
@@ -62,9 +74,14 @@ async function startApiServer(): Promise<ApiServer> {
       watches.set(res, path);
       res.once('close', () => watches.delete(res));
     } else {
-      res
-        .writeHead(200, json)
-        .end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
+      res.writeHead(200, json).end(
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'List',
+          metadata: { resourceVersion: '1' },
+          items: items.get(path) ?? [],
+        }),
+      );
     }
     seen.push({ path, watch });
     events.emit('request');
@@ -78,6 +95,10 @@ async function startApiServer(): Promise<ApiServer> {
     events,
     failLists,
     failWatches,
+    items,
+    send: (path, type, object) => {
+      for (const [res, p] of watches) if (p === path) res.write(`${JSON.stringify({ type, object })}\n`);
+    },
     endWatches: (path) => {
       for (const [res, p] of watches) if (p === path) res.end();
     },
@@ -210,5 +231,46 @@ describe('InformerSet', () => {
     await clock.advance(60_000);
     expect(lists(DEPLOYMENTS)).toBe(1);
     expect(informers.synced()).toBe(false);
+  });
+
+  it('caches what the readers read, from the list and from the watch: no managedFields, a slim pod', async () => {
+    const sm = model({ model: { uri: 's3://models/churn.onnx' }, replicas: 2 });
+    const owning = liveDeployment(sm, { ownsReplicas: true });
+    const pod = livePod(owning, 'churn-a', { ready: true });
+    api.items.set(DEPLOYMENTS, [JSON.parse(JSON.stringify(owning))]);
+    api.items.set(PODS, [JSON.parse(JSON.stringify(pod))]);
+    await informers.start();
+
+    const listed = informers.deployment('ml', 'churn')!;
+    expect(appliedBy(listed, FIELD_MANAGER, ['spec', 'replicas'])).toBe(true);
+    expect(listed.metadata?.managedFields).toHaveLength(1);
+    expect(listed.spec?.template.spec?.containers[0]?.env).toEqual(owning.spec?.template.spec?.containers[0]?.env);
+    const [cachedPod] = informers.pods('ml', 'churn');
+    expect(cachedPod?.metadata?.managedFields).toBeUndefined();
+    expect(cachedPod?.spec?.containers[0]?.env).toBeUndefined();
+    expect(readyScorers([cachedPod!])).toEqual([{ pod: 'churn-a', base: 'http://10.244.0.7:8080' }]);
+
+    // The HPA's scale writes took spec.replicas: the operator's applies own it no more.
+    const handedOver = liveDeployment(sm, { ownsReplicas: false });
+    handedOver.metadata!.resourceVersion = '42';
+    api.send(DEPLOYMENTS, 'MODIFIED', handedOver);
+    const notReady = livePod(owning, 'churn-a', { ready: false });
+    notReady.metadata!.resourceVersion = '78';
+    api.send(PODS, 'MODIFIED', notReady);
+    await waitFor(
+      'the watch events in the caches',
+      () =>
+        informers.deployment('ml', 'churn')?.metadata?.resourceVersion === '42' &&
+        informers.pods('ml', 'churn')[0]?.metadata?.resourceVersion === '78',
+      10_000,
+      10,
+    );
+    const modified = informers.deployment('ml', 'churn')!;
+    expect(modified.metadata?.managedFields).toBeUndefined();
+    expect(appliedBy(modified, FIELD_MANAGER, ['spec', 'replicas'])).toBe(false);
+    const [watchedPod] = informers.pods('ml', 'churn');
+    expect(watchedPod?.metadata?.managedFields).toBeUndefined();
+    expect(watchedPod?.status?.podIPs).toBeUndefined();
+    expect(readyScorers([watchedPod!])).toEqual([]);
   });
 });
