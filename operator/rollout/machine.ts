@@ -138,13 +138,11 @@ function enterStep(
 ): Draft {
   const step = steps[index - 1]!;
   const name = stepName(index, steps);
+  const entered = { ...base, phase: phaseOf(step), step: index, steps: steps.length };
   if (!i.candidateAvailable) {
     return {
       status: {
-        ...base,
-        phase: phaseOf(step),
-        step: index,
-        steps: steps.length,
+        ...entered,
         weight: 0,
         shadowPercent: 0,
         message: `${name} waits for the candidate's pods to be available`,
@@ -156,10 +154,7 @@ function enterStep(
   }
   return {
     status: {
-      ...base,
-      phase: phaseOf(step),
-      step: index,
-      steps: steps.length,
+      ...entered,
       weight: step.weight,
       shadowPercent: step.shadow,
       stepStartedAt: iso(i.now),
