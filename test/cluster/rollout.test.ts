@@ -7,7 +7,8 @@
  */
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVED_BY_HEADER } from '../../contract/rollout.js';
+import { rolloutReportPath, SERVED_BY_HEADER } from '../../contract/rollout.js';
+import { stepId } from '../../operator/rollout/routing.js';
 import { SCORER_PORT } from '../../contract/env.js';
 import { freePort } from '../../harness/net.js';
 import {
@@ -141,6 +142,18 @@ async function score(scorer: ScorerProcess, i: number): Promise<Sent> {
   return { ok: res.ok, status: res.status, candidate: res.headers.get(SERVED_BY_HEADER) === 'candidate', body };
 }
 
+/** Whether every scorer's rollout report says it follows the step of `rollout` (no step: no rollout). */
+async function followsStep(targets: ScorerProcess[], name: string, rollout: Json | undefined): Promise<boolean> {
+  const want = rollout?.stepStartedAt ? stepId(rollout as Parameters<typeof stepId>[0]) : '';
+  const steps = await Promise.all(
+    targets.map(async (t) => {
+      const res = await fetch(`${t.url}${rolloutReportPath(name)}`);
+      return res.ok ? ((await res.json()) as Json).routing.step : undefined;
+    }),
+  );
+  return steps.every((s) => s === want);
+}
+
 /**
  * Sends requests to the stable scorers in batches, round robin, until `done` says so; each batch is filed under the
  * rollout's phase and weight seen before and after it (a batch that straddles a change is filed under neither).
@@ -160,9 +173,11 @@ async function loadUntil(
     if (done(before)) return byStep;
     if (Date.now() > deadline) throw new Error(`the rollout did not finish; it is at ${JSON.stringify(before)}`);
     const targets = stable();
+    // The scorers follow the status a moment after it is written: a batch counts only when they already do.
+    const following = await followsStep(targets, name, before);
     const batch = await Promise.all(Array.from({ length: 20 }, () => score(targets[i % targets.length]!, i++)));
     const after = rolloutOf(name);
-    if (stepKey(before) !== stepKey(after)) continue;
+    if (stepKey(before) !== stepKey(after) || !following || !(await followsStep(targets, name, after))) continue;
     byStep.set(stepKey(before), [...(byStep.get(stepKey(before)) ?? []), ...batch]);
   }
 }
