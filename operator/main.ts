@@ -4,7 +4,9 @@
  * at once); only the Lease holder runs workers.
  */
 import { CoordinationV1Api } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError } from '../contract/settings.js';
 import { apiErrorText } from './api-error.js';
@@ -13,6 +15,7 @@ import { reconcile } from './controller.js';
 import { DriftMonitor } from './drift/monitor.js';
 import { kubernetesWriter } from './kube.js';
 import { PooledKubeConfig } from './kubeconfig.js';
+import { kubernetesAccessReviewer, startMetricsServer } from './metrics-server.js';
 import { OperatorMetrics } from './metrics.js';
 import { RoutingServer } from './rollout/routing-server.js';
 import { routingSource } from './rollout/routing.js';
@@ -20,6 +23,7 @@ import { every, systemClock } from './runtime/clock.js';
 import { InformerSet } from './runtime/informers.js';
 import { kubernetesLeasePort, LeaderElector } from './runtime/leader.js';
 import { startWorkers, WorkQueue } from './runtime/queue.js';
+import { selfSignedCertificate, type KeyAndCertificate } from './self-signed.js';
 import { startProbeServer } from './server.js';
 import { WrittenStatuses } from './written-status.js';
 
@@ -46,15 +50,26 @@ async function main(config: OperatorConfig): Promise<void> {
     metrics,
     clock,
   });
+  metrics.readModels(() => informers.scoringModels());
   const writer = kubernetesWriter(kc, metrics, identity);
   const written = new WrittenStatuses();
   const drift = new DriftMonitor();
   const now = () => new Date(clock.now());
-  const probes = await startProbeServer(config.port, '0.0.0.0', { ready: () => informers.synced() }, metrics);
+  const probes = await startProbeServer(config.port, '0.0.0.0', { ready: () => informers.synced() });
+  const metricsEndpoint = await startMetricsServer({
+    port: config.metricsPort,
+    host: '0.0.0.0',
+    metrics,
+    secure: config.metricsSecure
+      ? { tls: metricsCertificate(config), reviewer: kubernetesAccessReviewer(kc) }
+      : undefined,
+    onReviewError: (err) => log.warn({ err }, 'metrics: access review failed'),
+  });
   const routingEndpoint = await routing.listen(config.routingPort, '0.0.0.0');
   log.info(
     {
       url: probes.url,
+      metrics: metricsEndpoint.url,
       routing: routingEndpoint.url,
       identity,
       namespaces: config.watchNamespaces,
@@ -121,12 +136,23 @@ async function main(config: OperatorConfig): Promise<void> {
     routing.releaseAll();
     routingEndpoint.server.close();
     probes.server.close();
+    metricsEndpoint.close();
     log.info('stopped');
     log.flush();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The mounted certificate (read once: a rotated one is served from the next start), else a self-signed one. */
+function metricsCertificate(config: OperatorConfig): KeyAndCertificate {
+  if (config.metricsCertDir) {
+    const read = (file: string) => readFileSync(join(config.metricsCertDir, file), 'utf8');
+    return { cert: read('tls.crt'), key: read('tls.key') };
+  }
+  const service = `scoring-operator-metrics.${config.leaseNamespace}.svc`;
+  return selfSignedCertificate([service, `${service}.cluster.local`, hostname(), 'localhost', '127.0.0.1']);
 }
 
 let config: OperatorConfig;

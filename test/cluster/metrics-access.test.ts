@@ -1,0 +1,74 @@
+/**
+ * The operator's /metrics behind the real API server's TokenReview and SubjectAccessReview: refused without a
+ * token, refused to a ServiceAccount the metrics-reader ClusterRole is not bound to, served to one it is (the suite's
+ * scraper, bound in installOperatorPrerequisites). Tokens from `kubectl create token`, as a Prometheus pod's
+ * projected token would be.
+ */
+import {
+  getJson,
+  installOperatorPrerequisites,
+  k,
+  kubectl,
+  metricsOf,
+  scoringModel,
+  scrape,
+  startOperator,
+  waitFor,
+  type OperatorProcess,
+} from './kube.js';
+
+const NS = 'metrics-access';
+let op: OperatorProcess;
+
+beforeAll(async () => {
+  const kubeconfig = await installOperatorPrerequisites();
+  if (kubectl(['get', 'namespace', NS]).status !== 0) k(['create', 'namespace', NS]);
+  k(['create', 'serviceaccount', 'nosy', '-n', NS]);
+  op = await startOperator(kubeconfig, { POD_NAME: 'operator-metrics', LEADER_ELECT: 'false', WATCH_NAMESPACES: NS });
+});
+
+afterAll(async () => {
+  k(['delete', 'sm', '--all', '-n', NS, '--wait=true']);
+  await op.stop();
+  k(['delete', 'namespace', NS, '--wait=false']);
+});
+
+it('serves /metrics over HTTPS only', () => {
+  expect(op.metricsUrl).toMatch(/^https:/);
+});
+
+it('refuses a scrape without a token: 401', async () => {
+  expect(await scrape(op)).toEqual({ status: 401, text: 'Unauthorized\n' });
+});
+
+it('refuses a token the API server does not know: 401', async () => {
+  expect((await scrape(op, 'not-a-token')).status).toBe(401);
+});
+
+it('refuses a ServiceAccount not bound to the metrics-reader role: 403', async () => {
+  const token = k(['create', 'token', 'nosy', '-n', NS, '--duration=10m']).trim();
+  expect(await scrape(op, token)).toEqual({
+    status: 403,
+    text: `Forbidden: system:serviceaccount:${NS}:nosy may not get /metrics\n`,
+  });
+});
+
+it("serves a ServiceAccount bound to it, with each model's conditions", async () => {
+  k(['apply', '-f', '-'], scoringModel('watched', { model: { uri: 'identity' } }, NS));
+  await waitFor('the status', () => getJson(['sm', 'watched', '-n', NS])?.status?.observedGeneration === 1);
+  const text = await waitFor('the Ready condition in the metrics', async () => {
+    const t = await metricsOf(op);
+    return /^scoring_operator_model_condition\{namespace="metrics-access",model="watched",type="Ready",/m.test(t) && t;
+  });
+  expect(text).toMatch(/^controller_runtime_reconcile_total\{controller="scoringmodel",result="success"\} [1-9]/m);
+  // No pod runs here (no kubelet): the Deployment is not available, so the model is not Ready.
+  expect(text).toMatch(
+    /^scoring_operator_model_condition\{namespace="metrics-access",model="watched",type="Ready",status="False",reason="Progressing"\} 1$/m,
+  );
+});
+
+it('keeps its health probes plain HTTP, without a token', async () => {
+  expect((await fetch(`${op.probesUrl}/healthz`)).status).toBe(200);
+  expect((await fetch(`${op.probesUrl}/readyz`)).status).toBe(200);
+  expect((await fetch(`${op.probesUrl}/metrics`)).status).toBe(404);
+});
