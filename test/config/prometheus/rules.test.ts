@@ -96,6 +96,25 @@ describe('config/prometheus', () => {
     });
   });
 
+  it('has a NetworkPolicy example that admits what reaches the operator and the scorers, by their labels and port names', () => {
+    const [operatorPolicy, scorerPolicy] = loadAll(
+      readFileSync(`${root}config/prometheus/networkpolicy.yaml`, 'utf8'),
+    ) as Obj[];
+    const manager = render('config/manager').find((o) => o.kind === 'Deployment')!;
+    const container = manager.spec.template.spec.containers[0];
+    expect(operatorPolicy!.spec.podSelector.matchLabels).toEqual(manager.spec.selector.matchLabels);
+    const operatorPorts = operatorPolicy!.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port));
+    expect(operatorPorts).toEqual(['metrics', 'routing']);
+    for (const port of operatorPorts) expect(container.ports.map((p: Obj) => p.name)).toContain(port);
+    // The probes' port is not opened to the network: the kubelet probes from the node.
+    expect(operatorPorts).not.toContain('http');
+    // The scorers' pods as the PodMonitor selects them; their one port.
+    expect(scorerPolicy!.spec.podSelector).toEqual(find('PodMonitor').spec.selector);
+    expect(scorerPolicy!.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port))).toEqual([HTTP_PORT_NAME]);
+    // An example: applied with the kit, it would lock down a namespace (`shop`) the user did not name.
+    expect(readFileSync(`${root}config/prometheus/kustomization.yaml`, 'utf8')).not.toContain('networkpolicy');
+  });
+
   it('gives every alert a for:, a severity, and a summary and description naming what it is about', () => {
     expect(rules.map((r) => r.alert)).toEqual([
       'ScoringModelNotReady',
