@@ -4,12 +4,15 @@
  * scraper, bound in installOperatorPrerequisites). Tokens from `kubectl create token`, as a Prometheus pod's
  * projected token would be.
  */
+import { readFileSync } from 'node:fs';
+import { loadAll } from 'js-yaml';
 import {
   getJson,
   installOperatorPrerequisites,
   k,
   kubectl,
   metricsOf,
+  ROOT,
   scoringModel,
   scrape,
   startOperator,
@@ -65,6 +68,50 @@ it("serves a ServiceAccount bound to it, with each model's conditions", async ()
   expect(text).toMatch(
     /^scoring_operator_model_condition\{namespace="metrics-access",model="watched",type="Ready",status="False",reason="Progressing"\} 1$/m,
   );
+});
+
+it("serves the kit's scraper identity: the token the API server puts in its Secret, as the ServiceMonitor reads it", async () => {
+  // The kit's ServiceAccount, token Secret and binding, as `kubectl apply -k config/prometheus` applies them (the
+  // monitors and the rule need the Prometheus Operator's CRDs, which this cluster has not).
+  const kit = (loadAll(k(['kustomize', 'config/prometheus'])) as { kind: string }[]).filter((o) =>
+    ['ServiceAccount', 'Secret', 'ClusterRoleBinding'].includes(o.kind),
+  );
+  expect(kit).toHaveLength(3);
+  k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: kit }));
+  try {
+    const token = await waitFor('the token controller to fill the Secret', () => {
+      const data = getJson(['secret', 'scoring-operator-metrics-scraper', '-n', 'scoring-system'])?.data;
+      return data?.token && Buffer.from(data.token as string, 'base64').toString('utf8');
+    });
+    const scraper = 'system:serviceaccount:scoring-system:scoring-operator-metrics-scraper';
+    await waitFor(
+      'the RBAC authorizer to know the binding',
+      () => kubectl(['auth', 'can-i', '--as', scraper, 'get', '/metrics']).stdout.trim() === 'yes',
+    );
+    const { status, text } = await scrape(op, token);
+    expect(status).toBe(200);
+    expect(text).toContain('# TYPE scoring_operator_leader gauge');
+  } finally {
+    // The token controller deletes the Secret with its ServiceAccount: either may be gone first.
+    k(
+      ['delete', '-f', '-', '--wait=true', '--ignore-not-found'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: kit }),
+    );
+  }
+});
+
+it('accepts the NetworkPolicy example (in namespaces of the test)', () => {
+  const policies = loadAll(readFileSync(`${ROOT}config/prometheus/networkpolicy.yaml`, 'utf8')) as {
+    metadata: { namespace: string };
+  }[];
+  expect(policies).toHaveLength(2);
+  for (const p of policies) p.metadata.namespace = NS;
+  const run = kubectl(
+    ['apply', '--dry-run=server', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: policies }),
+  );
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
 });
 
 it('keeps its health probes plain HTTP, without a token', async () => {
