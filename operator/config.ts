@@ -57,7 +57,10 @@ export const operatorConfigSchema = z.object({
   metricsPort: z.coerce.number().int().min(0).max(65535).default(8443),
   /** false: /metrics over plain HTTP to anyone (a local run, a benchmark). */
   metricsSecure: booleanString.default(true),
-  /** A directory with tls.crt and tls.key (a kubernetes.io/tls Secret mounted); empty: a self-signed one at start-up. */
+  /**
+   * A directory with tls.crt and tls.key (a kubernetes.io/tls Secret mounted), followed as it is renewed; empty: a
+   * self-signed certificate made at start-up.
+   */
   metricsCertDir: z.string().default(''),
   /** The routing endpoint's port (operator/rollout/routing-server.ts), apart from the probes and /metrics. */
   routingPort: z.coerce.number().int().min(0).max(65535).default(8082),

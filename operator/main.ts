@@ -4,9 +4,7 @@
  * at once); only the Lease holder runs workers.
  */
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError } from '../contract/settings.js';
 import { apiErrorText } from './api-error.js';
@@ -15,6 +13,7 @@ import { reconcile } from './controller.js';
 import { DriftMonitor } from './drift/monitor.js';
 import { kubernetesWriter } from './kube.js';
 import { PooledKubeConfig } from './kubeconfig.js';
+import { readCertificateDir, selfSignedMetricsCertificate, watchCertificateDir } from './metrics-certificate.js';
 import { kubernetesAccessReviewer, startMetricsServer } from './metrics-server.js';
 import { OperatorMetrics } from './metrics.js';
 import { RoutingServer } from './rollout/routing-server.js';
@@ -23,7 +22,6 @@ import { every, systemClock } from './runtime/clock.js';
 import { InformerSet } from './runtime/informers.js';
 import { kubernetesLeasePort, LeaderElector } from './runtime/leader.js';
 import { startWorkers, WorkQueue } from './runtime/queue.js';
-import { selfSignedCertificate, type KeyAndCertificate } from './self-signed.js';
 import { startProbeServer } from './server.js';
 import { WrittenStatuses } from './written-status.js';
 
@@ -61,10 +59,27 @@ async function main(config: OperatorConfig): Promise<void> {
     host: '0.0.0.0',
     metrics,
     secure: config.metricsSecure
-      ? { tls: metricsCertificate(config), reviewer: kubernetesAccessReviewer(kc) }
+      ? {
+          tls: config.metricsCertDir
+            ? readCertificateDir(config.metricsCertDir)
+            : selfSignedMetricsCertificate(config.leaseNamespace, hostname()),
+          reviewer: kubernetesAccessReviewer(kc),
+        }
       : undefined,
     onReviewError: (err) => log.warn({ err }, 'metrics: access review failed'),
   });
+  // A renewed certificate (cert-manager, a Secret updated) is served to new connections as soon as it is mounted.
+  const certificateWatch =
+    config.metricsSecure && config.metricsCertDir
+      ? watchCertificateDir(
+          config.metricsCertDir,
+          (tls) => {
+            metricsEndpoint.setCertificate(tls);
+            log.info({ dir: config.metricsCertDir }, 'metrics: serving the renewed certificate');
+          },
+          (err) => log.warn({ err: apiErrorText(err) }, 'metrics: the renewed certificate could not be read'),
+        )
+      : undefined;
   const routingEndpoint = await routing.listen(config.routingPort, '0.0.0.0');
   log.info(
     {
@@ -136,6 +151,7 @@ async function main(config: OperatorConfig): Promise<void> {
     routing.releaseAll();
     routingEndpoint.server.close();
     probes.server.close();
+    certificateWatch?.close();
     metricsEndpoint.close();
     log.info('stopped');
     log.flush();
@@ -143,16 +159,6 @@ async function main(config: OperatorConfig): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-/** The mounted certificate (read once: a rotated one is served from the next start), else a self-signed one. */
-function metricsCertificate(config: OperatorConfig): KeyAndCertificate {
-  if (config.metricsCertDir) {
-    const read = (file: string) => readFileSync(join(config.metricsCertDir, file), 'utf8');
-    return { cert: read('tls.crt'), key: read('tls.key') };
-  }
-  const service = `scoring-operator-metrics.${config.leaseNamespace}.svc`;
-  return selfSignedCertificate([service, `${service}.cluster.local`, hostname(), 'localhost', '127.0.0.1']);
 }
 
 let config: OperatorConfig;

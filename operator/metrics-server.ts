@@ -70,7 +70,14 @@ export interface MetricsServerOptions {
   onReviewError?: (err: string) => void;
 }
 
-export async function startMetricsServer(options: MetricsServerOptions): Promise<{ close(): void; url: string }> {
+export interface MetricsEndpoint {
+  url: string;
+  /** Serves `tls` to new connections from now on (a renewed certificate); throws if key and certificate differ. */
+  setCertificate(tls: KeyAndCertificate): void;
+  close(): void;
+}
+
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsEndpoint> {
   const { metrics, secure } = options;
   const serve = (res: ServerResponse) =>
     metrics.registry.metrics().then(
@@ -103,12 +110,18 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     });
   };
 
-  const server = secure
-    ? createHttpsServer({ key: secure.tls.key, cert: secure.tls.cert }, handle)
-    : createHttpServer(handle);
+  const https = secure && createHttpsServer({ key: secure.tls.key, cert: secure.tls.cert }, handle);
+  const server = https || createHttpServer(handle);
   server.listen(options.port, options.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
-  return { close: () => server.close(), url: `${secure ? 'https' : 'http'}://${host}:${port}${METRICS_PATH}` };
+  return {
+    url: `${secure ? 'https' : 'http'}://${host}:${port}${METRICS_PATH}`,
+    setCertificate(tls) {
+      if (!https) throw new Error('/metrics is served over plain HTTP (METRICS_SECURE=false)');
+      https.setSecureContext({ key: tls.key, cert: tls.cert });
+    },
+    close: () => server.close(),
+  };
 }

@@ -3,6 +3,7 @@
  * cluster suite runs them against a real kube-apiserver: test/cluster/metrics-access.test.ts).
  */
 import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { startMetricsServer, type AccessReviewer, type TokenUser } from '../../operator/metrics-server.js';
 import { OperatorMetrics } from '../../operator/metrics.js';
@@ -98,6 +99,27 @@ describe("the operator's protected /metrics", () => {
     failing = true;
     expect((await get(server.url, 'reader-token')).status).toBe(500);
     expect(reviewErrors).toEqual(['connect ECONNREFUSED']);
+  });
+
+  it('serves a renewed certificate to new connections, and refuses a key that is not the certificate’s', async () => {
+    const fingerprint = () =>
+      new Promise<string>((resolve, reject) => {
+        const req = request(server.url, { rejectUnauthorized: false, agent: false }, (res) => {
+          resolve((res.socket as TLSSocket).getPeerCertificate().fingerprint256);
+          res.resume();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const renewed = selfSignedCertificate(['localhost', '127.0.0.1']);
+    try {
+      expect(await fingerprint()).toBe(new X509Certificate(tls.cert).fingerprint256);
+      server.setCertificate(renewed);
+      expect(await fingerprint()).toBe(new X509Certificate(renewed.cert).fingerprint256);
+      expect(() => server.setCertificate({ cert: tls.cert, key: renewed.key })).toThrow();
+    } finally {
+      server.setCertificate(tls);
+    }
   });
 
   it('serves nothing but /metrics', async () => {
