@@ -4,8 +4,12 @@
  * scraper, bound in installOperatorPrerequisites). Tokens from `kubectl create token`, as a Prometheus pod's
  * projected token would be.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
+import { selfSignedCertificate } from '../../operator/self-signed.js';
 import {
   getJson,
   installOperatorPrerequisites,
@@ -22,9 +26,10 @@ import {
 
 const NS = 'metrics-access';
 let op: OperatorProcess;
+let kubeconfig: string;
 
 beforeAll(async () => {
-  const kubeconfig = await installOperatorPrerequisites();
+  kubeconfig = await installOperatorPrerequisites();
   if (kubectl(['get', 'namespace', NS]).status !== 0) k(['create', 'namespace', NS]);
   k(['create', 'serviceaccount', 'nosy', '-n', NS]);
   op = await startOperator(kubeconfig, { POD_NAME: 'operator-metrics', LEADER_ELECT: 'false', WATCH_NAMESPACES: NS });
@@ -112,6 +117,33 @@ it('accepts the NetworkPolicy example (in namespaces of the test)', () => {
   );
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
+});
+
+it('serves the certificate mounted in METRICS_CERT_DIR, which a scraper can verify', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'metrics-cert-'));
+  const tls = selfSignedCertificate(['localhost', '127.0.0.1']);
+  writeFileSync(join(dir, 'tls.crt'), tls.cert);
+  writeFileSync(join(dir, 'tls.key'), tls.key);
+  // A second operator, watching a namespace with nothing in it, so that it leaves the first one's models alone.
+  const mounted = await startOperator(kubeconfig, {
+    POD_NAME: 'operator-mounted-cert',
+    LEADER_ELECT: 'false',
+    WATCH_NAMESPACES: `${NS}-empty`,
+    METRICS_CERT_DIR: dir,
+  });
+  try {
+    const token = k(['create', 'token', 'metrics-scraper', '-n', 'scoring-system', '--duration=10m']).trim();
+    const status = await new Promise<number>((resolve, reject) => {
+      get(mounted.metricsUrl, { agent: false, ca: tls.cert, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      }).on('error', reject);
+    });
+    expect(status).toBe(200);
+  } finally {
+    await mounted.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 it('keeps its health probes plain HTTP, without a token', async () => {
