@@ -226,11 +226,15 @@ interface RunningOperator {
 /** The operator as a process of its own, once ready (its caches synced); `env` adds to its settings. */
 async function startOperator(kubeconfig: string, env: Record<string, string> = {}): Promise<RunningOperator> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist/operator/main.js')], {
     env: {
       PATH: process.env.PATH,
       KUBECONFIG: kubeconfig,
       PORT: String(port),
+      // The benchmark reads /metrics as often as it likes, over plain HTTP: no access reviews in what it measures.
+      METRICS_PORT: String(metricsPort),
+      METRICS_SECURE: 'false',
       ROUTING_PORT: String(await freePort()),
       LEASE_NAMESPACE: 'scoring-system',
       WORKERS: String(WORKERS),
@@ -246,7 +250,7 @@ async function startOperator(kubeconfig: string, env: Record<string, string> = {
     60_000,
     100,
   );
-  return { child, metrics: `http://127.0.0.1:${port}/metrics` };
+  return { child, metrics: `http://127.0.0.1:${metricsPort}/metrics` };
 }
 
 async function stopOperator(child: ReturnType<typeof spawn>): Promise<void> {

@@ -13,6 +13,9 @@ export const OPERATOR_ENV = {
   leaseName: 'LEASE_NAME',
   identity: 'POD_NAME',
   port: 'PORT',
+  metricsPort: 'METRICS_PORT',
+  metricsSecure: 'METRICS_SECURE',
+  metricsCertDir: 'METRICS_CERT_DIR',
   routingPort: 'ROUTING_PORT',
   routingUrl: 'ROUTING_URL',
   resyncSeconds: 'RESYNC_SECONDS',
@@ -48,7 +51,17 @@ export const operatorConfigSchema = z.object({
   leaseName: z.string().min(1).default('scoring-operator-leader'),
   /** This replica's identity in the Lease: the pod name (downward API), else host name and PID. */
   identity: z.string().min(1).optional(),
+  /** The health probes, plain HTTP. */
   port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** /metrics, apart from the probes: HTTPS for an authorized token (operator/metrics-server.ts). */
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(8443),
+  /** false: /metrics over plain HTTP to anyone (a local run, a benchmark). */
+  metricsSecure: booleanString.default(true),
+  /**
+   * A directory with tls.crt and tls.key (a kubernetes.io/tls Secret mounted), followed as it is renewed; empty: a
+   * self-signed certificate made at start-up.
+   */
+  metricsCertDir: z.string().default(''),
   /** The routing endpoint's port (operator/rollout/routing-server.ts), apart from the probes and /metrics. */
   routingPort: z.coerce.number().int().min(0).max(65535).default(8082),
   /** The routing endpoint's base URL as scorer pods reach it: the operator's routing Service. */

@@ -13,6 +13,8 @@ import { reconcile } from './controller.js';
 import { DriftMonitor } from './drift/monitor.js';
 import { kubernetesWriter } from './kube.js';
 import { PooledKubeConfig } from './kubeconfig.js';
+import { readCertificateDir, selfSignedMetricsCertificate, watchCertificateDir } from './metrics-certificate.js';
+import { kubernetesAccessReviewer, startMetricsServer } from './metrics-server.js';
 import { OperatorMetrics } from './metrics.js';
 import { RoutingServer } from './rollout/routing-server.js';
 import { routingSource } from './rollout/routing.js';
@@ -46,15 +48,43 @@ async function main(config: OperatorConfig): Promise<void> {
     metrics,
     clock,
   });
+  metrics.readModels(() => informers.scoringModels());
   const writer = kubernetesWriter(kc, metrics, identity);
   const written = new WrittenStatuses();
   const drift = new DriftMonitor();
   const now = () => new Date(clock.now());
-  const probes = await startProbeServer(config.port, '0.0.0.0', { ready: () => informers.synced() }, metrics);
+  const probes = await startProbeServer(config.port, '0.0.0.0', { ready: () => informers.synced() });
+  const metricsEndpoint = await startMetricsServer({
+    port: config.metricsPort,
+    host: '0.0.0.0',
+    metrics,
+    secure: config.metricsSecure
+      ? {
+          tls: config.metricsCertDir
+            ? readCertificateDir(config.metricsCertDir)
+            : selfSignedMetricsCertificate(config.leaseNamespace, hostname()),
+          reviewer: kubernetesAccessReviewer(kc),
+        }
+      : undefined,
+    onReviewError: (err) => log.warn({ err }, 'metrics: access review failed'),
+  });
+  // A renewed certificate (cert-manager, a Secret updated) is served to new connections as soon as it is mounted.
+  const certificateWatch =
+    config.metricsSecure && config.metricsCertDir
+      ? watchCertificateDir(
+          config.metricsCertDir,
+          (tls) => {
+            metricsEndpoint.setCertificate(tls);
+            log.info({ dir: config.metricsCertDir }, 'metrics: serving the renewed certificate');
+          },
+          (err) => log.warn({ err: apiErrorText(err) }, 'metrics: the renewed certificate could not be read'),
+        )
+      : undefined;
   const routingEndpoint = await routing.listen(config.routingPort, '0.0.0.0');
   log.info(
     {
       url: probes.url,
+      metrics: metricsEndpoint.url,
       routing: routingEndpoint.url,
       identity,
       namespaces: config.watchNamespaces,
@@ -121,6 +151,8 @@ async function main(config: OperatorConfig): Promise<void> {
     routing.releaseAll();
     routingEndpoint.server.close();
     probes.server.close();
+    certificateWatch?.close();
+    metricsEndpoint.close();
     log.info('stopped');
     log.flush();
     process.exit(0);

@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../contract/process-metrics.js';
+import type { ScoringModelObject } from './api/v1alpha1.js';
 import type { QueueGauges, QueueMetrics } from './runtime/queue.js';
 
 /** The controller's name in the `controller` label, and its work queue's in `name` (controller-runtime's rule). */
@@ -72,6 +73,7 @@ export class OperatorMetrics {
   /** controller-runtime labels its queue's series with the queue's name and its controller's, both the same. */
   private readonly queueLabels = { name: CONTROLLER_NAME, controller: CONTROLLER_NAME };
   private gauges: QueueGauges | undefined;
+  private models: (() => Iterable<ScoringModelObject>) | undefined;
 
   /** What the work queue reports, into the `workqueue_*` families. */
   readonly queue: QueueMetrics;
@@ -93,6 +95,7 @@ export class OperatorMetrics {
       (q) => q.active(),
     );
     this.queue = this.queueFamilies();
+    this.modelConditions();
     collectProcessMetrics(this.registry);
   }
 
@@ -101,11 +104,50 @@ export class OperatorMetrics {
     this.gauges = queue;
   }
 
+  /** From now on the model condition gauge shows the statuses of `models` (the informers' cache) at each scrape. */
+  readModels(models: () => Iterable<ScoringModelObject>): void {
+    this.models = models;
+  }
+
   /** Counts a reconcile that ended as `result` after `ms`, as controller-runtime's reconcileHandler does. */
   reconciled(result: ReconcileResultLabel, ms: number): void {
     this.reconcileTotal.inc({ ...this.controller, result });
     if (result === 'error') this.reconcileErrors.inc(this.controller);
     this.reconcileTime.observe(this.controller, ms / 1000);
+  }
+
+  /**
+   * Each ScoringModel's status conditions as the cache holds them, one series of value 1 per condition, as
+   * kube-state-metrics shows a pod's: so that alerts on readiness and load failures need nothing but the operator.
+   * Every replica holds the same cache, hence the same series: rules aggregate over the replicas.
+   */
+  private modelConditions(): void {
+    const models = () => this.models?.() ?? [];
+    new Gauge({
+      name: 'scoring_operator_model_condition',
+      help:
+        "A ScoringModel's status condition (kubectl get sm: READY, and the other conditions), always 1: its " +
+        'namespace, model name, type, status (True, False, Unknown) and reason.',
+      labelNames: ['namespace', 'model', 'type', 'status', 'reason'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const sm of models()) {
+          for (const c of sm.status?.conditions ?? []) {
+            this.set(
+              {
+                namespace: sm.metadata.namespace ?? '',
+                model: sm.metadata.name,
+                type: c.type,
+                status: c.status,
+                reason: c.reason ?? '',
+              },
+              1,
+            );
+          }
+        }
+      },
+    });
   }
 
   private queueFamilies(): QueueMetrics {

@@ -1,8 +1,10 @@
-/** The operator's own HTTP endpoints: /healthz (the process runs), /readyz (caches synced), /metrics. */
+/**
+ * The operator's health probes, plain HTTP for the kubelet: /healthz (the process runs), /readyz (caches synced).
+ * /metrics is on a port of its own, behind authentication (operator/metrics-server.ts).
+ */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { OperatorMetrics } from './metrics.js';
 
 export interface Probes {
   ready(): boolean;
@@ -12,7 +14,6 @@ export async function startProbeServer(
   port: number,
   host: string,
   probes: Probes,
-  metrics: OperatorMetrics,
 ): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -25,11 +26,6 @@ export async function startProbeServer(
     } else if (path === '/readyz') {
       const ready = probes.ready();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok\n' : 'caches not synced\n');
-    } else if (path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

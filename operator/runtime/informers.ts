@@ -274,6 +274,11 @@ export class InformerSet implements ClusterState {
       .flatMap((w) => w.informer.list().map((o) => `${o.metadata!.namespace}/${o.metadata!.name}`));
   }
 
+  /** Every ScoringModel in the caches (for the model condition metric). */
+  scoringModels(): ScoringModelObject[] {
+    return this.watched.filter((w) => w.resource === PLURAL).flatMap((w) => w.informer.list() as ScoringModelObject[]);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.settle();

@@ -2,7 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { get } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,9 @@ export async function waitForAuthorizer(timeoutMs = 60_000): Promise<void> {
 }
 
 let installed = false;
+/** The ServiceAccount the tests scrape the operator's /metrics as, and its token. */
+const SCRAPER = 'metrics-scraper';
+let scraperToken = '';
 /** The CRD from crds/ and the RBAC from config/rbac, applied with the real API server; a token for the operator. */
 export async function installOperatorPrerequisites(): Promise<string> {
   if (!installed) {
@@ -80,7 +83,38 @@ export async function installOperatorPrerequisites(): Promise<string> {
       ),
     );
     k(['apply', '-n', 'scoring-system', '-f', '-'], k(['kustomize', 'config/rbac']));
+    // The tests' scraper of the operator's /metrics, as a Prometheus would be: bound to the metrics-reader role.
+    k(
+      ['apply', '-f', '-'],
+      k(['create', 'serviceaccount', SCRAPER, '-n', 'scoring-system', '--dry-run=client', '-o', 'yaml']),
+    );
+    k(
+      ['apply', '-f', '-'],
+      k([
+        'create',
+        'clusterrolebinding',
+        SCRAPER,
+        '--clusterrole=scoring-operator-metrics-reader',
+        `--serviceaccount=scoring-system:${SCRAPER}`,
+        '--dry-run=client',
+        '-o',
+        'yaml',
+      ]),
+    );
     await waitForAuthorizer();
+    await waitFor(
+      'the RBAC authorizer to know the scraper',
+      () =>
+        kubectl([
+          'auth',
+          'can-i',
+          '--as',
+          `system:serviceaccount:scoring-system:${SCRAPER}`,
+          'get',
+          '/metrics',
+        ]).stdout.trim() === 'yes',
+    );
+    scraperToken = k(['create', 'token', SCRAPER, '-n', 'scoring-system', '--duration=2h']).trim();
     installed = true;
   }
   const token = k(['create', 'token', 'scoring-operator', '-n', 'scoring-system', '--duration=2h']).trim();
@@ -95,6 +129,8 @@ export interface OperatorProcess {
   /** Its POD_NAME: the identity it holds the Lease under. */
   identity: string | undefined;
   metricsUrl: string;
+  /** The health probes' base URL (plain HTTP). */
+  probesUrl: string;
   logs(): Record<string, unknown>[];
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -102,6 +138,7 @@ export interface OperatorProcess {
 /** Runs `node dist/operator/main.js` as the operator's ServiceAccount (not admin). */
 export async function startOperator(kubeconfig: string, env: Record<string, string> = {}): Promise<OperatorProcess> {
   const port = await freePort();
+  const metricsPort = await freePort();
   // Each operator its own routing port, so that several run at once (the default, 8082, is a pod's).
   const routingPort = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist/operator/main.js')], {
@@ -109,6 +146,7 @@ export async function startOperator(kubeconfig: string, env: Record<string, stri
       PATH: process.env.PATH,
       KUBECONFIG: kubeconfig,
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       ROUTING_PORT: String(routingPort),
       ROUTING_URL: `http://127.0.0.1:${routingPort}`,
       LEASE_NAMESPACE: 'scoring-system',
@@ -122,7 +160,7 @@ export async function startOperator(kubeconfig: string, env: Record<string, stri
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = once(child, 'exit');
-  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  const metricsUrl = `https://127.0.0.1:${metricsPort}/metrics`;
   await waitFor('the operator to be ready', async () => {
     if (child.exitCode !== null) throw new StopWaiting(`operator exited ${child.exitCode}: ${out}`);
     return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok;
@@ -131,6 +169,7 @@ export async function startOperator(kubeconfig: string, env: Record<string, stri
     child,
     identity: env.POD_NAME,
     metricsUrl,
+    probesUrl: `http://127.0.0.1:${port}`,
     logs: () =>
       out
         .split('\n')
@@ -145,19 +184,28 @@ export async function startOperator(kubeconfig: string, env: Record<string, stri
 }
 
 /**
- * The operator's /metrics, over a connection of its own: a kept-alive one can be closed by the server while the
- * tests' kubectl (spawnSync) blocks this process, and the next request on it then fails ("other side closed").
+ * A GET of the operator's /metrics with `token` (none: no Authorization header), over a connection of its own: a
+ * kept-alive one can be closed by the server while the tests' kubectl (spawnSync) blocks this process, and the next
+ * request on it then fails ("other side closed"). The certificate is the operator's self-signed one.
  */
-export function metricsOf(op: OperatorProcess): Promise<string> {
+export function scrape(op: OperatorProcess, token?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    get(op.metricsUrl, { agent: false }, (res) => {
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    get(op.metricsUrl, { agent: false, rejectUnauthorized: false, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics: ${res.statusCode}`))));
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
       res.on('error', reject);
     }).on('error', reject);
   });
+}
+
+/** The operator's /metrics, scraped as the metrics-reader ServiceAccount. */
+export async function metricsOf(op: OperatorProcess): Promise<string> {
+  const { status, text } = await scrape(op, scraperToken);
+  if (status !== 200) throw new Error(`/metrics: ${status} ${text}`);
+  return text;
 }
 
 /** The operator's count of write requests it sent, from its /metrics. */

@@ -139,6 +139,16 @@ const USES: { calls?: string[]; evidence?: { file: string; text: string }; grant
     grants: [{ role: 'Role', group: 'coordination.k8s.io', resource: 'leases', verbs: ['update'] }],
     why: 'acquire, renew and release (a replace, guarded by resourceVersion)',
   },
+  {
+    calls: ['AuthenticationV1Api.createTokenReview'],
+    grants: [cluster('authentication.k8s.io', 'tokenreviews', ['create'])],
+    why: "/metrics asks who a scraper's bearer token belongs to",
+  },
+  {
+    calls: ['AuthorizationV1Api.createSubjectAccessReview'],
+    grants: [cluster('authorization.k8s.io', 'subjectaccessreviews', ['create'])],
+    why: 'and whether that user may get the /metrics non-resource URL',
+  },
 ];
 
 const needed = (uses: typeof USES) =>
@@ -209,6 +219,14 @@ describe('config/default', () => {
     expect(granted()).toEqual(needed(USES));
   });
 
+  it('lets a ClusterRole of its own read /metrics, and nothing else', () => {
+    expect(find('ClusterRole', 'scoring-operator-metrics-reader').rules).toEqual([
+      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+    ]);
+    const service = find('Service', 'scoring-operator-metrics') as Obj & { spec: { ports: unknown } };
+    expect(service.spec.ports).toEqual([{ name: 'https', port: 8443, targetPort: 'metrics' }]);
+  });
+
   it('justifies every API call in operator/ by an entry of USES (and no entry names a call no longer made)', () => {
     const made = apiCalls();
     expect([...made].filter((c) => !USES.some((u) => u.calls?.includes(c)))).toEqual([]);
@@ -252,6 +270,7 @@ describe('config/default', () => {
       'LEASE_NAMESPACE',
       'POD_NAME',
       'PORT',
+      'METRICS_PORT',
       'ROUTING_PORT',
       'ROUTING_URL',
       'LOG_LEVEL',

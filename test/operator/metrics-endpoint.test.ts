@@ -1,7 +1,7 @@
-/** The operator's /metrics as its probe server serves it over a socket, after real work went through its queue. */
+/** The operator's /metrics as its metrics server serves it over a socket, after real work went through its queue. */
+import { startMetricsServer } from '../../operator/metrics-server.js';
 import { OperatorMetrics } from '../../operator/metrics.js';
 import { startWorkers, WorkQueue } from '../../operator/runtime/queue.js';
-import { startProbeServer } from '../../operator/server.js';
 import { checkMetrics, itWithPromtool } from '../helpers/promtool.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -29,8 +29,9 @@ describe("the operator's /metrics", () => {
         onError: (_key, _err, _retryInMs, ms) => metrics.reconciled('error', ms),
       },
     );
-    const probes = await startProbeServer(0, '127.0.0.1', { ready: () => true }, metrics);
-    scrape = async () => (await fetch(`${probes.url}/metrics`)).text();
+    // Plain HTTP (METRICS_SECURE=false); the access checks are test/operator/metrics-server.test.ts's.
+    const server = await startMetricsServer({ port: 0, host: '127.0.0.1', metrics });
+    scrape = async () => (await fetch(server.url)).text();
     for (const key of ['ns/fine', 'ns/failing', 'ns/waiting']) queue.add(key);
     await waitFor(
       'the queue to process its keys',
@@ -41,7 +42,7 @@ describe("the operator's /metrics", () => {
     close = async () => {
       queue.shutDown();
       await workers;
-      probes.server.close();
+      server.close();
     };
   });
   afterAll(() => close());

@@ -1,3 +1,4 @@
+import type { ScoringModelObject } from '../../operator/api/v1alpha1.js';
 import { CONTROLLER_NAME, OperatorMetrics } from '../../operator/metrics.js';
 import { ManualClock } from '../../operator/runtime/clock.js';
 import { WorkQueue } from '../../operator/runtime/queue.js';
@@ -115,5 +116,51 @@ describe('the work queue metrics, on the queue clock', () => {
     text = await scrape();
     expect(sample(text, `workqueue_adds_total{${Q}}`)).toBe(3);
     expect(sample(text, `workqueue_depth{${Q},priority=""}`)).toBe(3);
+  });
+});
+
+describe('scoring_operator_model_condition', () => {
+  it("shows each cached ScoringModel's conditions at each scrape, one series of 1 per condition", async () => {
+    const metrics = new OperatorMetrics(1);
+    const condition = (type: string, status: 'True' | 'False' | 'Unknown', reason: string) => ({
+      type,
+      status,
+      reason,
+      message: '',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    });
+    let models: ScoringModelObject[] = [
+      {
+        apiVersion: 'scoring.dev/v1alpha1',
+        kind: 'ScoringModel',
+        metadata: { namespace: 'shop', name: 'churn', uid: 'u1' },
+        status: {
+          conditions: [
+            condition('Ready', 'False', 'ModelLoadFailed'),
+            condition('ModelLoaded', 'False', 'ModelLoadFailed'),
+          ],
+        },
+      },
+      {
+        apiVersion: 'scoring.dev/v1alpha1',
+        kind: 'ScoringModel',
+        metadata: { namespace: 'shop', name: 'new', uid: 'u2' },
+      },
+    ];
+    metrics.readModels(() => models);
+    const text = await metrics.registry.metrics();
+    expect(text.split('\n').filter((l) => l.startsWith('scoring_operator_model_condition{'))).toEqual([
+      'scoring_operator_model_condition{namespace="shop",model="churn",type="Ready",status="False",reason="ModelLoadFailed"} 1',
+      'scoring_operator_model_condition{namespace="shop",model="churn",type="ModelLoaded",status="False",reason="ModelLoadFailed"} 1',
+    ]);
+    // A condition that changed leaves no series behind, nor does a model deleted.
+    models = [{ ...models[0]!, status: { conditions: [condition('Ready', 'True', 'Available')] } }];
+    expect(
+      (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('scoring_operator_model_condition{')),
+    ).toEqual([
+      'scoring_operator_model_condition{namespace="shop",model="churn",type="Ready",status="True",reason="Available"} 1',
+    ]);
+    models = [];
+    expect(await metrics.registry.metrics()).not.toMatch(/^scoring_operator_model_condition\{/m);
   });
 });

@@ -1,10 +1,10 @@
 /**
- * config/samples/drift-alerts.yaml, the PrometheusRule example: its expressions read series a real scorer exposes
+ * The drift alerts of config/prometheus/prometheusrule.yaml (group scoring-drift): their expressions read series a real scorer exposes
  * (the drift fixture's model and baseline), and Prometheus' own rule engine (`promtool test rules`, on synthetic
  * series) fires each alert when a pod's PSI stays above the threshold for 15 minutes, and not for a shorter spike.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,23 +22,28 @@ interface Rule {
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }
-const manifest = load(readFileSync(`${root}config/samples/drift-alerts.yaml`, 'utf8')) as {
+const manifest = load(readFileSync(`${root}config/prometheus/prometheusrule.yaml`, 'utf8')) as {
   apiVersion: string;
   kind: string;
   spec: { groups: { name: string; rules: Rule[] }[] };
 };
-const rules = manifest.spec.groups.flatMap((g) => g.rules);
+const drift = manifest.spec.groups.filter((g) => g.name === 'scoring-drift');
+const rules = drift.flatMap((g) => g.rules);
 /** The metric names an expression reads (every scorer_* identifier not followed by `(`, which a function would be). */
 const metricsOf = (expr: string) => [...new Set(expr.match(/\bscorer_[a-z_]+\b(?!\s*\()/g))].sort();
 
-it('is a PrometheusRule with the two drift alerts, kept out of the samples kustomization', () => {
+it('is a PrometheusRule with the two drift alerts, kept out of the samples and the default install', () => {
   expect(manifest).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' });
   expect(rules.map((r) => [r.alert, metricsOf(r.expr)])).toEqual([
     ['ScoringModelFeatureDrift', ['scorer_drift_psi', 'scorer_model_info']],
     ['ScoringModelOutputDrift', ['scorer_drift_output_psi', 'scorer_model_info']],
   ]);
-  // Applied with the samples, it would fail wherever the Prometheus Operator's CRDs are not installed.
-  expect(readFileSync(`${root}config/samples/kustomization.yaml`, 'utf8')).not.toContain('drift-alerts');
+  // Applied with the samples or the operator, it would fail wherever the Prometheus Operator's CRDs are not installed.
+  for (const dir of ['samples', 'default']) {
+    expect(readFileSync(`${root}config/${dir}/kustomization.yaml`, 'utf8')).not.toMatch(/prometheus/);
+  }
+  // Drift alerts live in the kit alone.
+  expect(readdirSync(`${root}config/samples`).filter((f) => /alert|rule/.test(f))).toEqual([]);
 });
 
 it('reads the gauges and labels a monitoring scorer exposes', async () => {
@@ -77,7 +82,7 @@ describe('promtool', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'drift-alerts-'));
     // The groups alone are a Prometheus rule file; JSON is YAML.
-    writeFileSync(join(dir, 'rules.yaml'), JSON.stringify({ groups: manifest.spec.groups }));
+    writeFileSync(join(dir, 'rules.yaml'), JSON.stringify({ groups: drift }));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
