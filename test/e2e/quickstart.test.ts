@@ -338,7 +338,7 @@ describe('pvc:// from a claim bound to a local PersistentVolume', () => {
               capacity: { storage: '10Mi' },
               accessModes: ['ReadOnlyMany'],
               persistentVolumeReclaimPolicy: 'Retain',
-              storageClassName: 'e2e-local',
+              storageClassName: '',
               local: { path: dir },
               nodeAffinity: {
                 required: {
@@ -356,7 +356,7 @@ describe('pvc:// from a claim bound to a local PersistentVolume', () => {
             metadata: { name: 'models', namespace: NS },
             spec: {
               accessModes: ['ReadOnlyMany'],
-              storageClassName: 'e2e-local',
+              storageClassName: '',
               volumeName: PV,
               resources: { requests: { storage: '10Mi' } },
             },
