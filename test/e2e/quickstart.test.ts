@@ -279,7 +279,7 @@ describe('s3:// from a real S3-compatible server', () => {
   );
 
   // The control: the same model, with a Secret whose key the server does not know, cannot load.
-  localIt('refuses to load with a wrong key: ModelLoadFailed naming the object', async () => {
+  localIt('refuses to load with a wrong key: ModelLoadFailed naming the object and the key to check', async () => {
     secret('wrong-credentials', s3!.accessKeyId, 'not-the-secret-key');
     k(['apply', '-f', '-'], JSON.stringify(model('churn-s3-wrong', 'wrong-credentials')));
     const condition = await waitFor(
@@ -292,7 +292,9 @@ describe('s3:// from a real S3-compatible server', () => {
       1000,
     );
     console.log(`s3 with a wrong key: ${condition.message}`);
-    expect(condition.message).toContain('s3://models/churn/model.json');
+    expect(condition.message).toContain(
+      'cannot load model s3://models/churn/model.json: the request signature does not match (check AWS_SECRET_ACCESS_KEY)',
+    );
   });
 });
 
