@@ -2,9 +2,49 @@
 # From nothing to a model answering over HTTP, in one command: a cluster (kind where Docker runs; otherwise a
 # local single-node cluster built from upstream Kubernetes, needing root), our two images built and loaded, the
 # operator installed (kubectl apply -k config/default), the seed's identity sample applied; then the first
-# POST /score, and the commands to try it yourself. Prints how long each step took.
+# POST /score, and the commands to try it yourself. Prints how long each step took. The models the other samples in
+# config/samples/ read are put into a model store in the cluster (harness/model-store.ts), so
+# `kubectl apply -k config/samples` serves them all; with --model, a model file of your own is put there too, served by
+# a ScoringModel, and answers a request of the shape its metadata gives (harness/quickstart-model.ts).
 #   npm run quickstart
+#   npm run quickstart -- --model ./path/to/model.onnx [--name NAME] [--format onnx|xgboost|lightgbm]
 set -euo pipefail
+usage() {
+  echo "usage: npm run quickstart [-- --model PATH [--name NAME] [--format onnx|xgboost|lightgbm]]" >&2
+  exit 2
+}
+model= name= format=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --model | --name | --format)
+      [ $# -ge 2 ] || usage
+      declare "${1#--}=$2"
+      shift 2
+      ;;
+    --model=* | --name=* | --format=*)
+      a=${1#--}
+      declare "${a%%=*}=${a#*=}"
+      shift
+      ;;
+    *) usage ;;
+  esac
+done
+model_args=()
+if [ -n "$model" ]; then
+  # npm runs scripts from the package's directory: a relative path is the caller's (npm's INIT_CWD).
+  case $model in /*) ;; *) model="${INIT_CWD:-$PWD}/$model" ;; esac
+  # Refused before the cluster is made, not after.
+  [ -f "$model" ] || { echo "quickstart: --model $model: no such file" >&2; exit 2; }
+  case ${format:-$model} in
+    onnx | xgboost | lightgbm | *.onnx | *.ort | *.json | *.ubj | *.txt) ;;
+    *) echo "quickstart: --model $model: the name does not say its format; give --format onnx, xgboost or lightgbm" >&2; exit 2 ;;
+  esac
+  model_args=(--model "$model")
+  [ -z "$name" ] || model_args+=(--name "$name")
+  [ -z "$format" ] || model_args+=(--format "$format")
+elif [ -n "$name$format" ]; then
+  usage
+fi
 cd "$(dirname "$0")/.."
 t0=$SECONDS
 step() { echo "quickstart: $1 at $((SECONDS - t0)) s" >&2; }
@@ -80,10 +120,22 @@ else
   stop="$KIND delete cluster --name ${KIND_CLUSTER:-scoring}"
 fi
 step "first /score answered: $answer"
+npm run build --silent >&2
+node dist/harness/quickstart-model.js --samples --image "$SCORER_IMAGE" >&2
+step "the samples' models in the model store"
+if [ ${#model_args[@]} -gt 0 ]; then
+  reach=port-forward
+  [ "$mode" = local ] && reach=clusterip
+  yours=$(node dist/harness/quickstart-model.js "${model_args[@]}" --reach "$reach" --image "$SCORER_IMAGE")
+  step "your model ready and answered"
+fi
 cat <<MSG
 
 export KUBECONFIG=$KUBECONFIG
 $try
-kubectl get sm            # more models: config/samples/
-$stop                     # when done
+kubectl get sm                     # more models: kubectl apply -k config/samples
+$stop                              # when done
 MSG
+if [ -n "${yours:-}" ]; then
+  printf '\nYour model:\n%s\n' "$yours"
+fi

@@ -48,22 +48,22 @@ export function remove(models: string[], pods: string[] = []): void {
   if (pods.length > 0) kubectl(['delete', 'pod', ...pods, '-n', NS, '--ignore-not-found', '--wait=false']);
 }
 
-/** A URL of a Service of the suite's namespace, by its ClusterIP (port 80, the ScoringModels' default). */
-export function url(service: string, path: string): string {
-  return `http://${clusterIp(service)}${path}`;
+/** A URL of a Service of the suite's namespace (or `ns`), by its ClusterIP (port 80, the ScoringModels' default). */
+export function url(service: string, path: string, ns = NS): string {
+  return `http://${clusterIp(service, ns)}${path}`;
 }
 
-export async function waitReady(name: string, timeoutMs = 300_000): Promise<void> {
-  await waitFor(`${name} Ready`, () => ready(name)?.status === 'True', timeoutMs);
+export async function waitReady(name: string, timeoutMs = 300_000, ns = NS): Promise<void> {
+  await waitFor(`${name} Ready`, () => ready(name, ns)?.status === 'True', timeoutMs);
 }
 
-/** The suite's namespace, under the restricted Pod Security profile. */
-export function makeNamespace(): void {
-  k(['create', 'namespace', NS]);
+/** The suite's namespace (or `ns`, a test's own), under the restricted Pod Security profile. */
+export function makeNamespace(ns = NS): void {
+  k(['create', 'namespace', ns]);
   k([
     'label',
     'namespace',
-    NS,
+    ns,
     'pod-security.kubernetes.io/enforce=restricted',
     'pod-security.kubernetes.io/warn=restricted',
   ]);
@@ -84,11 +84,12 @@ function pod(
   name: string,
   command: string[],
   extra: { container?: Record<string, unknown>; spec?: Record<string, unknown> } = {},
+  ns = NS,
 ): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: NS, labels: { app: name } },
+    metadata: { name, namespace: ns, labels: { app: name } },
     spec: {
       securityContext: RESTRICTED.pod,
       containers: [
@@ -133,14 +134,14 @@ export function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-export function clusterIp(service: string): string {
-  return getJson(['service', service, '-n', NS])!.spec.clusterIP as string;
+export function clusterIp(service: string, ns = NS): string {
+  return getJson(['service', service, '-n', ns])!.spec.clusterIP as string;
 }
 
-/** A long-lived pod the suite sends single requests from (kubectl exec). */
-export function startClient(): void {
-  k(['apply', '-f', '-'], JSON.stringify(pod('client', ['node', '-e', 'setInterval(() => {}, 1 << 30)'])));
-  k(['wait', '--for=condition=Ready', 'pod/client', '-n', NS, '--timeout=180s']);
+/** A long-lived pod the suite (in `ns`, a test's own namespace) sends single requests from (kubectl exec). */
+export function startClient(ns = NS): void {
+  k(['apply', '-f', '-'], JSON.stringify(pod('client', ['node', '-e', 'setInterval(() => {}, 1 << 30)'], {}, ns)));
+  k(['wait', '--for=condition=Ready', 'pod/client', '-n', ns, '--timeout=180s']);
 }
 
 const SEND = `
@@ -149,9 +150,9 @@ fetch(url, body ? { method: 'POST', headers: { 'content-type': 'application/json
   .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))
   .catch((e) => console.log(JSON.stringify({ status: 0, body: String(e.cause?.code ?? e.message) })));`;
 
-/** One request from inside the cluster; the reply's status and parsed JSON body. */
-export function send(url: string, body?: unknown): { status: number; body: unknown } {
-  const out = k(['exec', '-n', NS, 'client', '--', 'node', '-e', SEND, url, ...(body ? [JSON.stringify(body)] : [])]);
+/** One request from inside the cluster (the client pod of `ns`); the reply's status and parsed JSON body. */
+export function send(url: string, body?: unknown, ns = NS): { status: number; body: unknown } {
+  const out = k(['exec', '-n', ns, 'client', '--', 'node', '-e', SEND, url, ...(body ? [JSON.stringify(body)] : [])]);
   const reply = JSON.parse(out) as { status: number; body: string };
   let parsed: unknown = reply.body;
   try {
@@ -166,11 +167,11 @@ export function send(url: string, body?: unknown): { status: number; body: unkno
  * The first request to a new Service: a model is Ready once its pods are, and kube-proxy programs the Service's
  * address a moment later (until then the address is unroutable). Retries network errors, never an HTTP answer.
  */
-export function sendOnceServed(url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+export function sendOnceServed(url: string, body?: unknown, ns = NS): Promise<{ status: number; body: unknown }> {
   return waitFor(
     `an answer from ${url}`,
     () => {
-      const reply = send(url, body);
+      const reply = send(url, body, ns);
       return reply.status !== 0 ? reply : undefined;
     },
     60_000,
@@ -265,8 +266,8 @@ export function privilegedPod(namespace: string): string {
 }
 
 /** A ScoringModel's Ready condition. */
-export function ready(name: string): { status: string; reason: string; message: string } | undefined {
-  const conditions = getJson(['sm', name, '-n', NS])?.status?.conditions as
+export function ready(name: string, ns = NS): { status: string; reason: string; message: string } | undefined {
+  const conditions = getJson(['sm', name, '-n', ns])?.status?.conditions as
     { type: string; status: string; reason: string; message: string }[] | undefined;
   return conditions?.find((c) => c.type === 'Ready');
 }

@@ -1,6 +1,7 @@
 /**
  * A real S3-compatible server for tests: MinIO, built from its Go module by scripts/build-minio.sh (cached under
- * ~/.cache/scoring-operator/bin), listening on 127.0.0.1 with a temporary data directory.
+ * ~/.cache/scoring-operator/bin), listening on 127.0.0.1 (or `host`: the e2e suite's pods reach the machine at the
+ * local node's host address) with a temporary data directory.
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import { StopWaiting, waitFor } from '../../harness/wait.js';
 const BUILD = fileURLToPath(new URL('../../scripts/build-minio.sh', import.meta.url));
 
 export interface S3Server {
-  /** http://127.0.0.1:PORT */
+  /** http://HOST:PORT (127.0.0.1 unless another host was asked for) */
   readonly endpoint: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -32,16 +33,16 @@ function minioBinary(): string {
   return built.stdout.trim().split('\n').pop()!;
 }
 
-export async function startS3Server(): Promise<S3Server> {
+export async function startS3Server({ host = '127.0.0.1' }: { host?: string } = {}): Promise<S3Server> {
   const binary = minioBinary();
   const dataDir = mkdtempSync(join(tmpdir(), 'minio-'));
   const [port, consolePort] = [await freePort(), await freePort()];
   const accessKeyId = `test${randomBytes(4).toString('hex')}`;
   const secretAccessKey = randomBytes(16).toString('hex');
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${host}:${port}`;
   const child = spawn(
     binary,
-    ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    ['server', dataDir, '--address', `${host}:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
     {
       env: {
         PATH: process.env.PATH,
