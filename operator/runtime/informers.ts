@@ -67,63 +67,71 @@ interface WatchedKind {
   api: string;
   /** Only the operator's children are label-selected: every ScoringModel is its own. */
   labelled: boolean;
-  list(apis: Apis, namespace: string | undefined, labelSelector: string | undefined): Promise<unknown>;
+  list(apis: Apis, namespace: string | undefined, page: ListPage): Promise<unknown>;
 }
+
+/** One page of a list: the label selector, the page size, and where the previous page ended. */
+interface ListPage {
+  labelSelector: string | undefined;
+  limit: number;
+  _continue: string | undefined;
+}
+
+/**
+ * Objects per page of an informer's list (client-go's reflector asks for 500). A list answered whole is one string
+ * of every object, parsed and then copied into client-node's model classes before the cache keeps a slim copy of
+ * each: a peak of several times the objects' size, per kind, all kinds at once. In pages, the peak is a page's.
+ */
+export const LIST_PAGE_SIZE = 500;
 
 const WATCHED_KINDS: readonly WatchedKind[] = [
   {
     resource: PLURAL,
     api: `/apis/${GROUP}/${VERSION}`,
     labelled: false,
-    list: ({ custom }, namespace) =>
+    list: ({ custom }, namespace, page) =>
       namespace
-        ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
-        : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }),
+        ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, ...page })
+        : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, ...page }),
   },
   {
     resource: 'deployments',
     api: '/apis/apps/v1',
     labelled: true,
-    list: ({ apps }, namespace, labelSelector) =>
-      namespace
-        ? apps.listNamespacedDeployment({ namespace, labelSelector })
-        : apps.listDeploymentForAllNamespaces({ labelSelector }),
+    list: ({ apps }, namespace, page) =>
+      namespace ? apps.listNamespacedDeployment({ namespace, ...page }) : apps.listDeploymentForAllNamespaces(page),
   },
   {
     resource: 'services',
     api: '/api/v1',
     labelled: true,
-    list: ({ core }, namespace, labelSelector) =>
-      namespace
-        ? core.listNamespacedService({ namespace, labelSelector })
-        : core.listServiceForAllNamespaces({ labelSelector }),
+    list: ({ core }, namespace, page) =>
+      namespace ? core.listNamespacedService({ namespace, ...page }) : core.listServiceForAllNamespaces(page),
   },
   {
     resource: 'horizontalpodautoscalers',
     api: '/apis/autoscaling/v2',
     labelled: true,
-    list: ({ autoscaling }, namespace, labelSelector) =>
+    list: ({ autoscaling }, namespace, page) =>
       namespace
-        ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace, labelSelector })
-        : autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
+        ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace, ...page })
+        : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(page),
   },
   {
     resource: 'poddisruptionbudgets',
     api: '/apis/policy/v1',
     labelled: true,
-    list: ({ policy }, namespace, labelSelector) =>
+    list: ({ policy }, namespace, page) =>
       namespace
-        ? policy.listNamespacedPodDisruptionBudget({ namespace, labelSelector })
-        : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
+        ? policy.listNamespacedPodDisruptionBudget({ namespace, ...page })
+        : policy.listPodDisruptionBudgetForAllNamespaces(page),
   },
   {
     resource: 'pods',
     api: '/api/v1',
     labelled: true,
-    list: ({ core }, namespace, labelSelector) =>
-      namespace
-        ? core.listNamespacedPod({ namespace, labelSelector })
-        : core.listPodForAllNamespaces({ labelSelector }),
+    list: ({ core }, namespace, page) =>
+      namespace ? core.listNamespacedPod({ namespace, ...page }) : core.listPodForAllNamespaces(page),
   },
 ];
 
@@ -198,9 +206,23 @@ export class InformerSet implements ClusterState {
     const path = `${kind.api}${namespace ? `/namespaces/${namespace}` : ''}/${resource}`;
     const slim = (object: KubernetesObject) => forCache(resource, object);
     // The cache holds what forCache keeps of each object, from the list and from the watch alike.
+    // Page after page, each slimmed before the next is asked for; the watch starts from the last page's
+    // resourceVersion, which every page of one list shares (the snapshot of the first).
     const list = async () => {
-      const listed = (await kind.list(apis, namespace, labelSelector)) as KubernetesListObject<KubernetesObject>;
-      return { ...listed, items: listed.items.map(slim) };
+      const items: KubernetesObject[] = [];
+      let _continue: string | undefined;
+      for (;;) {
+        const page = (await kind.list(apis, namespace, {
+          labelSelector,
+          limit: LIST_PAGE_SIZE,
+          _continue,
+        })) as KubernetesListObject<KubernetesObject>;
+        for (const item of page.items) items.push(slim(item));
+        // Typed lists are client-node's models (`_continue`); custom objects come as the server's JSON (`continue`).
+        const metadata = page.metadata as { _continue?: string; continue?: string } | undefined;
+        _continue = metadata?._continue ?? metadata?.continue;
+        if (!_continue) return { ...page, items };
+      }
     };
     // client-node's makeInformer, with the clock for the delay before it re-opens a watch that ended.
     const delayFn = (ms: number) => delay(this.opts.clock, ms);

@@ -12,7 +12,7 @@ import { OperatorMetrics } from '../../../operator/metrics.js';
 import { ManualClock } from '../../../operator/runtime/clock.js';
 import { FIELD_MANAGER } from '../../../operator/desired/labels.js';
 import { appliedBy } from '../../../operator/managed-fields.js';
-import { InformerSet } from '../../../operator/runtime/informers.js';
+import { InformerSet, LIST_PAGE_SIZE } from '../../../operator/runtime/informers.js';
 import { readyScorers } from '../../../operator/scorer-pods.js';
 import { liveDeployment, livePod } from '../../helpers/live-objects.js';
 import { model } from '../../helpers/scoringmodel.js';
@@ -20,6 +20,7 @@ import { waitFor } from '../../helpers/wait.js';
 
 const DEPLOYMENTS = '/apis/apps/v1/deployments';
 const PODS = '/api/v1/pods';
+const SCORINGMODELS = '/apis/scoring.dev/v1alpha1/scoringmodels';
 
 /** A ManualClock that tells when a timer is set, and for how long. */
 class WatchedClock extends ManualClock {
@@ -34,8 +35,8 @@ class WatchedClock extends ManualClock {
 
 interface ApiServer {
   url: string;
-  /** Requests seen: the path, and whether it was a watch. */
-  seen: { path: string; watch: boolean }[];
+  /** Requests seen: the path, whether it was a watch, and a list's page size and continue token. */
+  seen: { path: string; watch: boolean; limit?: string; continue?: string; resourceVersion?: string }[];
   events: EventEmitter;
   /** Lists, and watches, of a path still to fail, with a 500. */
   failLists: Map<string, number>;
@@ -74,16 +75,27 @@ async function startApiServer(): Promise<ApiServer> {
       watches.set(res, path);
       res.once('close', () => watches.delete(res));
     } else {
+      // Pages as the API server makes them: `limit` objects from where `continue` says, and a token while more are left.
+      const all = items.get(path) ?? [];
+      const from = Number(url.searchParams.get('continue') ?? 0);
+      const to = url.searchParams.has('limit') ? from + Number(url.searchParams.get('limit')) : all.length;
       res.writeHead(200, json).end(
         JSON.stringify({
           apiVersion: 'v1',
           kind: 'List',
-          metadata: { resourceVersion: '1' },
-          items: items.get(path) ?? [],
+          metadata: { resourceVersion: '1', ...(to < all.length ? { continue: String(to) } : {}) },
+          items: all.slice(from, to),
         }),
       );
     }
-    seen.push({ path, watch });
+    const param = (name: string) => url.searchParams.get(name) ?? undefined;
+    seen.push({
+      path,
+      watch,
+      limit: param('limit'),
+      continue: param('continue'),
+      resourceVersion: param('resourceVersion'),
+    });
     events.emit('request');
   });
   server.listen(0, '127.0.0.1');
@@ -272,5 +284,44 @@ describe('InformerSet', () => {
     expect(watchedPod?.metadata?.managedFields).toBeUndefined();
     expect(watchedPod?.status?.podIPs).toBeUndefined();
     expect(readyScorers([watchedPod!])).toEqual([]);
+  });
+
+  it('lists in pages, typed and custom objects alike, keeps every page, and watches from the list', async () => {
+    const sm = model({ model: { uri: 's3://models/churn.onnx' } });
+    const deployment = liveDeployment(sm, { ownsReplicas: true });
+    const n = 2 * LIST_PAGE_SIZE + 1;
+    const named = (object: object, i: number) => {
+      const copy = JSON.parse(JSON.stringify(object)) as { metadata: { name: string } };
+      copy.metadata.name = `m${i}`;
+      return copy;
+    };
+    api.items.set(
+      DEPLOYMENTS,
+      Array.from({ length: n }, (_, i) => named(deployment, i)),
+    );
+    api.items.set(
+      SCORINGMODELS,
+      Array.from({ length: n }, (_, i) => named(sm, i)),
+    );
+    await informers.start();
+
+    for (const path of [DEPLOYMENTS, SCORINGMODELS]) {
+      expect(api.seen.filter((r) => r.path === path && !r.watch)).toEqual([
+        { path, watch: false, limit: String(LIST_PAGE_SIZE), continue: undefined, resourceVersion: undefined },
+        {
+          path,
+          watch: false,
+          limit: String(LIST_PAGE_SIZE),
+          continue: String(LIST_PAGE_SIZE),
+          resourceVersion: undefined,
+        },
+        { path, watch: false, limit: String(LIST_PAGE_SIZE), continue: String(n - 1), resourceVersion: undefined },
+      ]);
+      expect(api.seen.find((r) => r.path === path && r.watch)?.resourceVersion).toBe('1');
+    }
+    expect(informers.keys()).toHaveLength(n);
+    expect(informers.deployment('ml', 'm0')).toBeDefined();
+    expect(informers.deployment('ml', `m${n - 1}`)?.metadata?.managedFields).toHaveLength(1);
+    expect(informers.scoringModel('ml', `m${n - 1}`)).toBeDefined();
   });
 });
