@@ -3,8 +3,8 @@
  *
  * Every node of every tree lives at one index of the same arrays; a tree is the index of its root. A split node
  * holds its feature, threshold and three children (left, right, and the one a missing value takes); a leaf has
- * feature -1 and its value. A categorical split (XGBoost's) holds a bitset of the categories that go right instead of
- * a threshold. Evaluation walks these arrays with no allocation: the only memory a batch needs is the
+ * feature -1 and its value. A categorical split holds a bitset of categories instead of a threshold: those that go
+ * right in XGBoost, left in LightGBM. Evaluation walks these arrays with no allocation: the only memory a batch needs is the
  * output it returns. The Model both formats build around a forest, and the softmax of their multiclass objectives,
  * are here too.
  */
@@ -23,7 +23,8 @@ const ZERO_THRESHOLD = Math.fround(1e-35);
 
 /**
  * XGBoost's categories are below 2^24 (common::OutOfRangeCat, src/common/categorical.h): the floats past it are not
- * all integers, so an input there is no category, and a model's split may not name one.
+ * all integers, so an input there is no category, and a model's split may not name one. LightGBM has no such bound,
+ * but a bitset holding a category that large takes 2 MiB; its splits are held to the same one.
  */
 export const MAX_CATEGORY = 16777216;
 
@@ -44,8 +45,8 @@ export interface Forest {
   readonly missingType: Uint8Array;
   readonly value: Float64Array;
   /**
-   * XGBoost's categorical splits: per node the number of 32-bit words of its category bitset in `catBits` (0 for a
-   * numerical split) and where they start. Category c is bit c % 32 of word c / 32.
+   * Categorical splits: per node the number of 32-bit words of its category bitset in `catBits` (0 for a numerical
+   * split) and where they start. Category c is bit c % 32 of word c / 32.
    */
   readonly catWords: Int32Array;
   readonly catOffset: Int32Array;
@@ -64,7 +65,10 @@ export interface TreeNodes {
   missingType?: ArrayLike<number>;
   /** Per node: the leaf value (read for leaves only). */
   value: ArrayLike<number>;
-  /** Per node: for a categorical split, the categories that go right (its threshold is then not read). */
+  /**
+   * Per node: for a categorical split, the categories of its bitset (its threshold is then not read): those that go
+   * right for XGBoost, left for LightGBM.
+   */
   categories?: ArrayLike<readonly number[] | undefined>;
 }
 
@@ -278,6 +282,10 @@ function evaluateXGBoostCategorical(
  * Sums in float64, as LightGBM does.
  */
 export function evaluateLightGBM(forest: Forest, x: Float64Array, rows: number, out: Float64Array): void {
+  if (forest.catBits.length > 0) {
+    evaluateLightGBMCategorical(forest, x, rows, out);
+    return;
+  }
   const {
     roots,
     groups,
@@ -302,6 +310,76 @@ export function evaluateLightGBM(forest: Forest, x: Float64Array, rows: number, 
       let f = feature[n]!;
       while (f >= 0) {
         let v = x[offset + f]!;
+        const type = missingType[n]!;
+        if (v !== v) {
+          if (type === MISSING_NAN) {
+            n = missing[n]!;
+            f = feature[n]!;
+            continue;
+          }
+          v = 0;
+        } else if (v >= -ZERO_THRESHOLD && v <= ZERO_THRESHOLD) v = 0;
+        if (type === MISSING_ZERO && v === 0) n = missing[n]!;
+        else n = v <= threshold[n]! ? left[n]! : right[n]!;
+        f = feature[n]!;
+      }
+      const g = o + groups[t]!;
+      out[g] = out[g]! + value[n]! * weights[t]!;
+    }
+  }
+}
+
+/** The int range of C++: LightGBM converts a categorical value with static_cast<int>. */
+const INT_MAX_PLUS_ONE = 2147483648;
+
+/**
+ * evaluateLightGBM for a forest with categorical splits, kept apart so that numerical forests pay nothing for them.
+ * LightGBM 4.6's rule (Tree::CategoricalDecision in include/LightGBM/tree.h): NaN goes right; otherwise the value's
+ * static_cast<int> (truncation toward zero: -0.5 and 1e-36 are category 0) goes right when negative, left when the
+ * split's bitset holds it, and right when it does not: a category never seen in training, past the bitset or not.
+ * Past INT_MAX the cast is undefined in C++; x86-64 gives INT_MIN (negative: right) and ARM INT_MAX (past any bitset:
+ * right), so such values go right. The split's missing type and default-left bits are not read.
+ * Numerical splits as in evaluateLightGBM.
+ */
+function evaluateLightGBMCategorical(forest: Forest, x: Float64Array, rows: number, out: Float64Array): void {
+  const {
+    roots,
+    groups,
+    weights,
+    feature,
+    threshold,
+    left,
+    right,
+    missing,
+    missingType,
+    value,
+    numFeatures,
+    numGroups,
+  } = forest;
+  const { catWords, catOffset, catBits } = forest;
+  const trees = roots.length;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * numFeatures;
+    const o = r * numGroups;
+    for (let g = 0; g < numGroups; g++) out[o + g] = 0;
+    for (let t = 0; t < trees; t++) {
+      let n = roots[t]!;
+      let f = feature[n]!;
+      while (f >= 0) {
+        let v = x[offset + f]!;
+        const words = catWords[n]!;
+        if (words !== 0) {
+          let next = right[n]!;
+          // NaN fails the comparison; any v <= -1 has a negative int
+          if (v > -1 && v < INT_MAX_PLUS_ONE) {
+            const c = Math.trunc(v);
+            const w = c >>> 5;
+            if (w < words && (catBits[catOffset[n]! + w]! >>> (c & 31)) & 1) next = left[n]!;
+          }
+          n = next;
+          f = feature[n]!;
+          continue;
+        }
         const type = missingType[n]!;
         if (v !== v) {
           if (type === MISSING_NAN) {

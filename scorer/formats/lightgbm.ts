@@ -1,8 +1,10 @@
 /**
  * LightGBM's native text model (`Booster.save_model('model.txt')`), evaluated in TypeScript.
  *
- * Numerical splits with `decision_type` (default-left bit, missing type None/Zero/NaN), gbdt and rf (averaged)
- * boosting, and the objectives' output transforms. Predictions equal `Booster.predict`.
+ * Numerical splits with `decision_type` (default-left bit, missing type None/Zero/NaN), categorical splits
+ * (`categorical_feature`: decision_type bit 0, a bitset of the categories that go left in the tree's `cat_threshold`
+ * words, from `cat_boundaries[k]` to `cat_boundaries[k + 1]` for the split whose threshold is k), gbdt and rf
+ * (averaged) boosting, and the objectives' output transforms. Predictions equal `Booster.predict`.
  */
 import type { ModelFactory } from '../model.js';
 import { evaluateLightGBM, ForestBuilder, forestModel, softmax, type Forest } from './forest.js';
@@ -54,6 +56,40 @@ function numbers(text: string | undefined, where: string, count: number, floats 
     throw new Error(`${where} must hold ${count} numbers`);
   }
   return values;
+}
+
+/** LightGBM stores a bitset in 32-bit words (uint32_t). */
+const WORD = 2 ** 32;
+
+/**
+ * The bitsets of a tree's categorical splits, checked as LightGBM's Tree(const char*) reads them: `num_cat` of them,
+ * split k's words from `cat_boundaries[k]` to `cat_boundaries[k + 1]` in `cat_threshold`. Each bitset is returned as
+ * the categories it holds (bit c % 32 of word c / 32).
+ */
+function categorySets(block: Map<string, string>, where: string): number[][] {
+  const numCat = Number(block.get('num_cat') ?? 0);
+  if (!Number.isInteger(numCat) || numCat < 0) throw new Error(`${where}: num_cat must be a count`);
+  if (numCat === 0) return [];
+  const boundaries = numbers(block.get('cat_boundaries'), `${where}: cat_boundaries`, numCat + 1);
+  if (boundaries[0] !== 0 || boundaries.some((b, k) => !Number.isInteger(b) || (k > 0 && b <= boundaries[k - 1]!))) {
+    throw new Error(
+      `${where}: cat_boundaries must be increasing integers from 0 (each split's bitset holds at least one word)`,
+    );
+  }
+  const words = numbers(block.get('cat_threshold'), `${where}: cat_threshold`, boundaries[numCat]!);
+  const bad = words.findIndex((w) => !Number.isInteger(w) || w < 0 || w >= WORD);
+  if (bad >= 0) throw new Error(`${where}: cat_threshold word ${bad} (${words[bad]}) is not a 32-bit unsigned integer`);
+  const sets: number[][] = [];
+  for (let k = 0; k < numCat; k++) {
+    const set: number[] = [];
+    for (let w = boundaries[k]!; w < boundaries[k + 1]!; w++) {
+      const word = words[w]!;
+      if (word === 0) continue;
+      for (let bit = 0; bit < 32; bit++) if ((word >>> bit) & 1) set.push((w - boundaries[k]!) * 32 + bit);
+    }
+    sets.push(set);
+  }
+  return sets;
 }
 
 function objectiveOf(line: string): { objective: string; transform: Transform; sigmoid: number } {
@@ -117,7 +153,6 @@ export function parseLightGBMModel(text: string): LightGBMModelFile {
     const where = `tree ${block.get('Tree')}`;
     const leaves = Number(block.get('num_leaves'));
     if (!Number.isInteger(leaves) || leaves < 1) throw new Error(`${where}: num_leaves is invalid`);
-    if (Number(block.get('num_cat') ?? 0) > 0) throw new Error(`${where} has categorical splits (not supported)`);
     if (block.get('is_linear') === '1')
       throw new Error(`${where} is a linear tree (linear_tree models are not supported)`);
     const leafValue = numbers(block.get('leaf_value'), `${where}: leaf_value`, leaves, true);
@@ -127,6 +162,7 @@ export function parseLightGBMModel(text: string): LightGBMModelFile {
     const decisions = numbers(block.get('decision_type') ?? '', `${where}: decision_type`, splits);
     const leftChild = numbers(block.get('left_child') ?? '', `${where}: left_child`, splits);
     const rightChild = numbers(block.get('right_child') ?? '', `${where}: right_child`, splits);
+    const sets = categorySets(block, where);
     // Internal nodes keep their indices; leaf k (a child written as ~k) becomes node splits + k.
     const node = (child: number) => (child < 0 ? splits + ~child : child);
     const size = splits + leaves;
@@ -138,10 +174,21 @@ export function parseLightGBMModel(text: string): LightGBMModelFile {
       defaultLeft: new Uint8Array(size),
       missingType: new Uint8Array(size),
       value: new Float64Array(size),
+      categories: new Array<number[] | undefined>(size),
     };
     for (let i = 0; i < splits; i++) {
       const decision = decisions[i]!;
-      if (decision & 1) throw new Error(`${where} has a categorical split at node ${i} (not supported)`);
+      if (decision & 1) {
+        // A categorical split's threshold is the index of its bitset; its default-left and missing type bits are
+        // not read (Tree::CategoricalDecision sends NaN right whatever they say).
+        const set = Number.isInteger(thresholds[i]) ? sets[thresholds[i]!] : undefined;
+        if (set === undefined) {
+          throw new Error(
+            `${where}: categorical split ${i} names bitset ${thresholds[i]}; the tree has ${sets.length} (num_cat)`,
+          );
+        }
+        nodes.categories[i] = set;
+      }
       nodes.feature[i] = features[i]!;
       nodes.threshold[i] = thresholds[i]!;
       nodes.left[i] = node(leftChild[i]!);

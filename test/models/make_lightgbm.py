@@ -10,8 +10,9 @@ committed files):
 For every model NAME it writes seeded training data (CSV, label first) to a temporary directory, trains with
 `lightgbm config=lightgbm/NAME.conf data=NAME.train.csv output_model=NAME.txt`, copies the model file to
 test/fixtures/generated/NAME.txt, builds the evaluation rows (training rows with nulls punched in, an all-null row,
-zeros, +-1000, the mean, rows sitting exactly on split thresholds and one ulp above them, and for zero_as_missing rows
-with 0.0, -0.0 and values inside LightGBM's zero band), and has LightGBM predict them from that saved file
+zeros, +-1000, the mean, rows sitting exactly on split thresholds and one ulp above them, for zero_as_missing rows
+with 0.0, -0.0 and values inside LightGBM's zero band, and for categorical features every category seen in training,
+unseen, negative, non-integer, NaN and past-INT_MAX values), and has LightGBM predict them from that saved file
 (`lightgbm config=lightgbm/predict.conf input_model=... data=... output_result=...`). NAME.expected.json is LightGBM's
 own output, with 17 significant digits. The lgbm_* entries of manifest.json are replaced; make_models.py keeps them.
 
@@ -61,7 +62,7 @@ def run(lightgbm, cwd, *args):
 
 
 def parse_trees(path):
-    """[{'split_feature': [...], 'threshold': [...], 'decision_type': [...], 'left_child', 'right_child'}] per tree."""
+    """[{'feature', 'threshold', 'decision', 'left', 'right', 'cat_boundaries', 'cat_threshold'}] per tree."""
     trees, cur = [], None
     with open(path) as f:
         for line in f:
@@ -82,6 +83,8 @@ def parse_trees(path):
             'decision': [int(v) for v in t.get('decision_type', [])],
             'left': [int(v) for v in t.get('left_child', [])],
             'right': [int(v) for v in t.get('right_child', [])],
+            'cat_boundaries': [int(v) for v in t.get('cat_boundaries', [])],
+            'cat_threshold': [int(v) for v in t.get('cat_threshold', [])],
         })
     return out
 
@@ -95,13 +98,26 @@ def depth(tree):
     return d(0)
 
 
+def categories_left(tree, node):
+    """The categories a categorical split sends left: the bits of its words in cat_threshold."""
+    cat = int(tree['threshold'][node])
+    words = tree['cat_threshold'][tree['cat_boundaries'][cat]:tree['cat_boundaries'][cat + 1]]
+    return [32 * i + b for i, w in enumerate(words) for b in range(32) if (w >> b) & 1]
+
+
 def split_stats(trees):
-    """Counts of splits by missing type (None/Zero/NaN) and default direction, thresholds <= 0, zero thresholds."""
+    """Counts of numerical splits by missing type (None/Zero/NaN) and default direction, thresholds <= 0, zero
+    thresholds; of categorical splits: one-category, several categories, bitsets of more than one 32-bit word."""
     s = {'none': 0, 'zero_left': 0, 'zero_right': 0, 'nan_left': 0, 'nan_right': 0, 'negative': 0, 'at_zero': 0,
-         'inf': 0}
+         'inf': 0, 'cat_one': 0, 'cat_several': 0, 'cat_words': 0, 'cat_largest': -1}
     for t in trees:
-        for thr, dt in zip(t['threshold'], t['decision']):
-            assert dt & 1 == 0, 'categorical split'
+        for node, (thr, dt) in enumerate(zip(t['threshold'], t['decision'])):
+            if dt & 1:
+                cats = categories_left(t, node)
+                s['cat_one' if len(cats) == 1 else 'cat_several'] += 1
+                s['cat_words'] += max(cats) >= 32
+                s['cat_largest'] = max(s['cat_largest'], max(cats))
+                continue
             missing, left = (dt >> 2) & 3, (dt >> 1) & 1
             if missing == 0:
                 s['none'] += 1
@@ -123,6 +139,9 @@ def describe(trees, s):
     thresholds = f"{s['negative']} thresholds < 0, {s['at_zero']} at +-kZeroThreshold"
     if s['inf']:
         thresholds += f", {s['inf']} inf"
+    if s['cat_one'] or s['cat_several']:
+        splits += (f"; categorical: {s['cat_one']} one-category, {s['cat_several']} several, {s['cat_words']} past "
+                   f"one 32-bit word, largest category left {s['cat_largest']}")
     return f'{len(trees)} trees, max depth {max(depth(t) for t in trees)}; splits: {splits}; {thresholds}'
 
 
@@ -130,8 +149,8 @@ def threshold_rows(trees, base, limit):
     """Rows with one feature exactly on a split threshold (goes left: value <= threshold), then one ulp above it."""
     rows, seen = [], set()
     for t in trees:
-        for f, thr in zip(t['feature'], t['threshold']):
-            if (f, thr) in seen:
+        for f, thr, dt in zip(t['feature'], t['threshold'], t['decision']):
+            if dt & 1 or (f, thr) in seen:
                 continue
             seen.add((f, thr))
             r = base[len(seen) % len(base)].copy()
@@ -167,6 +186,31 @@ def zero_rows(X, features):
             rows.append(r)
     rows.append(np.zeros(X.shape[1]))
     rows.append(np.full(X.shape[1], 1.00000001e-35))
+    return rows
+
+
+# Values of a categorical feature beyond the categories seen in training. LightGBM 4.6.0 (Tree::CategoricalDecision)
+# sends NaN right, converts the value with static_cast<int> (truncation: -0.5 and 1e-36 are category 0), sends a
+# negative int right, and a category left only when its bit is in the split's bitset (an unseen one, past the bitset
+# or not, goes right). Past INT_MAX the cast is undefined in C++; x86-64 gives INT_MIN (right), and 2^32 + 3 must not
+# wrap around to category 3.
+ODD_CATEGORIES = [-1.0, -2.0, -0.5, -0.999, -0.0, 1e-36, -1e30, -2147483648.0, -2147483649.0, 0.5, 1.5, 2.999, 31.75,
+                  32.5, 63.0, 64.0, 127.0, 128.0, 1000.0, 2147483647.0, 2147483648.0, 4294967296.0, 4294967299.0,
+                  1e30, float('nan')]
+
+
+def category_rows(X, features):
+    """Per categorical feature: every category seen in training, one past the largest and the values above; the other
+    features from training rows."""
+    rows = []
+    base = X[60:90]
+    for f in features:
+        seen = np.unique(X[:, f][~np.isnan(X[:, f])])
+        above = seen.max() + 1
+        for k, v in enumerate([*seen, above, above + 0.5, *ODD_CATEGORIES]):
+            r = base[k % len(base)].copy()
+            r[f] = v
+            rows.append(r)
     return rows
 
 
@@ -242,6 +286,45 @@ def data_regression_sqrt(rng):
     return X, np.sign(s) * s * s * 4.0 + rng.normal(scale=0.3, size=len(X))
 
 
+def data_cat_binary(rng):
+    """Feature 0: categories 0-99 (7, 50 and 77 never seen), each with an effect; feature 1: categories 0-2; features
+    2-4 numerical. NaN in features 0 (its own effect), 1 and 2; feature 0 also has a few negative values (LightGBM
+    counts them as missing in training)."""
+    n = 3000
+    X = rng.normal(size=(n, 5))
+    cats = np.setdiff1d(np.arange(100), [7, 50, 77])
+    X[:, 0] = rng.choice(cats, size=n)
+    X[:, 1] = rng.integers(0, 3, size=n)
+    effect0 = rng.normal(scale=1.2, size=100)
+    effect1 = np.array([0.8, -0.6, 0.1])
+    s = effect0[X[:, 0].astype(int)] + effect1[X[:, 1].astype(int)] + 0.8 * X[:, 2] - 0.5 * X[:, 3] + 0.3 * X[:, 4]
+    m0, m1 = rng.random(n) < 0.05, rng.random(n) < 0.05
+    s = s + np.where(m0, 1.5, 0.0)
+    X[m0, 0] = np.nan
+    X[m1, 1] = np.nan
+    X[rng.random(n) < 0.08, 2] = np.nan
+    X[rng.random(n) < 0.01, 0] = -1.0
+    return X, (s + rng.normal(scale=0.5, size=n) > 0).astype(float)
+
+
+def data_cat_multiclass(rng):
+    """Features 0-1 numerical; feature 2: categories 0, 3, 6, ..., 198 (bitsets up to 7 words); feature 3: 0-7.
+    NaN in features 0 and 2."""
+    n = 3000
+    X = rng.normal(size=(n, 4))
+    X[:, 2] = 3 * rng.integers(0, 67, size=n)
+    X[:, 3] = rng.integers(0, 8, size=n)
+    effect2 = rng.normal(size=(199, 3))
+    effect3 = rng.normal(scale=0.7, size=(8, 3))
+    s = effect2[X[:, 2].astype(int)] + effect3[X[:, 3].astype(int)]
+    s[:, 0] += 0.8 * X[:, 0]
+    s[:, 1] += 0.8 * X[:, 1]
+    X[rng.random(n) < 0.05, 0] = np.nan
+    X[rng.random(n) < 0.05, 2] = np.nan
+    s = s + rng.normal(scale=0.5, size=s.shape)
+    return X, np.argmax(s, axis=1).astype(float)
+
+
 # name, data, nan features (nulls in the evaluation rows), extra checks, note
 MODELS = [
     ('lgbm_regression', data_regression, [0, 1, 2], {'nan_both': True, 'at_zero': True},
@@ -263,6 +346,14 @@ MODELS = [
      'objective poisson (exp of the raw score); NaN in features 0-2'),
     ('lgbm_regression_sqrt', data_regression_sqrt, [0, 1, 2], {},
      'objective regression with reg_sqrt=true ("regression sqrt": sign(raw) * raw^2); NaN in features 0-2'),
+    ('lgbm_cat_binary', data_cat_binary, [0, 1, 2], {'categorical': [0, 1], 'cat_one': True},
+     'objective binary, categorical_feature=0,1: feature 0 categories 0-99 (7, 50, 77 unseen), feature 1 categories '
+     '0-2 (one-category splits, max_cat_to_onehot=4); NaN in features 0-2; rows with every category seen, unseen, '
+     'negative, non-integer, NaN and past INT_MAX'),
+    ('lgbm_cat_multiclass', data_cat_multiclass, [0, 2], {'categorical': [2, 3]},
+     'objective multiclass, 3 classes, categorical_feature=2,3: feature 2 categories 0, 3, ..., 198, feature 3 '
+     'categories 0-7; NaN in features 0 and 2; rows with every category seen, unseen, negative, non-integer, NaN and '
+     'past INT_MAX'),
 ]
 
 
@@ -289,11 +380,19 @@ def make(lightgbm, version, tmp, index, name, data, nan_features, checks, note):
         assert stats['at_zero'] > 0, f'{name}: no threshold at +-kZeroThreshold: {stats}'
     if checks.get('many'):
         assert len(trees) >= 300 and stats['negative'] > 0, f'{name}: {len(trees)} trees, {stats}'
+    categorical = checks.get('categorical', [])
+    if categorical:
+        assert stats['cat_several'] > 0 and stats['cat_words'] > 0, f'{name}: {stats}'
+    else:
+        assert stats['cat_one'] == stats['cat_several'] == 0, f'{name}: categorical splits: {stats}'
+    if checks.get('cat_one'):
+        assert stats['cat_one'] > 0, f'{name}: no one-category split: {stats}'
 
     rows = eval_rows(X, nan_features)
     rows += threshold_rows(trees, np.nan_to_num(X[30:60], nan=0.25), 16 if checks.get('many') else 10)
     if checks.get('zero_both') or checks.get('at_zero'):
         rows += zero_rows(X, range(X.shape[1]))
+    rows += category_rows(X, categorical)
     X_eval = np.vstack(rows)
     assert np.isnan(X_eval).any(), name
 
@@ -338,8 +437,12 @@ def main():
 
     path = os.path.join(OUT, 'manifest.json')
     with open(path) as f:
-        others = [e for e in json.load(f) if e['format'] != 'lightgbm']
-    write_json(path, others + MANIFEST, indent=1)
+        entries = json.load(f)
+    # in place of the old entries, so that the other scripts' entries keep their order
+    at = next((i for i, e in enumerate(entries) if e['format'] == 'lightgbm'), len(entries))
+    before = [e for e in entries[:at] if e['format'] != 'lightgbm']
+    after = [e for e in entries[at:] if e['format'] != 'lightgbm']
+    write_json(path, before + MANIFEST + after, indent=1)
     print(f'wrote {len(MANIFEST)} LightGBM manifest entries to {path}')
 
 

@@ -147,6 +147,17 @@ describe('local files', () => {
       Buffer.from(readFileSync(fixtures('lightgbm')[0]!.path, 'utf8').replace(/^left_child=.*$/m, 'left_child=1 2')),
       /not a valid lightgbm model: tree 0: left_child must hold \d+ numbers/,
     ],
+    [
+      'a LightGBM categorical tree with a word short of its cat_boundaries',
+      'short-bitset.txt',
+      Buffer.from(
+        readFileSync(fixtures('lightgbm').find((f) => f.name === 'lgbm_cat_binary')!.path, 'utf8').replace(
+          /^(cat_threshold=.*) \d+$/m,
+          '$1',
+        ),
+      ),
+      /not a valid lightgbm model: tree 0: cat_threshold must hold \d+ numbers$/,
+    ],
   ])('refuses %s, also when the model is built on its own thread', async (_what, name, bytes, message) => {
     const path = join(dir, name);
     writeFileSync(path, bytes);
