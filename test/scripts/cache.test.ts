@@ -71,6 +71,7 @@ beforeEach(() => {
     NODE24_VERSION: _n,
     MINIO_VERSION: _m,
     PROMTOOL_VERSION: _p,
+    HELM_VERSION: _h,
     ...rest
   } = process.env;
   const PATH = `${stubs}:${process.env.PATH}`;
@@ -149,6 +150,15 @@ it('build-promtool.sh: two runs at once build promtool once', async () => {
   const bin = join(cache, 'bin/promtool-v0.316.0');
   expect(runs.map(lastLine)).toEqual([bin, bin]);
   expect(calls()).toEqual(['go promtool']);
+  expect(readFileSync(bin, 'utf8')).toBe(WHOLE);
+  expect(leftovers(join(cache, 'bin'))).toEqual([]);
+});
+
+it('build-helm.sh: two runs at once build helm once', async () => {
+  const runs = await twice('scripts/build-helm.sh');
+  const bin = join(cache, 'bin/helm-v4.3.1');
+  expect(runs.map(lastLine)).toEqual([bin, bin]);
+  expect(calls()).toEqual(['go helm']);
   expect(readFileSync(bin, 'utf8')).toBe(WHOLE);
   expect(leftovers(join(cache, 'bin'))).toEqual([]);
 });

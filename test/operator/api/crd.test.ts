@@ -4,8 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import {
+  CHART_CRD_FILE,
   CRD_FILE,
   lintStructural,
+  renderChartCRD,
   renderCRD,
   scoringModelCRD,
   toStructural,
@@ -24,6 +26,10 @@ const isObject = (v: unknown): v is Schema => typeof v === 'object' && v !== nul
 describe('the generated CRD', () => {
   it('is the file checked in (run `npm run gen:crd` after changing the schema)', () => {
     expect(readFileSync(`${root}${CRD_FILE}`, 'utf8')).toBe(renderCRD());
+  });
+
+  it("is the Helm chart's CRD template checked in (run `npm run gen:crd` after changing the schema)", () => {
+    expect(readFileSync(`${root}${CHART_CRD_FILE}`, 'utf8')).toBe(renderChartCRD());
   });
 
   it('describes every property, so that kubectl explain has something to say', () => {
