@@ -10,7 +10,7 @@
  * Prometheus' query_range API and the answers plotted by scripts/plot_dashboard.py (Debian's python3-matplotlib).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCORER_PORT } from '../contract/env.js';
@@ -47,13 +47,17 @@ async function ready(url: string): Promise<boolean> {
   return (await fetch(url).catch(() => undefined))?.ok ?? false;
 }
 
+/** Starts `cmd`, its output in `log`; stopped (SIGTERM) at the end. */
 function started(
   children: ChildProcess[],
+  log: string,
   cmd: string,
   args: string[],
   env: Record<string, string> = {},
 ): ChildProcess {
-  const child = spawn(cmd, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const out = openSync(log, 'w');
+  const child = spawn(cmd, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', out, out] });
+  closeSync(out);
   children.push(child);
   return child;
 }
@@ -133,7 +137,7 @@ async function main(): Promise<void> {
     const operatorKubeconfig = join(dir, 'operator.kubeconfig');
     writeFileSync(operatorKubeconfig, kubeconfigYaml(cp.server, join(cp.dir, 'ca.crt'), { token }));
     const [health, metricsPort, routing] = [await freePort(), await freePort(), await freePort()];
-    started(children, process.execPath, [join(ROOT, 'dist/operator/main.js')], {
+    started(children, join(dir, 'operator.log'), process.execPath, [join(ROOT, 'dist/operator/main.js')], {
       KUBECONFIG: operatorKubeconfig,
       PORT: String(health),
       METRICS_PORT: String(metricsPort),
@@ -168,7 +172,7 @@ async function main(): Promise<void> {
     );
     const host = '127.0.0.2';
     const scorer = `http://${host}:${SCORER_PORT}`;
-    started(children, process.execPath, [join(ROOT, 'dist/scorer/main.js')], {
+    started(children, join(dir, 'scorer.log'), process.execPath, [join(ROOT, 'dist/scorer/main.js')], {
       ...env,
       HOST: host,
       PORT: String(SCORER_PORT),
@@ -222,6 +226,8 @@ async function main(): Promise<void> {
         },
         {
           job_name: 'operator',
+          // As the kit's ServiceMonitor (honorLabels): the model condition series keep their models' namespace.
+          honor_labels: true,
           static_configs: [
             {
               targets: [`127.0.0.1:${metricsPort}`],
@@ -232,7 +238,7 @@ async function main(): Promise<void> {
       ],
     };
     writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config));
-    started(children, prometheusBin, [
+    started(children, join(dir, 'prometheus.log'), prometheusBin, [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'tsdb')}`,
       `--web.listen-address=127.0.0.1:${promPort}`,

@@ -29,7 +29,7 @@ def main(data_file, out):
         factor, unit = SCALE.get(panel.get('unit') or '', (1, panel.get('unit') or ''))
         for s in panel['series']:
             xs = [p[0] for p in s['points']]
-            ys = [p[1] * factor if math.isfinite(p[1]) else float('nan') for p in s['points']]
+            ys = [p[1] * factor if p[1] is not None and math.isfinite(p[1]) else float('nan') for p in s['points']]
             ax.plot(xs, ys, label=s['legend'] or None, linewidth=1.4)
         title = panel['title'] + (f' ({unit})' if unit and unit not in ('short', 'none') else '')
         ax.set_title(title, fontsize=10, loc='left')
