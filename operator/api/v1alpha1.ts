@@ -202,6 +202,7 @@ export const RESERVED_ENV: readonly string[] = (
     'modelSha256',
     'host',
     'port',
+    'grpcPort',
     'shutdownTimeoutMs',
     'terminationLog',
     'monitorBaseline',
