@@ -126,7 +126,7 @@ export function inferBody(request: GrpcInferRequest): InferBody {
         `input "${name}": shape [${shape.join(', ')}] holds ${count} values but contents.${field} has ${values.length}`,
       );
     }
-    return { ...json, data: field === 'bytes_contents' ? (values as Buffer[]).map((b) => b.toString('utf8')) : values };
+    return { ...json, data: jsonValues(field, values) };
   });
   const json: Record<string, unknown> = {
     inputs,
@@ -135,6 +135,18 @@ export function inferBody(request: GrpcInferRequest): InferBody {
   };
   if (request.id !== '') json.id = request.id;
   return { json, raw: raw && rawInputBytes(raw) };
+}
+
+/**
+ * Contents as the JSON values REST would have: BYTES as strings; a float NaN as null, a missing value, as it is in
+ * raw contents and REST's binary data (JSON has no NaN, protobuf no null).
+ */
+function jsonValues(field: ContentsField, values: unknown[]): unknown[] {
+  if (field === 'bytes_contents') return (values as Buffer[]).map((b) => b.toString('utf8'));
+  if ((field === 'fp32_contents' || field === 'fp64_contents') && (values as number[]).some(Number.isNaN)) {
+    return (values as number[]).map((v) => (Number.isNaN(v) ? null : v));
+  }
+  return values;
 }
 
 /** raw_input_contents, one entry per input, each the bytes its shape and datatype take. */

@@ -17,18 +17,19 @@ const descriptor = createRequire(import.meta.url)('protobufjs/ext/descriptor/ind
 
 interface Message {
   name: string;
-  field?: { typeName?: string; jsonName?: string }[];
+  field?: { name: string; typeName?: string; jsonName?: string }[];
   nestedType?: Message[];
   options?: { mapEntry?: boolean } | null;
 }
 
 /**
  * Renames, in place, each map entry message under `message` to `<Name>Entry`, and the fields that refer to it; and
- * drops the JSON names protobufjs sets to the fields' own (keepCase), so that tools print the protocol's JSON names
- * (lowerCamelCase), as with the .proto itself.
+ * gives each field the JSON name protoc gives it (lowerCamelCase), which protobufjs leaves out and tools then print
+ * the field's own name for.
  */
 function renameMapEntries(message: Message): void {
-  for (const field of message.field ?? []) delete field.jsonName;
+  for (const field of message.field ?? [])
+    field.jsonName = field.name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   for (const nested of message.nestedType ?? []) {
     renameMapEntries(nested);
     if (!nested.options?.mapEntry || nested.name.endsWith('Entry')) continue;

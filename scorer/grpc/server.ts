@@ -54,7 +54,8 @@ function statusCode(status: number): grpc.status {
   if (status === 404) return grpc.status.NOT_FOUND;
   if (status === 413) return grpc.status.RESOURCE_EXHAUSTED;
   if (status === 503) return grpc.status.UNAVAILABLE;
-  if (status >= 500) return grpc.status.INTERNAL;
+  // REST's 422: the model could not score a request that passed validation.
+  if (status === 422 || status >= 500) return grpc.status.INTERNAL;
   return grpc.status.INVALID_ARGUMENT;
 }
 
