@@ -105,9 +105,9 @@ export function inferBody(request: GrpcInferRequest): InferBody {
       }
       return json;
     }
-    const field = CONTENTS_FIELD[datatype as Datatype] as ContentsField | undefined;
     // An unknown datatype is left to the shared validation, which lists the datatypes.
-    if (!(datatype in CONTENTS_FIELD)) return { ...json, data: [] };
+    if (!Object.hasOwn(CONTENTS_FIELD, datatype)) return { ...json, data: [] };
+    const field = CONTENTS_FIELD[datatype as Datatype];
     if (field === undefined) {
       throw new RequestError(400, `input "${name}": ${datatype} values can only be sent in raw_input_contents`);
     }

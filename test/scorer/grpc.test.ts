@@ -240,9 +240,11 @@ describeWithGrpcurl('gRPC (grpcurl)', () => {
       await sameAsRest(typed({}, { name: 'Y' }), {
         inputs: [{ name: 'Y', datatype: 'FP32', shape: [1, 1], data: [1] }],
       });
-      await sameAsRest(typed({}, { datatype: 'FP17' }), {
-        inputs: [{ name: 'X', datatype: 'FP17', shape: [1, row.length], data: row }],
-      });
+      for (const datatype of ['FP17', 'constructor']) {
+        await sameAsRest(typed({}, { datatype }), {
+          inputs: [{ name: 'X', datatype, shape: [1, row.length], data: row }],
+        });
+      }
       await sameAsRest(typed({ outputs: [{ name: 'nope' }] }), {
         inputs: [{ name: 'X', datatype: 'FP32', shape: [1, row.length], data: row }],
         outputs: [{ name: 'nope' }],
