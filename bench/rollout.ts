@@ -49,6 +49,8 @@ async function startScorer(env: Record<string, string>): Promise<Scorer> {
       MODEL_NAME: NAME,
       HOST: '127.0.0.1',
       PORT: String(port),
+      // Two scorers at once (stable and candidate): gRPC, not used here, on any free port.
+      GRPC_PORT: '0',
       LOG_LEVEL: 'warn',
       ...env,
     },

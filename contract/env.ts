@@ -12,6 +12,7 @@ export const SCORER_ENV = {
   modelOutput: 'MODEL_OUTPUT',
   host: 'HOST',
   port: 'PORT',
+  grpcPort: 'GRPC_PORT',
   maxBodyBytes: 'MAX_BODY_BYTES',
   maxRows: 'MAX_ROWS',
   downloadTimeoutMs: 'DOWNLOAD_TIMEOUT_MS',
@@ -34,6 +35,9 @@ export type ScorerSetting = keyof typeof SCORER_ENV;
 
 /** Default port of the scorer's HTTP server; the operator's probes and Service target it. */
 export const SCORER_PORT = 8080;
+
+/** Default port of the scorer's gRPC server (the Open Inference Protocol's GRPCInferenceService). */
+export const SCORER_GRPC_PORT = 8081;
 
 /**
  * Kubernetes' default terminationMessagePath, which the operator sets on the scorer's container and the scorer

@@ -3,7 +3,7 @@
  * scorer Deployment), validated, with their defaults.
  */
 import { z } from 'zod';
-import { SCORER_ENV, SCORER_PORT, TERMINATION_LOG, type ScorerSetting } from '../contract/env.js';
+import { SCORER_ENV, SCORER_GRPC_PORT, SCORER_PORT, TERMINATION_LOG, type ScorerSetting } from '../contract/env.js';
 import { MODEL_FORMATS } from '../contract/formats.js';
 import { booleanString, loadSettings, logLevel } from '../contract/settings.js';
 
@@ -33,6 +33,8 @@ export const scorerConfigSchema = z.object({
   modelOutput: z.string().min(1).optional(),
   host: z.string().min(1).default('0.0.0.0'),
   port: z.coerce.number().int().min(0).max(65535).default(SCORER_PORT),
+  /** The gRPC server's port (grpc/); 0 for any free one. */
+  grpcPort: z.coerce.number().int().min(0).max(65535).default(SCORER_GRPC_PORT),
   maxBodyBytes: positiveInt(1 << 30).default(16 * 1024 * 1024),
   maxRows: positiveInt(10_000_000).default(10_000),
   downloadTimeoutMs: positiveInt(3_600_000).default(60_000),

@@ -12,6 +12,7 @@ import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ScorerConfig } from './config.js';
 import { ModelLoadError } from './errors.js';
+import { startGrpcServer } from './grpc/server.js';
 import { createHandler, type ScorerState } from './http/app.js';
 import { ScorerMetrics } from './metrics.js';
 import type { Model } from './model.js';
@@ -30,6 +31,8 @@ export interface LoadedModel {
 
 export interface Scorer {
   readonly url: string;
+  /** The gRPC server's `host:port` (grpc/server.ts). */
+  readonly grpcAddress: string;
   readonly server: Server;
   readonly state: ScorerState;
   readonly metrics: ScorerMetrics;
@@ -72,6 +75,16 @@ export async function startScorer(
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'listening');
+  const grpc = await startGrpcServer({
+    state,
+    metrics,
+    log,
+    host: config.host,
+    port: config.grpcPort,
+    maxBodyBytes: config.maxBodyBytes,
+    maxRows: config.maxRows,
+  });
+  const grpcAddress = `${host.includes(':') ? `[${host}]` : host}:${grpc.port}`;
 
   // Fetched while the model loads; a baseline that cannot be had is logged and the model served all the same.
   const baseline: Promise<FetchedBaseline> | undefined =
@@ -120,12 +133,15 @@ export async function startScorer(
       // once, racing clients that are sending on them at that moment (a failed request per race, seen during
       // rolling updates under load). An idle connection is ended only after IDLE_CLOSE_MS without a request.
       NetServer.prototype.close.call(server);
+      // gRPC drains beside HTTP: no new calls, those under way finish within the same time.
+      const grpcDrained = grpc.shutdown(timeoutMs);
       const left = await connections.drain(timeoutMs);
       if (left > 0) {
         log.warn({ timeoutMs, connections: left }, 'requests did not finish in time; closing their connections');
         server.closeAllConnections();
       }
       // Forwarded requests were part of the requests drained; mirrors still under way are dropped.
+      await grpcDrained;
       rollout?.close();
       await polling;
       await state.model?.dispose();
@@ -133,7 +149,7 @@ export async function startScorer(
     return stopping;
   };
 
-  return { url, server, state, metrics, ready, shutdown };
+  return { url, grpcAddress, server, state, metrics, ready, shutdown };
 }
 
 /**

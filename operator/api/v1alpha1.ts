@@ -202,6 +202,7 @@ export const RESERVED_ENV: readonly string[] = (
     'modelSha256',
     'host',
     'port',
+    'grpcPort',
     'shutdownTimeoutMs',
     'terminationLog',
     'monitorBaseline',
@@ -843,7 +844,11 @@ export const scoringModelSpecSchema = z
           .min(1)
           .max(65535)
           .default(80)
-          .meta({ description: 'The port the Service listens on (default 80); the scorers listen on 8080.' }),
+          .meta({
+            description:
+              "The port the Service listens on for HTTP (default 80); the scorers listen on 8080. The Service's " +
+              'gRPC port is 8081, which this one must not be.',
+          }),
       })
       .default({ type: 'ClusterIP', port: 80 })
       .meta({ description: 'The Service in front of the scorers (default ClusterIP on port 80).' }),

@@ -1,6 +1,6 @@
 /** The scorer Deployment a ScoringModel asks for: a pure function of the ScoringModel and the operator's config. */
 import type { V1Deployment, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { SCORER_ENV, SCORER_PORT, TERMINATION_LOG } from '../../contract/env.js';
+import { SCORER_ENV, SCORER_GRPC_PORT, SCORER_PORT, TERMINATION_LOG } from '../../contract/env.js';
 import { routingPath } from '../../contract/rollout.js';
 import type { ScoringModel } from '../api/v1alpha1.js';
 import { digest, LABELS, labels, objectMeta, selectorLabels } from './labels.js';
@@ -8,6 +8,8 @@ import { digest, LABELS, labels, objectMeta, selectorLabels } from './labels.js'
 /** The scorer's container, and the name of its port, which probes, the Service and the drift judge refer to. */
 export const SCORER_CONTAINER = 'scorer';
 export const HTTP_PORT_NAME = 'http';
+/** The name of the scorer's gRPC port (the Open Inference Protocol's GRPCInferenceService), which the Service exposes. */
+export const GRPC_PORT_NAME = 'grpc';
 
 export interface DesiredConfig {
   scorerImage: string;
@@ -86,6 +88,7 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
     { name: SCORER_ENV.modelName, value: sm.metadata.name },
     ...(spec.model.sha256 ? [{ name: SCORER_ENV.modelSha256, value: spec.model.sha256.toLowerCase() }] : []),
     { name: SCORER_ENV.port, value: String(SCORER_PORT) },
+    { name: SCORER_ENV.grpcPort, value: String(SCORER_GRPC_PORT) },
     { name: SCORER_ENV.shutdownTimeoutMs, value: String(SHUTDOWN_TIMEOUT_SECONDS * 1000) },
     // Set only with spec.monitoring: a model without it runs a scorer that counts nothing.
     ...(monitoring
@@ -129,7 +132,10 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
         imagePullPolicy: 'IfNotPresent',
         env,
         ...(spec.credentials ? { envFrom: [{ secretRef: { name: spec.credentials.secretRef.name } }] } : {}),
-        ports: [{ name: HTTP_PORT_NAME, containerPort: SCORER_PORT, protocol: 'TCP' }],
+        ports: [
+          { name: HTTP_PORT_NAME, containerPort: SCORER_PORT, protocol: 'TCP' },
+          { name: GRPC_PORT_NAME, containerPort: SCORER_GRPC_PORT, protocol: 'TCP' },
+        ],
         // Ready only once the model is loaded and warmed up; live as soon as the server listens.
         startupProbe: probe('/v2/health/live', 2, 30),
         readinessProbe: probe('/v2/health/ready', 2, 2),

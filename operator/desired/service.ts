@@ -1,6 +1,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import type { ScoringModel } from '../api/v1alpha1.js';
-import { HTTP_PORT_NAME } from './deployment.js';
+import { SCORER_GRPC_PORT } from '../../contract/env.js';
+import { GRPC_PORT_NAME, HTTP_PORT_NAME } from './deployment.js';
 import { objectMeta, selectorLabels } from './labels.js';
 
 export function desiredService(sm: ScoringModel): V1Service {
@@ -11,7 +12,17 @@ export function desiredService(sm: ScoringModel): V1Service {
     spec: {
       type: sm.spec.service.type,
       selector: selectorLabels(sm),
-      ports: [{ name: HTTP_PORT_NAME, port: sm.spec.service.port, targetPort: HTTP_PORT_NAME, protocol: 'TCP' }],
+      ports: [
+        { name: HTTP_PORT_NAME, port: sm.spec.service.port, targetPort: HTTP_PORT_NAME, protocol: 'TCP' },
+        // The Open Inference Protocol's gRPC form; appProtocol tells meshes and gateways to speak HTTP/2 to it.
+        {
+          name: GRPC_PORT_NAME,
+          port: SCORER_GRPC_PORT,
+          targetPort: GRPC_PORT_NAME,
+          protocol: 'TCP',
+          appProtocol: GRPC_PORT_NAME,
+        },
+      ],
     },
   };
 }

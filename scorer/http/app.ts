@@ -20,7 +20,16 @@ import { HEADER_LENGTH } from './binary-layout.js';
 import { rawInferRequest, readInferBody } from './binary-request.js';
 import { readJson } from './body.js';
 import { scoreInputs, scoreResponse } from './score.js';
-import { inferResponse, modelMetadata, MODEL_VERSION, parseInferRequest, SERVER_EXTENSIONS } from './v2.js';
+import {
+  checkModelNamed,
+  inferResponse,
+  modelMetadata,
+  parseInferRequest,
+  servedModel,
+  SERVER_EXTENSIONS,
+  SERVER_NAME,
+  SERVER_VERSION,
+} from './v2.js';
 
 /**
  * What the server serves; `model` is set once loaded and warmed up, `draining` once SIGTERM arrived, `monitoring`
@@ -50,9 +59,6 @@ interface Exchange {
   rows: number;
   counted: boolean;
 }
-
-const SERVER_NAME = 'scoring-operator-scorer';
-const SERVER_VERSION = '0.1.0';
 
 const SCORE_ROUTE = '/score';
 const INFER_ROUTES = ['/v2/models/:name/infer', '/v2/models/:name/versions/:version/infer'] as const;
@@ -141,22 +147,8 @@ export function createHandler(options: AppOptions): RequestListener {
       next();
     };
 
-  /** 404 for a name other than the loaded model's, or a version other than MODEL_VERSION (the only one). */
-  const checkNamed = (name: string, version: string | undefined): void => {
-    const model = state.model;
-    if (model && name !== model.name) throw new RequestError(404, `model "${name}" not found`);
-    if (version !== undefined && version !== MODEL_VERSION) {
-      throw new RequestError(404, `model "${name}" has no version "${version}" (versions: ${MODEL_VERSION})`);
-    }
-  };
-
-  /** The served model, or an error: 404 for another name or version, 503 while loading. */
-  const modelFor = (name: string | undefined, version?: string): Model => {
-    const model = state.model;
-    if (!model) throw new RequestError(503, 'the model is not loaded yet');
-    if (name !== undefined) checkNamed(name, version);
-    return model;
-  };
+  const checkNamed = (name: string, version: string | undefined): void => checkModelNamed(state.model, name, version);
+  const modelFor = (name: string | undefined, version?: string): Model => servedModel(state.model, name, version);
 
   /**
    * The model's outputs for `inputs`. A request a stable scorer forwarded (FORWARDED_HEADER) is answered with the

@@ -111,6 +111,31 @@ export function rawInferRequest(bytes: Buffer, model: Model, maxRows: number): I
   };
 }
 
+/**
+ * Where the inputs a request gives as bytes, rather than as values, come from: the binary part of a REST body, or
+ * gRPC's raw_input_contents. parseInferRequest asks it for each input in order.
+ */
+export interface InputBytes {
+  /**
+   * The byte length of the `k`th input's bytes, or undefined when its values are in the request. Asked before the
+   * datatype is checked against the model's, so that a datatype that cannot come as bytes is refused for that.
+   */
+  size(input: Record<string, unknown>, k: number, name: string, datatype: Datatype): number | undefined;
+  /** The `k`th input's bytes, once `size` is checked against its shape and declared datatype. */
+  take(k: number, name: string, declared: FixedDatatype, shape: number[], size: number): Buffer;
+  /** Called after the last input: refuses bytes no input took. */
+  finish(): void;
+}
+
+/** The inputs' bytes in a REST body: each input's `binary_data_size` bytes after the JSON request, in input order. */
+export function bodyInputBytes(binary: BinaryData | undefined): InputBytes {
+  return {
+    size: (input, _k, name, datatype) => binaryDataSize(input, name, datatype),
+    take: (_k, name, declared, shape, size) => takeBinary(binary, name, declared, shape, size),
+    finish: () => binary?.finish(),
+  };
+}
+
 /** The binary part of a request, handed out input by input. */
 export class BinaryData {
   private readonly bytes: Buffer;

@@ -5,7 +5,7 @@
 import type { ModelFormat } from '../../contract/formats.js';
 import { RequestError } from '../errors.js';
 import { DATATYPES, elementCount, type Datatype, type Model, type Tensor } from '../model.js';
-import { binaryDataSize, binaryTensor, takeBinary, type BinaryData } from './binary-request.js';
+import { BinaryData, binaryTensor, bodyInputBytes, type InputBytes } from './binary-request.js';
 import { tensorBytes } from './binary-response.js';
 import { booleanParameter } from './parameters.js';
 import {
@@ -21,6 +21,10 @@ import {
 } from './tensor.js';
 
 export const MODEL_VERSION = '1';
+
+/** The server's name and version in server metadata. */
+export const SERVER_NAME = 'scoring-operator-scorer';
+export const SERVER_VERSION = '0.1.0';
 
 /**
  * The extensions `GET /v2` lists: the binary tensor data extension (binary-request.ts, binary-response.ts), by the
@@ -42,6 +46,21 @@ export const PLATFORMS: Record<ModelFormat, string> = {
   identity: 'scorer_identity',
 };
 
+/** 404 for a name other than the loaded model's, or a version other than MODEL_VERSION (the only one). */
+export function checkModelNamed(model: Model | undefined, name: string, version: string | undefined): void {
+  if (model && name !== model.name) throw new RequestError(404, `model "${name}" not found`);
+  if (version !== undefined && version !== MODEL_VERSION) {
+    throw new RequestError(404, `model "${name}" has no version "${version}" (versions: ${MODEL_VERSION})`);
+  }
+}
+
+/** The served model, or an error: 404 for another name or version, 503 while loading. */
+export function servedModel(model: Model | undefined, name: string | undefined, version?: string): Model {
+  if (!model) throw new RequestError(503, 'the model is not loaded yet');
+  if (name !== undefined) checkModelNamed(model, name, version);
+  return model;
+}
+
 export interface InferRequest {
   id?: string;
   inputs: Tensor[];
@@ -59,9 +78,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Validates an infer request against the model and converts its inputs to tensors of the model's datatypes. `binary`
- * holds the bytes after the JSON request (the binary tensor data extension, see binary-layout.ts).
+ * holds the bytes after the JSON request (the binary tensor data extension, see binary-layout.ts), or is where the
+ * inputs given as bytes come from in another protocol (gRPC's raw_input_contents).
  */
-export function parseInferRequest(body: unknown, model: Model, maxRows: number, binary?: BinaryData): InferRequest {
+export function parseInferRequest(
+  body: unknown,
+  model: Model,
+  maxRows: number,
+  binary?: BinaryData | InputBytes,
+): InferRequest {
+  const bytes = binary === undefined || binary instanceof BinaryData ? bodyInputBytes(binary) : binary;
   if (!isObject(body)) throw new RequestError(400, 'the request body must be a JSON object with "inputs"');
   const { id, inputs, outputs, parameters } = body;
   if (id !== undefined && typeof id !== 'string')
@@ -90,7 +116,7 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number, 
         `input "${name}": datatype ${JSON.stringify(datatype)} is not one of ${DATATYPES.join(', ')}`,
       );
     }
-    const binarySize = binaryDataSize(input, name, datatype as Datatype);
+    const binarySize = bytes.size(input, k, name, datatype as Datatype);
     const accepted = ACCEPTED.get(spec.datatype)!;
     if (!accepted.includes(datatype as Datatype)) {
       throw new RequestError(
@@ -113,8 +139,8 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number, 
     }
     if (binarySize !== undefined) {
       const declared = datatype as Exclude<Datatype, 'BYTES'>;
-      const bytes = takeBinary(binary, name, declared, dims, binarySize);
-      tensors.push(binaryTensor(name, declared, spec.datatype, dims, bytes));
+      const taken = bytes.take(k, name, declared, dims, binarySize);
+      tensors.push(binaryTensor(name, declared, spec.datatype, dims, taken));
       continue;
     }
     if (!Array.isArray(data)) throw new RequestError(400, `input "${name}": "data" must be an array`);
@@ -128,7 +154,7 @@ export function parseInferRequest(body: unknown, model: Model, maxRows: number, 
     }
     tensors.push(toTensor(name, datatype as Datatype, spec.datatype, dims, flat));
   }
-  binary?.finish();
+  bytes.finish();
   for (const spec of model.inputs) {
     if (!seen.has(spec.name)) throw new RequestError(400, `input "${spec.name}" is missing`);
   }

@@ -234,10 +234,18 @@ describe('a ScoringModel applied', () => {
     const env = Object.fromEntries(
       (d.spec.template.spec.containers[0].env as { name: string; value: string }[]).map((e) => [e.name, e.value]),
     );
-    expect(env).toMatchObject({ MODEL_URI: 's3://models/churn/model.json', MODEL_NAME: 'churn', PORT: '8080' });
+    expect(env).toMatchObject({
+      MODEL_URI: 's3://models/churn/model.json',
+      MODEL_NAME: 'churn',
+      PORT: '8080',
+      GRPC_PORT: '8081',
+    });
     expect(d.spec.template.spec.containers[0].image).toBe('scoring.dev/scorer:test');
     const svc = await waitFor('the Service', () => getJson(['service', 'churn', '-n', ns]));
-    expect(svc.spec.ports).toMatchObject([{ name: 'http', port: 80, targetPort: 'http' }]);
+    expect(svc.spec.ports).toMatchObject([
+      { name: 'http', port: 80, targetPort: 'http' },
+      { name: 'grpc', port: 8081, targetPort: 'grpc', appProtocol: 'grpc' },
+    ]);
     const hpa = await waitFor('the HPA', () => getJson(['hpa', 'churn', '-n', ns]));
     expect(hpa.spec).toMatchObject({
       minReplicas: 1,

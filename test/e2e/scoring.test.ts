@@ -16,6 +16,7 @@ import {
   ready,
   remove,
   send,
+  sendGrpcOnceServed,
   sendOnceServed,
   sha256,
   startLoad,
@@ -147,6 +148,29 @@ describe('the samples', () => {
       .split('\n')
       .find((l) => l.includes('"msg":"model loaded"'));
     expect(loaded).toContain('"thread":true');
+  });
+
+  it("the XGBoost model answers a gRPC ModelInfer through the Service's grpc port with XGBoost predictions", async () => {
+    apply(samples.xgboost());
+    await waitReady('churn');
+    const rows = xgboost.inputs;
+    const reply = await sendGrpcOnceServed('churn', 'ModelInfer', {
+      model_name: 'churn',
+      inputs: [
+        {
+          name: 'X',
+          datatype: 'FP64',
+          shape: [rows.length, rows[0]!.length],
+          contents: { fp64_contents: rows.flat() as number[] },
+        },
+      ],
+    });
+    expect(reply.code).toBe(0);
+    const outputs = (reply.body as { outputs: { name: string; contents: { fp32_contents: number[] } }[] }).outputs;
+    expect(outputs.map((o) => o.name)).toEqual(['score']);
+    expect(maxRelativeError(outputs[0]!.contents.fp32_contents, xgboost.expected.score!)).toBeLessThanOrEqual(
+      xgboost.tolerance,
+    );
   });
 
   it('kubectl get sm shows them Ready with their URLs', async () => {

@@ -164,6 +164,43 @@ export function send(url: string, body?: unknown, ns = NS): { status: number; bo
 }
 
 /**
+ * One gRPC call, with the scorer image's own @grpc/grpc-js and the .proto it ships (the client pod runs that image,
+ * in /app); prints {code, body} or {code, details}.
+ */
+const GRPC_SEND = `
+const grpc = require('@grpc/grpc-js'), loader = require('@grpc/proto-loader');
+const [address, method, body] = process.argv.slice(1);
+const options = { keepCase: true, longs: Number, defaults: true, oneofs: true };
+const { GRPCInferenceService } = grpc.loadPackageDefinition(loader.loadSync('scorer/grpc/inference.proto', options)).inference;
+const client = new GRPCInferenceService(address, grpc.credentials.createInsecure());
+client[method](JSON.parse(body), { deadline: Date.now() + 10000 }, (err, res) => {
+  console.log(JSON.stringify(err ? { code: err.code, details: err.details } : { code: 0, body: res }));
+  client.close();
+});`;
+
+/**
+ * One gRPC call from inside the cluster to a Service's gRPC port (8081) by its ClusterIP, retried while the address
+ * is not routed yet (UNAVAILABLE, as for sendOnceServed); the status code and the answer.
+ */
+export function sendGrpcOnceServed(
+  service: string,
+  method: string,
+  body: unknown,
+): Promise<{ code: number; body?: unknown; details?: string }> {
+  const address = `${clusterIp(service)}:8081`;
+  return waitFor(
+    `a gRPC answer from ${address}`,
+    () => {
+      const out = k(['exec', '-n', NS, 'client', '--', 'node', '-e', GRPC_SEND, address, method, JSON.stringify(body)]);
+      const reply = JSON.parse(out) as { code: number; body?: unknown; details?: string };
+      return reply.code !== 14 ? reply : undefined;
+    },
+    60_000,
+    500,
+  );
+}
+
+/**
  * The first request to a new Service: a model is Ready once its pods are, and kube-proxy programs the Service's
  * address a moment later (until then the address is unroutable). Retries network errors, never an HTTP answer.
  */

@@ -35,7 +35,14 @@ interface Run {
 
 function start(env: Record<string, string>, args: string[] = []): ChildProcess & { output: Promise<Run> } {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', TERMINATION_LOG: join(dir, 'unused'), ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      GRPC_PORT: '0',
+      TERMINATION_LOG: join(dir, 'unused'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

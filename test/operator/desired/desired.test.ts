@@ -50,9 +50,17 @@ describe('desiredDeployment', () => {
       MODEL_NAME: 'churn',
       MODEL_SHA256: 'ab'.repeat(32),
       PORT: '8080',
+      GRPC_PORT: '8081',
       SHUTDOWN_TIMEOUT_MS: '20000',
     });
     expect(container.image).toBe('registry.local/scorer:1');
+  });
+
+  it('names the HTTP and the gRPC port, which the probes and the Service refer to', () => {
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'grpc', containerPort: 8081, protocol: 'TCP' },
+    ]);
   });
 
   it('probes the V2 health endpoints: ready only once the model is loaded', () => {
@@ -214,12 +222,15 @@ describe('desiredDeployment', () => {
 });
 
 describe('desiredService', () => {
-  it('selects the scorer pods on the named port', () => {
+  it('selects the scorer pods on the named ports: HTTP on spec.service.port, gRPC on 8081', () => {
     const s = desiredService(model({ model: { uri: 'm.onnx' }, service: { type: 'NodePort', port: 9000 } }));
     expect(s.spec).toEqual({
       type: 'NodePort',
       selector: { 'app.kubernetes.io/name': 'scorer', 'app.kubernetes.io/instance': 'churn' },
-      ports: [{ name: 'http', port: 9000, targetPort: 'http', protocol: 'TCP' }],
+      ports: [
+        { name: 'http', port: 9000, targetPort: 'http', protocol: 'TCP' },
+        { name: 'grpc', port: 8081, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' },
+      ],
     });
   });
 
