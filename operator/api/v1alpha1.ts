@@ -4,7 +4,7 @@
  * Defaults live here so that the API server applies them; CEL rules carry the cross-field checks.
  */
 import { z } from 'zod';
-import { SCORER_ENV, SCORER_PORT } from '../../contract/env.js';
+import { SCORER_ENV, SCORER_GRPC_PORT, SCORER_PORT } from '../../contract/env.js';
 import { MODEL_FORMATS } from '../../contract/formats.js';
 import { nanoUnits, quantityAbove, quantityNegative } from './quantity.js';
 
@@ -341,6 +341,15 @@ const toleration = z
   })
   .superRefine(refine(tolerationRules))
   .meta(cel(tolerationRules));
+
+/** The Service has one port per protocol: HTTP's (this one) cannot be gRPC's too. */
+const servicePortRules: Rule<number>[] = [
+  {
+    rule: `self != ${SCORER_GRPC_PORT}`,
+    message: `must not be ${SCORER_GRPC_PORT}: the Service's gRPC port is ${SCORER_GRPC_PORT}`,
+    holds: (port) => port !== SCORER_GRPC_PORT,
+  },
+];
 
 export const DEFAULT_RESOURCES = {
   requests: { cpu: '100m', memory: '256Mi' },
@@ -843,11 +852,13 @@ export const scoringModelSpecSchema = z
           .int()
           .min(1)
           .max(65535)
+          .superRefine(refine(servicePortRules))
           .default(80)
           .meta({
             description:
               "The port the Service listens on for HTTP (default 80); the scorers listen on 8080. The Service's " +
-              'gRPC port is 8081, which this one must not be.',
+              `gRPC port is ${SCORER_GRPC_PORT}, which this one must not be.`,
+            ...cel(servicePortRules),
           }),
       })
       .default({ type: 'ClusterIP', port: 80 })

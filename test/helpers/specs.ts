@@ -51,6 +51,12 @@ export const REFUSED: RefusedSpec[] = [
     parseSpec: 'spec.model.format: ',
   },
   {
+    what: "the Service's HTTP port on its gRPC port",
+    spec: { model, service: { port: 8081 } },
+    kubectl: "spec.service.port: Invalid value: \"integer\": must not be 8081: the Service's gRPC port is 8081",
+    parseSpec: "spec.service.port: must not be 8081: the Service's gRPC port is 8081",
+  },
+  {
     what: 'no model',
     spec: { replicas: 1 },
     kubectl: 'spec.model: Required value',
