@@ -2,6 +2,7 @@
  * The scorer's entry point: `node dist/scorer/main.js` with the MODEL_* environment (the operator's contract),
  * or `npm run scorer -- --model ./model.onnx` locally.
  */
+import cluster from 'node:cluster';
 import { pino } from 'pino';
 import { SCORER_ENV, TERMINATION_LOG } from '../contract/env.js';
 import { ConfigError } from '../contract/settings.js';
@@ -10,6 +11,9 @@ import { ModelLoadError } from './errors.js';
 import { loadModel } from './load/index.js';
 import { writeTerminationMessage } from './load/termination.js';
 import { startScorer } from './server.js';
+import { defaultWorkers } from './workers/count.js';
+import { clusterPeers, soloPeers } from './workers/peers.js';
+import { REPLACEMENT_ENV, runPrimary, WORKERS_ENV } from './workers/primary.js';
 
 async function main(): Promise<number | undefined> {
   let config;
@@ -23,8 +27,19 @@ async function main(): Promise<number | undefined> {
     return 2;
   }
 
-  const log = pino({ level: config.logLevel, base: { component: 'scorer' } });
-  const scorer = await startScorer(config, log, (c) => loadModel(c, log));
+  const workers = cluster.isWorker ? Number(process.env[WORKERS_ENV]) : (config.workers ?? defaultWorkers());
+  const log = pino({
+    level: config.logLevel,
+    base: { component: 'scorer', ...(cluster.isWorker && { worker: cluster.worker!.id }) },
+  });
+  if (cluster.isPrimary && workers > 1) {
+    return runPrimary({ workers, log, terminationLog: config.terminationLog });
+  }
+  const replacement = cluster.isWorker && process.env[REPLACEMENT_ENV] === '1';
+  const scorer = await startScorer(config, log, (c) => loadModel(c, log), {
+    peers: cluster.isWorker ? clusterPeers(workers, replacement) : soloPeers(),
+    listenLate: replacement,
+  });
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down: draining in-flight requests');

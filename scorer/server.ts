@@ -18,6 +18,7 @@ import type { Model } from './model.js';
 import { fetchBaseline, startMonitoring, type FetchedBaseline } from './monitor/index.js';
 import { Rollout, routed, type RolloutOptions } from './rollout/index.js';
 import { warmUp } from './warmup.js';
+import { soloPeers, type Peers } from './workers/peers.js';
 
 export interface LoadedModel {
   model: Model;
@@ -29,6 +30,7 @@ export interface LoadedModel {
 }
 
 export interface Scorer {
+  /** Where it listens; with `listenLate`, known once `ready` resolved. */
   readonly url: string;
   readonly server: Server;
   readonly state: ScorerState;
@@ -47,13 +49,20 @@ export interface ScorerOptions {
   now?: () => number;
   /** With ROUTING_URL: the candidate's timeout and the routing client's backoff, unless a test sets them. */
   rollout?: Omit<RolloutOptions, 'url' | 'log'>;
+  /** The pod's other workers (workers/); none unless the scorer runs as a node:cluster worker. */
+  peers?: Peers;
+  /**
+   * Listen only once the model is ready: a worker replacing a dead one, so that no request or probe lands on it
+   * while it loads (the others serve meanwhile).
+   */
+  listenLate?: boolean;
 }
 
 export async function startScorer(
   config: ScorerConfig,
   log: Logger,
   load: (config: ScorerConfig) => Promise<LoadedModel>,
-  { now = Date.now, rollout: rolloutOptions }: ScorerOptions = {},
+  { now = Date.now, rollout: rolloutOptions, peers = soloPeers(), listenLate = false }: ScorerOptions = {},
 ): Promise<Scorer> {
   const metrics = new ScorerMetrics();
   // Polling from the start, so that the routing is known by the time the model is ready.
@@ -61,17 +70,31 @@ export async function startScorer(
     config.routingUrl === undefined ? undefined : new Rollout({ url: config.routingUrl, log, ...rolloutOptions });
   rollout?.start();
   const state: ScorerState = { model: undefined, draining: false, monitoring: { state: 'off' }, rollout };
-  const handler = createHandler({ state, metrics, log, maxBodyBytes: config.maxBodyBytes, maxRows: config.maxRows });
-  const server = createServer(handler).listen(config.port, config.host);
+  const handler = createHandler({
+    state,
+    metrics,
+    log,
+    peers,
+    maxBodyBytes: config.maxBodyBytes,
+    maxRows: config.maxRows,
+  });
+  const server = createServer(handler);
   // Keep-alive longer than common load balancers' idle timeouts, so they close first and never reuse a dead socket.
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server);
   const connections = trackConnections(server);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ url }, 'listening');
+  let url = '';
+  const listen = async () => {
+    if (state.draining) return;
+    // Several workers share the port through node:cluster's primary, or each binds it with SO_REUSEPORT.
+    server.listen({ port: config.port, host: config.host, reusePort: config.reusePort && peers.workers > 1 });
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    log.info({ url }, 'listening');
+  };
+  if (!listenLate) await listen();
 
   // Fetched while the model loads; a baseline that cannot be had is logged and the model served all the same.
   const baseline: Promise<FetchedBaseline> | undefined =
@@ -101,6 +124,8 @@ export async function startScorer(
       model = monitoring.model;
     }
     state.model = model;
+    if (listenLate) await listen();
+    peers.ready();
     log.info(
       { model: model.name, format: model.format, bytes, seconds, inputs: model.inputs, outputs: model.outputs },
       'model ready',
@@ -133,7 +158,16 @@ export async function startScorer(
     return stopping;
   };
 
-  return { url, server, state, metrics, ready, shutdown };
+  return {
+    get url() {
+      return url;
+    },
+    server,
+    state,
+    metrics,
+    ready,
+    shutdown,
+  };
 }
 
 /**
