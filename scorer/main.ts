@@ -30,7 +30,7 @@ async function main(): Promise<number | undefined> {
   const workers = cluster.isWorker ? Number(process.env[WORKERS_ENV]) : (config.workers ?? defaultWorkers());
   const log = pino({
     level: config.logLevel,
-    base: { component: 'scorer', ...(cluster.isWorker && { worker: cluster.worker!.id }) },
+    base: { component: 'scorer', ...(cluster.isWorker && { worker: cluster.worker!.id, pid: process.pid }) },
   });
   if (cluster.isPrimary && workers > 1) {
     return runPrimary({ workers, log, terminationLog: config.terminationLog });
