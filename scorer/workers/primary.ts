@@ -116,7 +116,7 @@ export function runPrimary({ workers, log, terminationLog }: PrimaryOptions): Pr
       const finish = () => {
         if (Object.keys(cluster.workers ?? {}).length > 0) return;
         log.info({ code }, 'every worker stopped');
-        void written.then(() => resolve(code));
+        void written.then(() => log.flush(() => resolve(code)));
       };
       if (stopping) {
         // A worker that could not drain cleanly makes the pod's exit code non-zero.
