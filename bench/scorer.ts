@@ -725,32 +725,35 @@ async function workersSection(target: Target | undefined): Promise<string[]> {
  * (bench/echo-server.ts), the same load, alternated so that a drift of the machine touches both alike.
  */
 async function echoSection(): Promise<string[]> {
-  console.log('\n1-row POST /score on the identity model vs a bare node:http JSON echo (no framework)');
+  console.log(
+    '\n1-row POST /score on the identity model vs a bare node:http JSON echo (no framework); mean of 3 alternated runs',
+  );
   const body = JSON.stringify({ X: [1.5, 2.5, 3.5, 4.5, 5.5] });
   const echoPort = await freePort();
   const echo = spawn(process.execPath, [`${ROOT}dist/bench/echo-server.js`, String(echoPort)], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const scorer = await startScorer({ label: 'identity', uri: 'identity', rows: [] });
+  const identity = { label: 'identity', uri: 'identity', rows: [] };
+  // The scorer as deployed (LOG_LEVEL info: a log line per request), and without its request log lines (warn).
+  const scorer = await startScorer(identity, { LOG_LEVEL: 'info' });
+  const quiet = await startScorer(identity, { LOG_LEVEL: 'warn' });
   try {
-    const echoUrl = `http://127.0.0.1:${echoPort}/score`;
-    const scorerUrl = `http://127.0.0.1:${scorer.port}/score`;
-    await answering(echoUrl, echo, body);
-    await load(echoUrl, body);
-    await load(scorerUrl, body);
-    const rounds = 3;
-    const echoRuns: Figures[] = [];
-    const scorerRuns: Figures[] = [];
-    for (let i = 0; i < rounds; i++) {
-      echoRuns.push(await load(echoUrl, body));
-      scorerRuns.push(await load(scorerUrl, body));
-    }
-    const [e, s] = [meanOf(echoRuns), meanOf(scorerRuns)];
-    line('node:http echo', 1, e);
-    line('scorer, identity', 1, s);
-    return [`  1-row scorer vs bare node:http echo: ${fmt((100 * s.reqPerSec) / e.reqPerSec, 1)}% (goal >= 90%)`];
+    const urls = [
+      ['node:http echo', `http://127.0.0.1:${echoPort}/score`],
+      ['scorer, identity', `http://127.0.0.1:${scorer.port}/score`],
+      ['  the same, no request log lines', `http://127.0.0.1:${quiet.port}/score`],
+    ] as const;
+    await answering(urls[0][1], echo, body);
+    for (const [, url] of urls) await load(url, body);
+    const runs = urls.map(() => [] as Figures[]);
+    for (let i = 0; i < 3; i++) for (const [j, [, url]] of urls.entries()) runs[j]!.push(await load(url, body));
+    const [e, s, q] = runs.map(meanOf) as [Figures, Figures, Figures];
+    urls.forEach(([label], j) => line(label, 1, meanOf(runs[j]!)));
+    const pct = (f: Figures) => `${fmt((100 * f.reqPerSec) / e.reqPerSec, 1)}%`;
+    return [`  1-row scorer vs bare node:http echo: ${pct(s)} (goal >= 90%); without request log lines ${pct(q)}`];
   } finally {
     await stopChild(scorer.child);
+    await stopChild(quiet.child);
     await stopChild(echo);
   }
 }
