@@ -8,14 +8,17 @@
  * Flask's own server and with gunicorn's 2 sync workers. Then the cost of drift monitoring: the fixtures' models
  * served without and with a baseline (MONITOR_BASELINE), 1-row and 100-row requests. Prints figures; asserts nothing.
  *
+ * Then the 1-row path beside a bare node:http JSON echo (its floor), the scaling of workers (WORKERS 1 and 2, the
+ * port shared by node:cluster and by SO_REUSEPORT) with each process's memory, and each model's cold start.
+ *
  * BENCH_SECONDS (default 10) sets each run's length; `npm run bench:scorer -- --monitoring` runs only the monitoring
- * comparison. Needs `npm run build` (the script does it) and, for the
+ * comparison, `-- --workers` only the echo and workers sections, `-- --cold-start` only the cold starts. Needs `npm run build` (the script does it) and, for the
  * baseline, python3 with Flask and gunicorn (Debian: python3-flask gunicorn); without them the baseline is skipped.
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -307,7 +310,14 @@ async function startScorer(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
-    await answering(`http://127.0.0.1:${port}/score`, child, JSON.stringify({ X: target.rows[0] }));
+    await answering(`http://127.0.0.1:${port}/score`, child, JSON.stringify({ X: target.rows[0] ?? [1] }));
+    // With several workers, /score answers once one of them is loaded; the pod is ready once all are.
+    await waitFor(
+      'the scorer ready',
+      async () => (await fetch(`http://127.0.0.1:${port}/v2/health/ready`).catch(() => undefined))?.ok,
+      60_000,
+      20,
+    );
   } catch (err) {
     await stopChild(child);
     throw err;
@@ -643,6 +653,158 @@ async function monitoringSection(targets: Target[], results: Map<string, Figures
   );
 }
 
+/** Resident memory of a process, in MiB, from /proc; undefined once it is gone. */
+function rssMiB(pid: number): number | undefined {
+  try {
+    const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    return kb / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The processes whose parent is `pid` (a scorer primary's workers). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // Field 4 of /proc/PID/stat, after the command in parentheses.
+        return Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/**
+ * Workers (WORKERS): the production-sized XGBoost model (500 trees of depth 8), where prediction dominates, on 100-row
+ * requests with 1 and 2 workers, the 2 sharing the port through node:cluster's primary and with SO_REUSEPORT; and
+ * the resident memory of each process after the load.
+ */
+async function workersSection(target: Target | undefined): Promise<string[]> {
+  if (!target) return ['  workers: skipped (no production-sized XGBoost model)'];
+  console.log(`\nworkers: ${target.label}, 100-row requests; RSS (MiB) of each process after the load`);
+  const body = JSON.stringify({ X: batch(target.rows, 100) });
+  const runs: { label: string; env: Record<string, string> }[] = [
+    { label: '1 worker (one process)', env: { WORKERS: '1' } },
+    { label: '2 workers, node:cluster', env: { WORKERS: '2' } },
+    { label: '2 workers, SO_REUSEPORT', env: { WORKERS: '2', REUSE_PORT: 'true' } },
+  ];
+  const figures = new Map<string, Figures>();
+  for (const run of runs) {
+    const { child, port } = await startScorer(target, run.env);
+    try {
+      const url = `http://127.0.0.1:${port}/score`;
+      await load(url, body);
+      const f = await load(url, body);
+      figures.set(run.label, f);
+      const workers = childrenOf(child.pid!);
+      const rss = [child.pid!, ...workers].map((pid) => fmt(rssMiB(pid) ?? NaN));
+      const memory =
+        workers.length === 0 ? `rss ${rss[0]}` : `rss primary ${rss[0]}, workers ${rss.slice(1).join(', ')}`;
+      console.log(
+        `${run.label.padEnd(34)} ${fmt(f.reqPerSec).padStart(9)} req/s ${fmt(f.reqPerSec * 100).padStart(9)} rows/s  p99 ${fmt(f.p99, 1)} ms  ${memory}  fails ${f.failures}`,
+      );
+    } finally {
+      await stopChild(child);
+    }
+  }
+  const one = figures.get(runs[0]!.label)!.reqPerSec;
+  return runs
+    .slice(1)
+    .map(
+      (r) =>
+        `  ${r.label} vs 1 worker, ${target.label}, 100-row: ${fmt(figures.get(r.label)!.reqPerSec / one, 2)}x (goal >= 1.7x)`,
+    );
+}
+
+/**
+ * The 1-row path against its floor: the scorer's POST /score on the identity model beside a bare node:http JSON echo
+ * (bench/echo-server.ts), the same load, alternated so that a drift of the machine touches both alike.
+ */
+async function echoSection(): Promise<string[]> {
+  console.log(
+    '\n1-row POST /score on the identity model vs a bare node:http JSON echo (no framework); mean of 3 alternated runs',
+  );
+  const body = JSON.stringify({ X: [1.5, 2.5, 3.5, 4.5, 5.5] });
+  const echoPort = await freePort();
+  const echo = spawn(process.execPath, [`${ROOT}dist/bench/echo-server.js`, String(echoPort)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const identity = { label: 'identity', uri: 'identity', rows: [] };
+  // The scorer as deployed (LOG_LEVEL info: a log line per request), and without its request log lines (warn).
+  const scorer = await startScorer(identity, { LOG_LEVEL: 'info' });
+  const quiet = await startScorer(identity, { LOG_LEVEL: 'warn' });
+  try {
+    const urls = [
+      ['node:http echo', `http://127.0.0.1:${echoPort}/score`],
+      ['scorer, identity', `http://127.0.0.1:${scorer.port}/score`],
+      ['  the same, no request log lines', `http://127.0.0.1:${quiet.port}/score`],
+    ] as const;
+    await answering(urls[0][1], echo, body);
+    for (const [, url] of urls) await load(url, body);
+    const runs = urls.map(() => [] as Figures[]);
+    for (let i = 0; i < 3; i++) for (const [j, [, url]] of urls.entries()) runs[j]!.push(await load(url, body));
+    const [e, s, q] = runs.map(meanOf) as [Figures, Figures, Figures];
+    urls.forEach(([label], j) => line(label, 1, meanOf(runs[j]!)));
+    const pct = (f: Figures) => `${fmt((100 * f.reqPerSec) / e.reqPerSec, 1)}%`;
+    return [`  1-row scorer vs bare node:http echo: ${pct(s)} (goal >= 90%); without request log lines ${pct(q)}`];
+  } finally {
+    await stopChild(scorer.child);
+    await stopChild(quiet.child);
+    await stopChild(echo);
+  }
+}
+
+/**
+ * Cold start: from spawning `node dist/scorer/main.js` to its first 200 on /v2/health/ready (polled every 5 ms), for
+ * each model, and for the largest with 2 workers.
+ */
+async function coldStartSection(targets: Target[]): Promise<void> {
+  console.log('\ncold start: process start to ready (first 200 on /v2/health/ready, polled every 5 ms)');
+  const runs: { target: Target; env: Record<string, string>; label: string }[] = targets
+    .filter((t) => !t.env)
+    .map((t) => ({ target: t, env: {}, label: t.label }));
+  const xgb = targets.find((t) => t.label === 'xgboost (500 trees, depth 8)');
+  if (xgb) runs.push({ target: xgb, env: { WORKERS: '2' }, label: `${xgb.label}, 2 workers` });
+  for (const { target, env, label } of runs) {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const started = performance.now();
+      const child = spawn(process.execPath, [`${ROOT}dist/scorer/main.js`], {
+        env: {
+          PATH: process.env.PATH,
+          MODEL_URI: target.uri,
+          MODEL_NAME: 'bench',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+          ...env,
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      try {
+        await waitFor(
+          `${label} ready`,
+          async () => {
+            if (child.exitCode !== null) throw new StopWaiting(`the scorer exited with ${child.exitCode}`);
+            return (await fetch(`http://127.0.0.1:${port}/v2/health/ready`).catch(() => undefined))?.ok;
+          },
+          120_000,
+          5,
+        );
+        times.push(performance.now() - started);
+      } finally {
+        await stopChild(child);
+      }
+    }
+    console.log(`${label.padEnd(34)} ${fmt(median(times)).padStart(6)} ms (median of 3)`);
+  }
+}
+
 async function main(): Promise<void> {
   const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('npm run build failed');
@@ -652,6 +814,15 @@ async function main(): Promise<void> {
   );
   // The fixtures' models, before the production-sized ones join them.
   const fixtureTargets = [...TARGETS];
+  if (process.argv.includes('--workers')) {
+    const goals = [...(await echoSection()), ...(await workersSection(productionTargets()[1]))];
+    console.log(`\ngoals (same machine)\n${goals.join('\n')}`);
+    return;
+  }
+  if (process.argv.includes('--cold-start')) {
+    await coldStartSection([...TARGETS, ...productionTargets()]);
+    return;
+  }
   if (process.argv.includes('--monitoring')) {
     const goals = await monitoringSection(fixtureTargets, new Map());
     console.log(`\ngoals (same machine)\n${goals.join('\n')}`);
@@ -706,6 +877,9 @@ async function main(): Promise<void> {
   }
 
   const monitoringGoals = await monitoringSection(fixtureTargets, results);
+  const echoGoals = await echoSection();
+  const workerGoals = await workersSection(TARGETS.find((t) => t.label === 'xgboost (500 trees, depth 8)' && !t.env));
+  await coldStartSection(TARGETS);
 
   const identity = results.get('identity/1')!;
   const identityWrk = results.get('identity/1/wrk');
@@ -744,6 +918,7 @@ async function main(): Promise<void> {
     );
   }
   for (const goal of monitoringGoals) console.log(goal);
+  for (const goal of [...echoGoals, ...workerGoals]) console.log(goal);
 }
 
 (process.argv[2] === RAW_CHILD ? rawChild() : process.argv[2] === COUNTING_CHILD ? countingChild() : main()).catch(

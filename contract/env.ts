@@ -30,6 +30,8 @@ export const SCORER_ENV = {
   monitorMinRows: 'MONITOR_MIN_ROWS',
   monitorMaxHistograms: 'MONITOR_MAX_HISTOGRAMS',
   routingUrl: 'ROUTING_URL',
+  workers: 'WORKERS',
+  reusePort: 'REUSE_PORT',
 } as const;
 export type ScorerSetting = keyof typeof SCORER_ENV;
 

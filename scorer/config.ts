@@ -64,6 +64,16 @@ export const scorerConfigSchema = z.object({
    * forward to the candidate and to mirror to it. Without it the scorer answers every request itself.
    */
   routingUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Processes serving the port, each with the model loaded (workers/): the pod's cores at work. Unset, the
+   * container's CPU quota rounded up (workers/count.ts).
+   */
+  workers: positiveInt(1024).optional(),
+  /**
+   * With several workers: each binds its own socket with SO_REUSEPORT and the kernel spreads connections, instead of
+   * node:cluster's primary handing them out in turn.
+   */
+  reusePort: booleanString.default(false),
 });
 export type ScorerConfig = z.infer<typeof scorerConfigSchema>;
 

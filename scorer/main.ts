@@ -2,6 +2,7 @@
  * The scorer's entry point: `node dist/scorer/main.js` with the MODEL_* environment (the operator's contract),
  * or `npm run scorer -- --model ./model.onnx` locally.
  */
+import cluster from 'node:cluster';
 import { pino } from 'pino';
 import { SCORER_ENV, TERMINATION_LOG } from '../contract/env.js';
 import { ConfigError } from '../contract/settings.js';
@@ -10,6 +11,9 @@ import { ModelLoadError } from './errors.js';
 import { loadModel } from './load/index.js';
 import { writeTerminationMessage } from './load/termination.js';
 import { startScorer } from './server.js';
+import { defaultWorkers } from './workers/count.js';
+import { clusterPeers, soloPeers } from './workers/peers.js';
+import { REPLACEMENT_ENV, runPrimary, WORKERS_ENV } from './workers/primary.js';
 
 async function main(): Promise<number | undefined> {
   let config;
@@ -23,16 +27,32 @@ async function main(): Promise<number | undefined> {
     return 2;
   }
 
-  const log = pino({ level: config.logLevel, base: { component: 'scorer' } });
-  const scorer = await startScorer(config, log, (c) => loadModel(c, log));
+  const workers = cluster.isWorker ? Number(process.env[WORKERS_ENV]) : (config.workers ?? defaultWorkers());
+  // Written asynchronously: lines logged while a write is under way go out together in the next one, where a
+  // synchronous write cost every request a system call of its own (the README's performance section has the
+  // figures). pino flushes what is left when the process exits.
+  const log = pino(
+    {
+      level: config.logLevel,
+      base: { component: 'scorer', ...(cluster.isWorker && { worker: cluster.worker!.id, pid: process.pid }) },
+    },
+    pino.destination({ dest: 1, sync: false }),
+  );
+  if (cluster.isPrimary && workers > 1) {
+    return runPrimary({ workers, log, terminationLog: config.terminationLog });
+  }
+  const replacement = cluster.isWorker && process.env[REPLACEMENT_ENV] === '1';
+  const scorer = await startScorer(config, log, (c) => loadModel(c, log), {
+    peers: cluster.isWorker ? clusterPeers(workers, replacement) : soloPeers(),
+    listenLate: replacement,
+  });
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down: draining in-flight requests');
     scorer.shutdown().then(
       () => {
         log.info('stopped');
-        log.flush();
-        process.exit(0);
+        log.flush(() => process.exit(0));
       },
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');
@@ -48,7 +68,7 @@ async function main(): Promise<number | undefined> {
   } catch (err) {
     // One plain line, the same one Kubernetes shows as the container's termination message.
     const line = (err instanceof ModelLoadError ? err : new ModelLoadError(config.modelUri, String(err))).message;
-    log.flush();
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
     process.stderr.write(`${line}\n`);
     await writeTerminationMessage(config.terminationLog, line);
     return 1;

@@ -13,6 +13,13 @@ interface Series {
   buckets: Float64Array;
 }
 
+/** RequestMetrics' counts as plain data (what a worker sends for the pod's one /metrics). */
+export interface RequestSnapshot {
+  inFlight: number;
+  rows: number;
+  series: { route: string; method: string; status: number; count: number; sum: number; buckets: number[] }[];
+}
+
 /**
  * The metrics of the request path, kept as plain numbers and written out at each scrape. prom-client's labelled
  * counter and histogram build and hash a label set on every call, pre-bound children included, which costs a request
@@ -34,6 +41,35 @@ export class RequestMetrics {
     let b = 0;
     while (b < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[b]!) b++;
     s.buckets[b]!++;
+  }
+
+  /** The counts as plain data, for another process to add up (RequestMetrics.sum). */
+  snapshot(): RequestSnapshot {
+    const series: RequestSnapshot['series'] = [];
+    for (const [route, methods] of this.series) {
+      for (const [method, statuses] of methods) {
+        for (const [status, s] of statuses) {
+          series.push({ route, method, status, count: s.count, sum: s.sum, buckets: [...s.buckets] });
+        }
+      }
+    }
+    return { inFlight: this.inFlight, rows: this.rows, series };
+  }
+
+  /** Several processes' counts added up. */
+  static sum(snapshots: readonly RequestSnapshot[]): RequestMetrics {
+    const total = new RequestMetrics();
+    for (const snapshot of snapshots) {
+      total.inFlight += snapshot.inFlight;
+      total.rows += snapshot.rows;
+      for (const { route, method, status, count, sum, buckets } of snapshot.series) {
+        const s = total.seriesOf(route, method, status);
+        s.count += count;
+        s.sum += sum;
+        buckets.forEach((n, i) => (s.buckets[i]! += n));
+      }
+    }
+    return total;
   }
 
   /** The request families in Prometheus' text format, each line ending in a newline. */
@@ -110,11 +146,14 @@ export class ScorerMetrics {
     name: 'scorer_model_load_seconds',
     help: 'Seconds taken to fetch, verify, parse and warm up the model.',
     registers: [this.registry],
+    // Workers load at once: the pod's figure is its slowest worker's.
+    aggregator: 'max',
   });
   readonly modelBytes = new Gauge({
     name: 'scorer_model_bytes',
     help: 'Size of the loaded model file in bytes.',
     registers: [this.registry],
+    aggregator: 'first',
   });
   readonly modelInfo = new Gauge({
     name: 'scorer_model_info',
@@ -123,6 +162,7 @@ export class ScorerMetrics {
       'identity model, which has none) and its URI (redacted as in the logs).',
     labelNames: ['name', 'format', 'sha256', 'uri'] as const,
     registers: [this.registry],
+    aggregator: 'first',
   });
 
   /** Drift monitoring's window, while monitoring is on. */

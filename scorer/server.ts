@@ -12,13 +12,14 @@ import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ScorerConfig } from './config.js';
 import { ModelLoadError } from './errors.js';
-import { startGrpcServer } from './grpc/server.js';
+import { startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { createHandler, type ScorerState } from './http/app.js';
 import { ScorerMetrics } from './metrics.js';
 import type { Model } from './model.js';
 import { fetchBaseline, startMonitoring, type FetchedBaseline } from './monitor/index.js';
 import { Rollout, routed, type RolloutOptions } from './rollout/index.js';
 import { warmUp } from './warmup.js';
+import { soloPeers, type Peers } from './workers/peers.js';
 
 export interface LoadedModel {
   model: Model;
@@ -30,8 +31,9 @@ export interface LoadedModel {
 }
 
 export interface Scorer {
+  /** Where it listens; with `listenLate`, known once `ready` resolved. */
   readonly url: string;
-  /** The gRPC server's `host:port` (grpc/server.ts). */
+  /** The gRPC server's `host:port` (grpc/server.ts); with `listenLate`, known once `ready` resolved. */
   readonly grpcAddress: string;
   readonly server: Server;
   readonly state: ScorerState;
@@ -50,13 +52,20 @@ export interface ScorerOptions {
   now?: () => number;
   /** With ROUTING_URL: the candidate's timeout and the routing client's backoff, unless a test sets them. */
   rollout?: Omit<RolloutOptions, 'url' | 'log'>;
+  /** The pod's other workers (workers/); none unless the scorer runs as a node:cluster worker. */
+  peers?: Peers;
+  /**
+   * Listen only once the model is ready: a worker replacing a dead one, so that no request or probe lands on it
+   * while it loads (the others serve meanwhile).
+   */
+  listenLate?: boolean;
 }
 
 export async function startScorer(
   config: ScorerConfig,
   log: Logger,
   load: (config: ScorerConfig) => Promise<LoadedModel>,
-  { now = Date.now, rollout: rolloutOptions }: ScorerOptions = {},
+  { now = Date.now, rollout: rolloutOptions, peers = soloPeers(), listenLate = false }: ScorerOptions = {},
 ): Promise<Scorer> {
   const metrics = new ScorerMetrics();
   // Polling from the start, so that the routing is known by the time the model is ready.
@@ -64,27 +73,45 @@ export async function startScorer(
     config.routingUrl === undefined ? undefined : new Rollout({ url: config.routingUrl, log, ...rolloutOptions });
   rollout?.start();
   const state: ScorerState = { model: undefined, draining: false, monitoring: { state: 'off' }, rollout };
-  const handler = createHandler({ state, metrics, log, maxBodyBytes: config.maxBodyBytes, maxRows: config.maxRows });
-  const server = createServer(handler).listen(config.port, config.host);
+  const handler = createHandler({
+    state,
+    metrics,
+    log,
+    peers,
+    maxBodyBytes: config.maxBodyBytes,
+    maxRows: config.maxRows,
+  });
+  const server = createServer(handler);
   // Keep-alive longer than common load balancers' idle timeouts, so they close first and never reuse a dead socket.
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server);
   const connections = trackConnections(server);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ url }, 'listening');
-  const grpc = await startGrpcServer({
-    state,
-    metrics,
-    log,
-    host: config.host,
-    port: config.grpcPort,
-    maxBodyBytes: config.maxBodyBytes,
-    maxRows: config.maxRows,
-  });
-  const grpcAddress = `${host.includes(':') ? `[${host}]` : host}:${grpc.port}`;
+  let url = '';
+  let grpcAddress = '';
+  let grpc: GrpcServer | undefined;
+  const listen = async () => {
+    if (state.draining) return;
+    // Several workers share the port through node:cluster's primary, or each binds it with SO_REUSEPORT.
+    server.listen({ port: config.port, host: config.host, reusePort: config.reusePort && peers.workers > 1 });
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const hostPart = host.includes(':') ? `[${host}]` : host;
+    url = `http://${hostPart}:${port}`;
+    log.info({ url }, 'listening');
+    // gRPC's port is shared by node:cluster's primary alone (grpc-js has no SO_REUSEPORT).
+    grpc = await startGrpcServer({
+      state,
+      metrics,
+      log,
+      host: config.host,
+      port: config.grpcPort,
+      maxBodyBytes: config.maxBodyBytes,
+      maxRows: config.maxRows,
+    });
+    grpcAddress = `${hostPart}:${grpc.port}`;
+  };
+  if (!listenLate) await listen();
 
   // Fetched while the model loads; a baseline that cannot be had is logged and the model served all the same.
   const baseline: Promise<FetchedBaseline> | undefined =
@@ -114,6 +141,8 @@ export async function startScorer(
       model = monitoring.model;
     }
     state.model = model;
+    if (listenLate) await listen();
+    peers.ready();
     log.info(
       { model: model.name, format: model.format, bytes, seconds, inputs: model.inputs, outputs: model.outputs },
       'model ready',
@@ -134,14 +163,14 @@ export async function startScorer(
       // rolling updates under load). An idle connection is ended only after IDLE_CLOSE_MS without a request.
       NetServer.prototype.close.call(server);
       // gRPC drains beside HTTP: no new calls, those under way finish within the same time.
-      const grpcDrained = grpc.shutdown(timeoutMs);
+      const grpcDrained = grpc?.shutdown(timeoutMs);
       const left = await connections.drain(timeoutMs);
       if (left > 0) {
         log.warn({ timeoutMs, connections: left }, 'requests did not finish in time; closing their connections');
         server.closeAllConnections();
       }
-      // Forwarded requests were part of the requests drained; mirrors still under way are dropped.
       await grpcDrained;
+      // Forwarded requests were part of the requests drained; mirrors still under way are dropped.
       rollout?.close();
       await polling;
       await state.model?.dispose();
@@ -149,7 +178,19 @@ export async function startScorer(
     return stopping;
   };
 
-  return { url, grpcAddress, server, state, metrics, ready, shutdown };
+  return {
+    get url() {
+      return url;
+    },
+    get grpcAddress() {
+      return grpcAddress;
+    },
+    server,
+    state,
+    metrics,
+    ready,
+    shutdown,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { V1Deployment, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { SCORER_ENV, SCORER_GRPC_PORT, SCORER_PORT, TERMINATION_LOG } from '../../contract/env.js';
 import { routingPath } from '../../contract/rollout.js';
+import { nanoUnits } from '../api/quantity.js';
 import type { ScoringModel } from '../api/v1alpha1.js';
 import { digest, LABELS, labels, objectMeta, selectorLabels } from './labels.js';
 
@@ -30,6 +31,19 @@ const MODEL_MOUNT = '/models';
 const BASELINE_MOUNT = '/baseline';
 /** Scorer pods spread across nodes, then zones, so that losing one takes as few replicas as it can. */
 const SPREAD_TOPOLOGIES = ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'];
+
+/**
+ * The scorer's workers (WORKERS) for a container's resources: its CPU limit, else its request, rounded up, at least 1;
+ * undefined without either (the scorer then reads its cgroup's quota).
+ */
+export function workersFor(resources: ScoringModel['spec']['resources']): number | undefined {
+  const cpu = resources.limits?.cpu ?? resources.requests?.cpu;
+  const nano = cpu === undefined ? undefined : nanoUnits(cpu);
+  if (nano === undefined) return undefined;
+  const cores = (nano + NANO - 1n) / NANO;
+  return Math.max(1, Number(cores));
+}
+const NANO = 1_000_000_000n;
 
 /** `pvc://CLAIM/path` -> the claim and the path inside it. */
 export function pvcLocation(uri: string): { claim: string; path: string } | undefined {
@@ -82,6 +96,8 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
   const { spec } = sm;
   const claims = claimMounts(sm);
   const monitoring = spec.monitoring;
+  // One worker per core the container may use; a WORKERS in spec.env is the user's choice and wins.
+  const workers = spec.env?.some((e) => e.name === SCORER_ENV.workers) ? undefined : workersFor(spec.resources);
   const env: V1EnvVar[] = [
     { name: SCORER_ENV.modelUri, value: claims.modelUri },
     ...(spec.model.format ? [{ name: SCORER_ENV.modelFormat, value: spec.model.format }] : []),
@@ -90,6 +106,7 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
     { name: SCORER_ENV.port, value: String(SCORER_PORT) },
     { name: SCORER_ENV.grpcPort, value: String(SCORER_GRPC_PORT) },
     { name: SCORER_ENV.shutdownTimeoutMs, value: String(SHUTDOWN_TIMEOUT_SECONDS * 1000) },
+    ...(workers !== undefined ? [{ name: SCORER_ENV.workers, value: String(workers) }] : []),
     // Set only with spec.monitoring: a model without it runs a scorer that counts nothing.
     ...(monitoring
       ? [

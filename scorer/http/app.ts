@@ -20,6 +20,8 @@ import { HEADER_LENGTH } from './binary-layout.js';
 import { rawInferRequest, readInferBody } from './binary-request.js';
 import { readJson } from './body.js';
 import { scoreInputs, scoreResponse } from './score.js';
+import { podMetricsText, sumMonitoringReports, sumRolloutReports } from '../workers/sum.js';
+import type { MetricsPart, MonitoringPart, Parts, Peers } from '../workers/peers.js';
 import {
   checkModelNamed,
   inferResponse,
@@ -46,6 +48,8 @@ export interface AppOptions {
   state: ScorerState;
   metrics: ScorerMetrics;
   log: Logger;
+  /** The pod's other workers: readiness and the answers summed over them. */
+  peers: Peers;
   maxBodyBytes: number;
   maxRows: number;
 }
@@ -95,15 +99,38 @@ const UNCOUNTED_ROUTES = new Set([
 
 /** The request handler for the scorer's server. */
 export function createHandler(options: AppOptions): RequestListener {
-  const { state, metrics, log, maxBodyBytes, maxRows } = options;
+  const { state, metrics, log, peers, maxBodyBytes, maxRows } = options;
   const { requests } = metrics;
+
+  // This worker's parts of the answers the pod gives as one.
+  peers.serve(async (kind) => {
+    if (kind === 'metrics') {
+      const drift = metrics.drift;
+      const part: MetricsPart = {
+        registry: await metrics.registry.getMetricsAsJSON(),
+        requests: requests.snapshot(),
+        ...(drift && { drift: { report: drift.report(state.model?.name ?? ''), skippedRows: drift.skippedRows } }),
+      };
+      return part as Parts[typeof kind];
+    }
+    if (kind === 'monitoring') {
+      const { monitoring } = state;
+      const part: MonitoringPart =
+        monitoring.state === 'on'
+          ? { state: 'on', report: monitoring.window.report(state.model?.name ?? '') }
+          : monitoring;
+      return part as Parts[typeof kind];
+    }
+    return (state.rollout?.report() ?? null) as Parts[typeof kind];
+  });
 
   /** Counts the request in flight; once it closes, its metrics and its one log line, as `exchange` says then. */
   const begin = (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
-    const start = process.hrtime.bigint();
+    // performance.now(), not hrtime.bigint(): no BigInt to allocate twice a request.
+    const start = performance.now();
     requests.inFlight++;
     res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const seconds = (performance.now() - start) / 1000;
       const { route, rows } = exchange;
       const status = res.headersSent ? res.statusCode : 499;
       if (exchange.counted) {
@@ -215,7 +242,8 @@ export function createHandler(options: AppOptions): RequestListener {
     next();
   });
 
-  const ready = () => state.model !== undefined && !state.draining;
+  // One readiness for the pod: this worker's model, and every other worker's.
+  const ready = () => state.model !== undefined && !state.draining && peers.podReady;
 
   app.post(SCORE_ROUTE, route(SCORE_ROUTE), (req, res: Response<unknown, Exchange>) => score(req, res, res.locals));
 
@@ -242,27 +270,42 @@ export function createHandler(options: AppOptions): RequestListener {
     app.get(
       `${prefix}/monitoring`,
       route(`${prefix}/monitoring`),
-      (req: Request<{ name: string; version?: string }>, res) => {
+      async (req: Request<{ name: string; version?: string }>, res) => {
         const model = modelFor(req.params.name, req.params.version);
         const { monitoring } = state;
         if (monitoring.state === 'off') {
           throw new RequestError(404, `monitoring is off: ${SCORER_ENV.monitorBaseline} is not set`);
         }
         if (monitoring.state === 'failed') throw new RequestError(503, monitoring.reason);
-        res.json(monitoring.window.report(model.name));
+        if (peers.workers === 1) {
+          res.json(monitoring.window.report(model.name));
+          return;
+        }
+        // The pod's window: every worker's summed, or the reason one of them has none.
+        const parts = await peers.gather('monitoring');
+        const failed = parts.find((p) => p.state === 'failed');
+        if (failed) throw new RequestError(503, failed.reason);
+        const reports = parts.flatMap((p) => (p.state === 'on' ? [p.report] : []));
+        res.json({ ...sumMonitoringReports(reports), model: model.name });
       },
     );
     // The rollout's counts for the current step. Without ROUTING_URL, 404: this scorer forwards nothing.
     app.get(
       `${prefix}/rollout`,
       route(`${prefix}/rollout`),
-      (req: Request<{ name: string; version?: string }>, res) => {
+      async (req: Request<{ name: string; version?: string }>, res) => {
         modelFor(req.params.name, req.params.version);
         const { rollout } = state;
         if (rollout === undefined) {
           throw new RequestError(404, `rollouts are off: ${SCORER_ENV.routingUrl} is not set`);
         }
-        res.json(rollout.report());
+        if (peers.workers === 1) {
+          res.json(rollout.report());
+          return;
+        }
+        // The pod's counts: every worker's summed.
+        const reports = (await peers.gather('rollout')).filter((r) => r !== null);
+        res.json(sumRolloutReports(reports));
       },
     );
   }
@@ -273,7 +316,9 @@ export function createHandler(options: AppOptions): RequestListener {
   }
 
   app.get('/metrics', route('/metrics'), async (_req, res) => {
-    res.type(metrics.contentType).send(await metrics.text());
+    // One /metrics for the pod: every worker's families summed (and the primary's process metrics).
+    const text = peers.workers === 1 ? await metrics.text() : await podMetricsText(await peers.gather('metrics'));
+    res.type(metrics.contentType).send(text);
   });
 
   app.use((req: Request, res: Response) => {

@@ -1,18 +1,50 @@
 import type { IncomingMessage } from 'node:http';
 import { RequestError } from '../errors.js';
 
-/** Reads a body of at most `limit` bytes: 413 as soon as it is known to be larger. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a body of at most `limit` bytes: 413 as soon as it is known to be larger (the request is then destroyed, as
+ * leaving a `for await` over it would). Read with 'data' and 'end' events: the stream's async iterator costs a
+ * 1-row request a promise per chunk and more (the README's performance section has the figures).
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw new RequestError(413, `request body is ${declared} bytes; the limit is ${limit}`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new RequestError(413, `request body exceeds the limit of ${limit} bytes`);
-    chunks.push(chunk);
+  if (declared > limit) {
+    return Promise.reject(new RequestError(413, `request body is ${declared} bytes; the limit is ${limit}`));
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        req.destroy();
+        reject(new RequestError(413, `request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    // A client gone before the end of its body: no answer is read, the exchange is logged as 499.
+    const onClose = () => onError(new Error('the request was closed before its body arrived'));
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /** Parses UTF-8 JSON; `what` names the bytes in the message when they are not the whole body. */

@@ -212,6 +212,21 @@ const operatorWritesSince = (since: Date) =>
     .map((e) => `${e.verb} ${e.objectRef?.resource} ${e.objectRef?.namespace}/${e.objectRef?.name}`);
 
 describe('a ScoringModel applied', () => {
+  it("runs one scorer worker per core of its CPU limit, and spec.env's WORKERS once it sets one", async () => {
+    const workersOf = async (want: string) =>
+      waitFor(`WORKERS=${want}`, () => {
+        const env = deployment('cores')?.spec.template.spec.containers[0].env as { name: string; value: string }[];
+        const named = env?.filter((e) => e.name === 'WORKERS');
+        return named?.length === 1 && named[0]!.value === want ? named : undefined;
+      });
+    const spec = { model: { uri: 's3://models/cores/model.json' } };
+    apply('cores', { ...spec, resources: { requests: { cpu: '1' }, limits: { cpu: '2500m' } } });
+    await workersOf('3');
+    apply('cores', { ...spec, resources: { limits: { cpu: '2500m' } }, env: [{ name: 'WORKERS', value: '1' }] });
+    await workersOf('1');
+    k(['delete', 'scoringmodel', 'cores', '-n', ns, '--wait=false']);
+  });
+
   it('gets a Deployment, a Service and an HPA with labels, owner references and the env contract', async () => {
     apply('churn', CHURN);
     const d = await waitFor('the Deployment', () => deployment('churn'));
@@ -239,6 +254,7 @@ describe('a ScoringModel applied', () => {
       MODEL_NAME: 'churn',
       PORT: '8080',
       GRPC_PORT: '8081',
+      WORKERS: '1',
     });
     expect(d.spec.template.spec.containers[0].image).toBe('scoring.dev/scorer:test');
     const svc = await waitFor('the Service', () => getJson(['service', 'churn', '-n', ns]));

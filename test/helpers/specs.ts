@@ -53,7 +53,7 @@ export const REFUSED: RefusedSpec[] = [
   {
     what: "the Service's HTTP port on its gRPC port",
     spec: { model, service: { port: 8081 } },
-    kubectl: "spec.service.port: Invalid value: \"integer\": must not be 8081: the Service's gRPC port is 8081",
+    kubectl: 'spec.service.port: Invalid value: "integer": must not be 8081: the Service\'s gRPC port is 8081',
     parseSpec: "spec.service.port: must not be 8081: the Service's gRPC port is 8081",
   },
   {

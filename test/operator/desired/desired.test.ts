@@ -52,6 +52,7 @@ describe('desiredDeployment', () => {
       PORT: '8080',
       GRPC_PORT: '8081',
       SHUTDOWN_TIMEOUT_MS: '20000',
+      WORKERS: '1',
     });
     expect(container.image).toBe('registry.local/scorer:1');
   });
@@ -61,6 +62,31 @@ describe('desiredDeployment', () => {
       { name: 'http', containerPort: 8080, protocol: 'TCP' },
       { name: 'grpc', containerPort: 8081, protocol: 'TCP' },
     ]);
+  });
+
+  it('runs one scorer worker per core of the CPU limit, else of the request, rounded up, at least 1', () => {
+    const workers = (resources: ScoringModel['spec']['resources']) =>
+      env(model({ model: { uri: 'm.json' }, resources })).WORKERS;
+    expect(workers({ requests: { cpu: '100m' } })).toBe('1');
+    expect(workers({ requests: { cpu: '2' } })).toBe('2');
+    expect(workers({ requests: { cpu: '1500m' } })).toBe('2');
+    expect(workers({ requests: { cpu: '1' }, limits: { cpu: '3.5' } })).toBe('4');
+    expect(workers({ requests: { cpu: '2' }, limits: { cpu: '2001m' } })).toBe('3');
+    expect(workers({ limits: { cpu: '4' } })).toBe('4');
+    expect(workers({ requests: { cpu: '1n' } })).toBe('1');
+    // Without a CPU figure the scorer reads its cgroup's quota.
+    expect(workers({ requests: { memory: '1Gi' } })).toBeUndefined();
+  });
+
+  it("leaves WORKERS to spec.env when the user sets it, once in the container's env", () => {
+    const mine = model({
+      model: { uri: 'm.json' },
+      resources: { limits: { cpu: '4' } },
+      env: [{ name: 'WORKERS', value: '1' }],
+    });
+    const names = desiredDeployment(mine, CONFIG).spec!.template.spec!.containers[0]!.env!.map((e) => e.name);
+    expect(names.filter((n) => n === 'WORKERS')).toHaveLength(1);
+    expect(env(mine).WORKERS).toBe('1');
   });
 
   it('probes the V2 health endpoints: ready only once the model is loaded', () => {
