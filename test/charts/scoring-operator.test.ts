@@ -4,7 +4,7 @@
  * values a cluster admin sets.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,10 @@ function kustomize(dir: string): Obj[] {
   if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr}`);
   return loadAll(run.stdout) as Obj[];
 }
+
+/** The monitoring kit's kinds, and the scraper's objects (named after the chart's full name). */
+const KIT_KINDS = ['PodMonitor', 'ServiceMonitor', 'PrometheusRule', 'ConfigMap'];
+const isKit = (o: Obj) => KIT_KINDS.includes(o.kind) || o.metadata.name.endsWith('-metrics-scraper');
 
 describeWithHelm('the Helm chart', (helm) => {
   let home: string;
@@ -201,15 +205,35 @@ describeWithHelm('the Helm chart', (helm) => {
   it('watches only the listed namespaces, granted by a Role in each instead of the ClusterRole', () => {
     const objects = template({ watchNamespaces: ['team-a', 'team-b'] });
     expect(env(manager(objects).container).WATCH_NAMESPACES).toBe('team-a,team-b');
-    expect(objects.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual([
+    // Cluster-wide still: the metrics-reader role, and the TokenReviews and SubjectAccessReviews of /metrics (cluster
+    // -scoped kinds, which no Role can grant), in a ClusterRole of their own.
+    expect(
+      objects
+        .filter((o) => o.kind === 'ClusterRole')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual([
+      'scoring-operator-metrics-auth',
+      'scoring-operator-metrics-reader',
       'scoringmodel-editor',
       'scoringmodel-viewer',
     ]);
-    expect(objects.filter((o) => o.kind === 'ClusterRoleBinding')).toEqual([]);
-    const clusterRole = find(template(), 'ClusterRole', 'scoring-operator-manager') as Obj & { rules: unknown };
+    expect(objects.filter((o) => o.kind === 'ClusterRoleBinding')).toMatchObject([
+      {
+        metadata: { name: 'scoring-operator-metrics-auth' },
+        roleRef: { kind: 'ClusterRole', name: 'scoring-operator-metrics-auth' },
+        subjects: [{ kind: 'ServiceAccount', name: 'scoring-operator', namespace: 'scoring-system' }],
+      },
+    ]);
+    type Rule = { apiGroups: string[]; resources: string[] };
+    const clusterRole = find(template(), 'ClusterRole', 'scoring-operator-manager') as Obj & { rules: Rule[] };
+    const isReview = (r: Rule) => /^(authentication|authorization)\.k8s\.io$/.test(r.apiGroups[0]!);
+    const auth = find(objects, 'ClusterRole', 'scoring-operator-metrics-auth') as Obj & { rules: Rule[] };
+    expect(auth.rules).toEqual(clusterRole.rules.filter(isReview));
+    expect(auth.rules.map((r) => r.resources[0])).toEqual(['tokenreviews', 'subjectaccessreviews']);
     for (const ns of ['team-a', 'team-b']) {
       const role = objects.find((o) => key(o) === `Role ${ns}/scoring-operator-manager`) as Obj & { rules: unknown };
-      expect(role?.rules).toEqual(clusterRole.rules);
+      expect(role?.rules).toEqual(clusterRole.rules.filter((r) => !isReview(r)));
       expect(objects.find((o) => key(o) === `RoleBinding ${ns}/scoring-operator-manager`)).toMatchObject({
         roleRef: { kind: 'Role', name: 'scoring-operator-manager' },
         subjects: [{ kind: 'ServiceAccount', name: 'scoring-operator', namespace: 'scoring-system' }],
@@ -229,6 +253,9 @@ describeWithHelm('the Helm chart', (helm) => {
       roleRef: { name: 'ml-scoring-operator-manager' },
       subjects: [{ name: 'ml-scoring-operator', namespace: 'ml-system' }],
     });
+    expect(find(objects, 'ClusterRole', 'ml-scoring-operator-metrics-reader')).toMatchObject({
+      rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+    });
     for (const o of objects.filter(
       (x) => !['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(x.kind),
     )) {
@@ -241,6 +268,7 @@ describeWithHelm('the Helm chart', (helm) => {
     expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
     expect(objects.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual([
       'scoring-operator-manager',
+      'scoring-operator-metrics-reader',
     ]);
   });
 
@@ -256,5 +284,185 @@ describeWithHelm('the Helm chart', (helm) => {
     expect(refusal({ watchNamespaces: ['Team_A'] })).toContain('watchNamespaces');
     expect(refusal({ scorer: { allowedImages: ['a,b'] } })).toContain('allowedImages');
     expect(refusal({ replica: 2 })).toContain('replica');
+  });
+
+  describe('with monitoring.enabled', () => {
+    const FILES = join(root, CHART, 'files');
+    const filesUnder = (dir: string): string[] =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+        .sort();
+
+    it('reads a copy of the kit that scripts/sync-chart-monitoring.sh, run again, would not change', () => {
+      const out = mkdtempSync(join(home, 'files-'));
+      const run = spawnSync('bash', ['scripts/sync-chart-monitoring.sh', out], { cwd: root, encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(filesUnder(FILES)).toEqual(filesUnder(out));
+      expect(filesUnder(FILES)).toEqual([
+        'grafana/scoring-model.json',
+        'prometheus/operator-metrics-scraper.yaml',
+        'prometheus/operator-servicemonitor.yaml',
+        'prometheus/prometheusrule.yaml',
+        'prometheus/scorer-podmonitor.yaml',
+      ]);
+      for (const f of filesUnder(out)) {
+        expect(`${f}: ${readFileSync(join(FILES, f), 'utf8')}`).toBe(`${f}: ${readFileSync(join(out, f), 'utf8')}`);
+      }
+    });
+
+    it('renders, besides the default objects, exactly those of kubectl kustomize config/prometheus and config/grafana', () => {
+      const defaults = new Set(template().map(key));
+      const objects = template({ monitoring: { enabled: true } });
+      const added = objects.filter((o) => !defaults.has(key(o)));
+      expect(added.every(isKit)).toBe(true);
+      expect(objects.filter((o) => defaults.has(key(o)))).toEqual(template());
+      // The chart's ServiceMonitor selects its own release's metrics Service only (the one difference from the kit's,
+      // whose Service no Helm release labels): two releases in a namespace would otherwise each scrape both.
+      const chart = added.map(withoutInstaller);
+      const monitor = find(chart, 'ServiceMonitor', 'scoring-operator') as Obj & {
+        spec: { selector: { matchLabels: Record<string, string> } };
+      };
+      expect(monitor.spec.selector.matchLabels['app.kubernetes.io/instance']).toBe('scoring-operator');
+      delete monitor.spec.selector.matchLabels['app.kubernetes.io/instance'];
+      const kit = [...kustomize('config/prometheus'), ...kustomize('config/grafana')].map(withoutInstaller);
+      expect(chart.map(key).sort()).toEqual(kit.map(key).sort());
+      expect(chart.sort(byKey)).toEqual(kit.sort(byKey));
+      // Not the NetworkPolicy example.
+      expect(objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
+      // The dashboard byte for byte.
+      const dashboard = find(objects, 'ConfigMap', 'scoring-model-dashboard') as Obj & { data: Record<string, string> };
+      expect(dashboard.data).toEqual({
+        'scoring-model.json': readFileSync(join(root, 'config/grafana/scoring-model.json'), 'utf8'),
+      });
+      // The scraper is bound to the chart's metrics-reader ClusterRole.
+      expect(find(objects, 'ClusterRoleBinding', 'scoring-operator-metrics-scraper')).toMatchObject({
+        roleRef: { name: find(objects, 'ClusterRole', 'scoring-operator-metrics-reader').metadata.name },
+      });
+    });
+
+    it("puts the labels for Prometheus' selector on every object of the kit, and the names and namespace of another release", () => {
+      const objects = template(
+        {
+          monitoring: {
+            enabled: true,
+            labels: { release: 'kube-prometheus-stack', team: 'ml' },
+            dashboard: { sidecarLabel: 'grafana_dashboard_ml', sidecarLabelValue: 'yes', namespace: 'monitoring' },
+          },
+        },
+        'ml',
+        'ml-system',
+      );
+      const kit = objects.filter(isKit);
+      expect(kit.map(key).sort()).toEqual([
+        'ClusterRoleBinding -/ml-scoring-operator-metrics-scraper',
+        'ConfigMap monitoring/scoring-model-dashboard',
+        'PodMonitor ml-system/scoring-scorers',
+        'PrometheusRule ml-system/scoring-alerts',
+        'Secret ml-system/ml-scoring-operator-metrics-scraper',
+        'ServiceAccount ml-system/ml-scoring-operator-metrics-scraper',
+        'ServiceMonitor ml-system/ml-scoring-operator',
+      ]);
+      for (const o of kit) {
+        expect(`${key(o)} ${JSON.stringify(o.metadata.labels)}`).toBe(
+          `${key(o)} ${JSON.stringify({
+            ...o.metadata.labels,
+            release: 'kube-prometheus-stack',
+            team: 'ml',
+            'app.kubernetes.io/part-of': 'scoring-operator',
+            'app.kubernetes.io/managed-by': 'Helm',
+            'app.kubernetes.io/instance': 'ml',
+          })}`,
+        );
+      }
+      // Only the dashboard carries the sidecar's label, with the value asked for.
+      expect(kit.filter((o) => o.metadata.labels?.grafana_dashboard_ml).map(key)).toEqual([
+        'ConfigMap monitoring/scoring-model-dashboard',
+      ]);
+      expect(find(kit, 'ConfigMap', 'scoring-model-dashboard').metadata.labels?.grafana_dashboard_ml).toBe('yes');
+      expect(kit.some((o) => 'grafana_dashboard' in (o.metadata.labels ?? {}))).toBe(false);
+
+      // The ServiceMonitor scrapes this release's metrics Service with this release's scraper's token.
+      const service = find(objects, 'Service', 'ml-scoring-operator-metrics') as Obj & {
+        spec: { ports: { name: string }[] };
+      };
+      const monitor = find(kit, 'ServiceMonitor', 'ml-scoring-operator') as Obj & {
+        spec: {
+          selector: { matchLabels: Record<string, string> };
+          endpoints: { port: string; authorization: { credentials: { name: string } } }[];
+        };
+      };
+      expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+      expect(monitor.spec.selector.matchLabels['app.kubernetes.io/instance']).toBe('ml');
+      expect(monitor.spec.endpoints.map((e) => [e.port, e.authorization.credentials.name])).toEqual([
+        ['https', 'ml-scoring-operator-metrics-scraper'],
+      ]);
+      expect(service.spec.ports.map((p) => p.name)).toContain('https');
+      expect(find(kit, 'Secret', 'ml-scoring-operator-metrics-scraper').metadata.annotations).toEqual({
+        'kubernetes.io/service-account.name': 'ml-scoring-operator-metrics-scraper',
+      });
+      expect(find(kit, 'ClusterRoleBinding', 'ml-scoring-operator-metrics-scraper')).toMatchObject({
+        roleRef: { kind: 'ClusterRole', name: 'ml-scoring-operator-metrics-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'ml-scoring-operator-metrics-scraper', namespace: 'ml-system' }],
+      });
+      find(objects, 'ClusterRole', 'ml-scoring-operator-metrics-reader');
+
+      // The operator's alerts read this release's scrape job (its metrics Service's name) and name its namespace.
+      const rule = JSON.stringify(find(kit, 'PrometheusRule', 'scoring-alerts'));
+      expect(rule).toContain('up{job=\\"ml-scoring-operator-metrics\\"}');
+      expect(rule).toContain('kubectl get pods -n ml-system');
+      expect(rule).toContain('the ml-scoring-operator-metrics-scraper ServiceAccount');
+      expect(rule).not.toMatch(/[^-]scoring-operator-metrics|scoring-system/);
+      // Prometheus' templates, left to Prometheus.
+      expect(rule).toContain('{{ $labels.namespace }}/{{ $labels.model }}');
+    });
+
+    it('leaves out each part of the kit when asked, and only that part', () => {
+      const all = template({ monitoring: { enabled: true } })
+        .filter(isKit)
+        .map(key)
+        .sort();
+      const without = (part: string) =>
+        template({ monitoring: { enabled: true, [part]: { enabled: false } } })
+          .filter(isKit)
+          .map(key)
+          .sort();
+      const scraper = [
+        'ClusterRoleBinding -/scoring-operator-metrics-scraper',
+        'Secret scoring-system/scoring-operator-metrics-scraper',
+        'ServiceAccount scoring-system/scoring-operator-metrics-scraper',
+      ];
+      const expected: Record<string, string[]> = {
+        podMonitor: ['PodMonitor scoring-system/scoring-scorers'],
+        serviceMonitor: ['ServiceMonitor scoring-system/scoring-operator', ...scraper],
+        prometheusRule: ['PrometheusRule scoring-system/scoring-alerts'],
+        dashboard: ['ConfigMap scoring-system/scoring-model-dashboard'],
+      };
+      for (const [part, objects] of Object.entries(expected)) {
+        expect(`${part}: ${without(part).join(', ')}`).toBe(
+          `${part}: ${all.filter((k) => !objects.includes(k)).join(', ')}`,
+        );
+      }
+      expect(template().filter(isKit)).toEqual([]);
+    });
+
+    it('passes helm lint --strict', () => {
+      const file = join(home, 'values-monitoring.yaml');
+      writeFileSync(
+        file,
+        dump({ monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } }, watchNamespaces: ['a'] }),
+      );
+      const out = run(['lint', '--strict', CHART, '--values', file]);
+      expect(`${out.stdout}${out.stderr}`).toContain('1 chart(s) linted, 0 chart(s) failed');
+      expect(out.status).toBe(0);
+    });
+
+    it('refuses misspelt monitoring values, naming them', () => {
+      expect(refusal({ monitoring: { enabled: true, podMonitors: { enabled: false } } })).toContain('podMonitors');
+      expect(refusal({ monitoring: { labels: { release: 1 } } })).toContain('release');
+      expect(refusal({ monitoring: { dashboard: { namespace: 'Monitoring' } } })).toContain('namespace');
+      expect(refusal({ monitoring: { serviceMonitor: { enabled: 'yes' } } })).toContain('enabled');
+    });
   });
 });
