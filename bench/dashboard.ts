@@ -176,6 +176,7 @@ async function main(): Promise<void> {
       ...env,
       HOST: host,
       PORT: String(SCORER_PORT),
+      GRPC_PORT: '0',
       LOG_LEVEL: 'warn',
       TERMINATION_LOG: join(dir, 'termination-log'),
     });

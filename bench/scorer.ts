@@ -303,6 +303,8 @@ async function startScorer(
       MODEL_NAME: 'bench',
       HOST: '127.0.0.1',
       PORT: String(port),
+      // gRPC on a port of its own choosing: the scorers of one section run side by side.
+      GRPC_PORT: '0',
       LOG_LEVEL: 'warn',
       ...target.env,
       ...env,
@@ -781,6 +783,7 @@ async function coldStartSection(targets: Target[]): Promise<void> {
           MODEL_NAME: 'bench',
           HOST: '127.0.0.1',
           PORT: String(port),
+          GRPC_PORT: '0',
           LOG_LEVEL: 'warn',
           ...env,
         },
