@@ -70,10 +70,10 @@ export const scorerConfigSchema = z.object({
    */
   workers: positiveInt(1024).optional(),
   /**
-   * With several workers: each binds its own socket with SO_REUSEPORT and the kernel spreads connections, instead of
-   * node:cluster's primary handing them out in turn.
+   * With several workers: each binds its own HTTP socket with SO_REUSEPORT and the kernel spreads connections (the
+   * faster of the two, measured by bench:scorer); false, node:cluster's primary hands them out in turn.
    */
-  reusePort: booleanString.default(false),
+  reusePort: booleanString.default(true),
 });
 export type ScorerConfig = z.infer<typeof scorerConfigSchema>;
 

@@ -17,6 +17,7 @@ import { checkMetrics, itWithPromtool } from '../../helpers/promtool.js';
 import { startRoutingServer, type RoutingServer } from '../../helpers/routing.js';
 import { startTestScorer, type TestScorer } from '../../helpers/scorer.js';
 import { waitFor } from '../../helpers/wait.js';
+import { freePort } from '../../../harness/net.js';
 import { file, startModelServer, type ModelServer } from '../../servers/http.js';
 
 const MAIN = fileURLToPath(new URL('../../../dist/scorer/main.js', import.meta.url));
@@ -36,10 +37,22 @@ interface Pod {
   exited: Promise<number | null>;
 }
 
-/** Starts the scorer with two workers on a free port; the port is the first worker's "listening" line's. */
-function startPod(env: Record<string, string>): Pod {
+/**
+ * Starts the scorer with two workers on a free port, which each binds with SO_REUSEPORT (the default); gRPC on a
+ * port the primary picks, shared by both.
+ */
+async function startPod(env: Record<string, string>): Promise<Pod> {
+  const port = String(await freePort());
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', WORKERS: '2', TERMINATION_LOG: '', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: port,
+      GRPC_PORT: '0',
+      WORKERS: '2',
+      TERMINATION_LOG: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -102,7 +115,7 @@ describe('a scorer with two workers', () => {
       if (attempt === 1) file(body)(req, res, attempt);
       else void held.then(() => file(body)(req, res, attempt));
     });
-    const pod = startPod({ MODEL_URI: `${models.url}/m.json`, MODEL_NAME: 'm' });
+    const pod = await startPod({ MODEL_URI: `${models.url}/m.json`, MODEL_NAME: 'm' });
     try {
       const port = await portOf(pod);
       await logged(pod, 'one worker ready', (r) => r.msg === 'model ready');
@@ -140,7 +153,7 @@ describe('a scorer with two workers', () => {
         tolerance: 1e-6,
       };
       routing = await startRoutingServer(forwardAll);
-      pod = startPod({
+      pod = await startPod({
         MODEL_URI: 'identity',
         MONITOR_BASELINE: writeBaseline(dir, 'baseline.json', baselineOf(2, [0, 1, 2])),
         MONITOR_MIN_ROWS: '4',
@@ -203,7 +216,7 @@ describe('a scorer with two workers', () => {
   });
 
   it('replaces a worker that dies, which listens only once its model is loaded', async () => {
-    const pod = startPod({ MODEL_URI: 'identity' });
+    const pod = await startPod({ MODEL_URI: 'identity' });
     try {
       const port = await portOf(pod);
       await logged(pod, 'every worker ready', (r) => r.msg === 'every worker ready');
@@ -228,7 +241,7 @@ describe('a scorer with two workers', () => {
     const termination = join(dir, 'termination-log');
     writeFileSync(termination, '');
     const missing = join(dir, 'missing.json');
-    const pod = startPod({ MODEL_URI: missing, TERMINATION_LOG: termination });
+    const pod = await startPod({ MODEL_URI: missing, TERMINATION_LOG: termination });
     expect(await pod.exited).toBe(1);
     expect(readFileSync(termination, 'utf8').trim()).toMatch(new RegExp(`^cannot load model ${missing}: .*not found`));
   }, 30_000);
