@@ -18,6 +18,7 @@ import { startRoutingServer, type RoutingServer } from '../../helpers/routing.js
 import { startTestScorer, type TestScorer } from '../../helpers/scorer.js';
 import { waitFor } from '../../helpers/wait.js';
 import { freePort } from '../../../harness/net.js';
+import { describeWithGrpcurl, grpcurl } from '../../helpers/grpcurl.js';
 import { file, startModelServer, type ModelServer } from '../../servers/http.js';
 
 const MAIN = fileURLToPath(new URL('../../../dist/scorer/main.js', import.meta.url));
@@ -213,6 +214,31 @@ describe('a scorer with two workers', () => {
         expect(checkMetrics(promtool, text)).toEqual({ status: 0, output: '' });
       }
     });
+  });
+
+  describeWithGrpcurl('gRPC on two workers', () => {
+    it('serves gRPC on one port shared through the primary, each worker answering calls', async () => {
+      const grpcPort = String(await freePort());
+      const pod = await startPod({ MODEL_URI: 'identity', GRPC_PORT: grpcPort });
+      try {
+        await logged(pod, 'every worker ready', (r) => r.msg === 'every worker ready');
+        const address = `127.0.0.1:${grpcPort}`;
+        // Each grpcurl is a connection of its own, which the primary hands to the workers in turn.
+        for (let i = 0; i < 6; i++) {
+          const reply = await grpcurl(address, 'ModelInfer', {
+            model_name: 'identity',
+            inputs: [{ name: 'X', datatype: 'FP64', shape: [1, 2], contents: { fp64_contents: [i, 2] } }],
+          });
+          expect(reply.code).toBe(0);
+          expect(JSON.stringify(reply.body)).toContain(`"fp64Contents":[${i},2]`);
+        }
+        const calls = await logged(pod, 'six gRPC calls', (r) => r.msg === 'request' && r.method === 'GRPC', 6);
+        expect(new Set(calls.map((r) => r.pid)).size).toBe(2);
+        expect(await stop(pod)).toBe(0);
+      } finally {
+        pod.child.kill('SIGKILL');
+      }
+    }, 60_000);
   });
 
   it('replaces a worker that dies, which listens only once its model is loaded', async () => {
