@@ -14,7 +14,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCORER_PORT } from '../contract/env.js';
-import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { kubectlOn, startControlPlane } from '../harness/controlplane.js';
 import { kubeconfigYaml } from '../harness/kubeconfig.js';
 import { freePort } from '../harness/net.js';
 import { repoRoot } from '../harness/paths.js';
@@ -30,16 +30,7 @@ const PHASE_SECONDS = Number(process.env.DASHBOARD_PHASE_SECONDS ?? 40);
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function kubectl(cp: ControlPlane, args: string[], input?: string): string {
-  const run = spawnSync('kubectl', args, {
-    cwd: ROOT,
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, KUBECONFIG: cp.kubeconfig },
-  });
-  if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${run.stderr}`);
-  return run.stdout;
-}
+const kubectl = kubectlOn;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

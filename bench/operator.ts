@@ -28,7 +28,7 @@ import { parseSpec, type ScoringModel } from '../operator/api/v1alpha1.js';
 import { PooledKubeConfig } from '../operator/kubeconfig.js';
 import { desiredDeployment } from '../operator/desired/deployment.js';
 import { desiredService } from '../operator/desired/service.js';
-import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { kubectlOn, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { kubeconfigYaml } from '../harness/kubeconfig.js';
 import { freePort } from '../harness/net.js';
 import { repoRoot } from '../harness/paths.js';
@@ -42,16 +42,7 @@ const CONVERGE_TIMEOUT_MS = 15 * 60_000;
 const ROOT = repoRoot();
 const SA_USER = 'system:serviceaccount:scoring-system:scoring-operator';
 
-function kubectl(cp: ControlPlane, args: string[], input?: string): string {
-  const run = spawnSync('kubectl', args, {
-    cwd: ROOT,
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, KUBECONFIG: cp.kubeconfig },
-  });
-  if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${run.stderr}`);
-  return run.stdout;
-}
+const kubectl = kubectlOn;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

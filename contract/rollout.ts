@@ -155,3 +155,23 @@ export function quantile(latency: Latency, q: number): number | undefined {
 export function addLatency(a: Latency, b: Latency): void {
   b.counts.forEach((c, i) => (a.counts[i]! += c));
 }
+
+/** A report's counts: what sums across scorers (the operator's step figures) and across a pod's workers. */
+export type ReportCounts = Omit<RolloutReport, 'routing'>;
+
+/** Adds `from`'s counts (both sides, forwarded, mirrored, agreement, in flight) into `into`. */
+export function addReportCounts(into: ReportCounts, from: ReportCounts): void {
+  for (const side of ['stable', 'candidate'] as const) {
+    into[side].requests += from[side].requests;
+    into[side].errors += from[side].errors;
+    addLatency(into[side].latency, from[side].latency);
+  }
+  into.forwarded += from.forwarded;
+  into.mirrored += from.mirrored;
+  into.mirrorsSkipped += from.mirrorsSkipped;
+  into.agreement.rows += from.agreement.rows;
+  into.agreement.agreeing += from.agreement.agreeing;
+  into.agreement.values += from.agreement.values;
+  into.agreement.absDiffSum += from.agreement.absDiffSum;
+  into.inFlight += from.inFlight;
+}

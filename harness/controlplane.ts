@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { freePort } from './net.js';
-import { binaries } from './paths.js';
+import { binaries, repoRoot } from './paths.js';
 import { onTermination, startProcess, stopProcess, stopProcessesSync, withLogTail, type Recorded } from './process.js';
 import { waitFor } from './wait.js';
 
@@ -318,4 +318,16 @@ export async function stopRecorded(procs: Record<string, Recorded>, dir: string)
 export function stopRecordedSync(procs: Record<string, Recorded>, dir: string): void {
   stopProcessesSync(procs, STOP_ORDER);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** kubectl as the control plane's admin, from the repository's root; stdout, or throws with its stderr. */
+export function kubectlOn(cp: Pick<ControlPlane, 'kubeconfig'>, args: string[], input?: string): string {
+  const run = spawnSync('kubectl', args, {
+    cwd: repoRoot(),
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: cp.kubeconfig },
+  });
+  if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${run.stderr}`);
+  return run.stdout;
 }

@@ -4,7 +4,7 @@
  * spec.rollout.analysis. Pure: the same reports give the same verdict, and the figures status shows are rounded so
  * that traffic's noise does not rewrite status at every reading.
  */
-import { addLatency, emptyLatency, quantile, type Latency, type RolloutReport } from '../../contract/rollout.js';
+import { addReportCounts, emptyLatency, quantile, type Latency, type RolloutReport } from '../../contract/rollout.js';
 import type { RolloutAnalysis, RolloutAnalysisStatus } from '../api/v1alpha1.js';
 import { roundRows } from '../drift/judge.js';
 
@@ -47,24 +47,10 @@ export function sumReports(reports: readonly RolloutReport[], step: string, aske
     agreement: { rows: 0, agreeing: 0, values: 0, absDiffSum: 0 },
     inFlight: 0,
   };
-  const addSide = (into: SideFigures, from: RolloutReport['stable']) => {
-    into.requests += from.requests;
-    into.errors += from.errors;
-    addLatency(into.latency, from.latency);
-  };
   for (const r of reports) {
     if (r.routing.step !== step) continue;
     sum.pods.answered++;
-    addSide(sum.stable, r.stable);
-    addSide(sum.candidate, r.candidate);
-    sum.forwarded += r.forwarded;
-    sum.mirrored += r.mirrored;
-    sum.mirrorsSkipped += r.mirrorsSkipped;
-    sum.agreement.rows += r.agreement.rows;
-    sum.agreement.agreeing += r.agreement.agreeing;
-    sum.agreement.values += r.agreement.values;
-    sum.agreement.absDiffSum += r.agreement.absDiffSum;
-    sum.inFlight += r.inFlight;
+    addReportCounts(sum, r);
   }
   return sum;
 }

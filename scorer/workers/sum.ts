@@ -5,7 +5,7 @@
  */
 import { AggregatorRegistry } from 'prom-client';
 import { psi, type CountedHistogram, type MonitoringReport } from '../../contract/drift.js';
-import { addLatency, emptyLatency, type RolloutReport } from '../../contract/rollout.js';
+import { addReportCounts, emptyLatency, type RolloutReport } from '../../contract/rollout.js';
 import { RequestMetrics } from '../metrics.js';
 import { driftMetricsText } from '../monitor/window.js';
 import type { MetricsPart } from './peers.js';
@@ -82,20 +82,6 @@ export function sumRolloutReports(reports: readonly RolloutReport[]): RolloutRep
     mirrorsSkipped: 0,
     agreement: { rows: 0, agreeing: 0, values: 0, absDiffSum: 0 },
   };
-  for (const r of reports) {
-    sum.inFlight += r.inFlight;
-    for (const side of ['stable', 'candidate'] as const) {
-      sum[side].requests += r[side].requests;
-      sum[side].errors += r[side].errors;
-      addLatency(sum[side].latency, r[side].latency);
-    }
-    sum.forwarded += r.forwarded;
-    sum.mirrored += r.mirrored;
-    sum.mirrorsSkipped += r.mirrorsSkipped;
-    sum.agreement.rows += r.agreement.rows;
-    sum.agreement.agreeing += r.agreement.agreeing;
-    sum.agreement.values += r.agreement.values;
-    sum.agreement.absDiffSum += r.agreement.absDiffSum;
-  }
+  for (const r of reports) addReportCounts(sum, r);
   return sum;
 }
