@@ -3,7 +3,14 @@
  * scorer Deployment), validated, with their defaults.
  */
 import { z } from 'zod';
-import { SCORER_ENV, SCORER_GRPC_PORT, SCORER_METRICS_PORT, SCORER_PORT, TERMINATION_LOG, type ScorerSetting } from '../contract/env.js';
+import {
+  SCORER_ENV,
+  SCORER_GRPC_PORT,
+  SCORER_METRICS_PORT,
+  SCORER_PORT,
+  TERMINATION_LOG,
+  type ScorerSetting,
+} from '../contract/env.js';
 import { MODEL_FORMATS } from '../contract/formats.js';
 import { booleanString, loadSettings, logLevel } from '../contract/settings.js';
 
