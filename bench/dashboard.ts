@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SCORER_PORT } from '../contract/env.js';
+import { SCORER_METRICS_PORT, SCORER_PORT } from '../contract/env.js';
 import { kubectlOn, startControlPlane } from '../harness/controlplane.js';
 import { kubeconfigYaml } from '../harness/kubeconfig.js';
 import { freePort } from '../harness/net.js';
@@ -168,6 +168,8 @@ async function main(): Promise<void> {
       HOST: host,
       PORT: String(SCORER_PORT),
       GRPC_PORT: '0',
+      // The pod's metrics port, on the pod's own address like the API's: Prometheus scrapes it there.
+      METRICS_PORT: String(SCORER_METRICS_PORT),
       LOG_LEVEL: 'warn',
       TERMINATION_LOG: join(dir, 'termination-log'),
     });
@@ -213,7 +215,10 @@ async function main(): Promise<void> {
         {
           job_name: 'scorer',
           static_configs: [
-            { targets: [`${host}:${SCORER_PORT}`], labels: { namespace: NS, model: MODEL, pod: pod.metadata.name } },
+            {
+              targets: [`${host}:${SCORER_METRICS_PORT}`],
+              labels: { namespace: NS, model: MODEL, pod: pod.metadata.name },
+            },
           ],
         },
         {

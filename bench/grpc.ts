@@ -84,6 +84,7 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       PORT: String(port),
       GRPC_PORT: String(grpcPort),
+      METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],

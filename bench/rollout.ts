@@ -51,6 +51,7 @@ async function startScorer(env: Record<string, string>): Promise<Scorer> {
       PORT: String(port),
       // Two scorers at once (stable and candidate): gRPC, not used here, on any free port.
       GRPC_PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
       ...env,
     },

@@ -305,6 +305,7 @@ async function startScorer(
       PORT: String(port),
       // gRPC on a port of its own choosing: the scorers of one section run side by side.
       GRPC_PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
       ...target.env,
       ...env,
@@ -784,6 +785,7 @@ async function coldStartSection(targets: Target[]): Promise<void> {
           HOST: '127.0.0.1',
           PORT: String(port),
           GRPC_PORT: '0',
+          METRICS_PORT: '0',
           LOG_LEVEL: 'warn',
           ...env,
         },

@@ -13,6 +13,7 @@ export const SCORER_ENV = {
   host: 'HOST',
   port: 'PORT',
   grpcPort: 'GRPC_PORT',
+  metricsPort: 'METRICS_PORT',
   maxBodyBytes: 'MAX_BODY_BYTES',
   maxRows: 'MAX_ROWS',
   downloadTimeoutMs: 'DOWNLOAD_TIMEOUT_MS',
@@ -40,6 +41,12 @@ export const SCORER_PORT = 8080;
 
 /** Default port of the scorer's gRPC server (the Open Inference Protocol's GRPCInferenceService). */
 export const SCORER_GRPC_PORT = 8081;
+
+/**
+ * Default port of the scorer's Prometheus metrics (`GET /metrics` alone): apart from the API's port, so that the
+ * model's Service, which exposes only the API, never exposes them.
+ */
+export const SCORER_METRICS_PORT = 9090;
 
 /**
  * Kubernetes' default terminationMessagePath, which the operator sets on the scorer's container and the scorer

@@ -3,7 +3,14 @@
  * scorer Deployment), validated, with their defaults.
  */
 import { z } from 'zod';
-import { SCORER_ENV, SCORER_GRPC_PORT, SCORER_PORT, TERMINATION_LOG, type ScorerSetting } from '../contract/env.js';
+import {
+  SCORER_ENV,
+  SCORER_GRPC_PORT,
+  SCORER_METRICS_PORT,
+  SCORER_PORT,
+  TERMINATION_LOG,
+  type ScorerSetting,
+} from '../contract/env.js';
 import { MODEL_FORMATS } from '../contract/formats.js';
 import { booleanString, loadSettings, logLevel } from '../contract/settings.js';
 
@@ -35,6 +42,8 @@ export const scorerConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(SCORER_PORT),
   /** The gRPC server's port (grpc/); 0 for any free one. */
   grpcPort: z.coerce.number().int().min(0).max(65535).default(SCORER_GRPC_PORT),
+  /** The Prometheus metrics' port (`GET /metrics` alone); 0 for any free one. */
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(SCORER_METRICS_PORT),
   maxBodyBytes: positiveInt(1 << 30).default(16 * 1024 * 1024),
   maxRows: positiveInt(10_000_000).default(10_000),
   downloadTimeoutMs: positiveInt(3_600_000).default(60_000),

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { ScorerConfig } from './config.js';
 import { ModelLoadError } from './errors.js';
 import { startGrpcServer, type GrpcServer } from './grpc/server.js';
-import { createHandler, type ScorerState } from './http/app.js';
+import { createHandler, createMetricsHandler, type ScorerState } from './http/app.js';
 import { ScorerMetrics } from './metrics.js';
 import type { Model } from './model.js';
 import { fetchBaseline, startMonitoring, type FetchedBaseline } from './monitor/index.js';
@@ -35,6 +35,8 @@ export interface Scorer {
   readonly url: string;
   /** The gRPC server's `host:port` (grpc/server.ts); with `listenLate`, known once `ready` resolved. */
   readonly grpcAddress: string;
+  /** Where the Prometheus metrics are served (`${metricsUrl}/metrics`); with `listenLate`, known once `ready` resolved. */
+  readonly metricsUrl: string;
   readonly server: Server;
   readonly state: ScorerState;
   readonly metrics: ScorerMetrics;
@@ -86,7 +88,9 @@ export async function startScorer(
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server);
   const connections = trackConnections(server);
+  const metricsServer = createServer(createMetricsHandler({ metrics, peers }));
   let url = '';
+  let metricsUrl = '';
   let grpcAddress = '';
   let grpc: GrpcServer | undefined;
   const listen = async () => {
@@ -98,7 +102,15 @@ export async function startScorer(
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const hostPart = host.includes(':') ? `[${host}]` : host;
     url = `http://${hostPart}:${port}`;
-    log.info({ url }, 'listening');
+    // The metrics' port is shared like the API's.
+    metricsServer.listen({
+      port: config.metricsPort,
+      host: config.host,
+      reusePort: config.reusePort && peers.workers > 1,
+    });
+    await once(metricsServer, 'listening');
+    metricsUrl = `http://${hostPart}:${(metricsServer.address() as AddressInfo).port}`;
+    log.info({ url, metricsUrl }, 'listening');
     // gRPC's port is shared by node:cluster's primary alone (grpc-js has no SO_REUSEPORT).
     grpc = await startGrpcServer({
       state,
@@ -170,6 +182,9 @@ export async function startScorer(
         server.closeAllConnections();
       }
       await grpcDrained;
+      // Prometheus may scrape during the drain; the metrics' port closes after it.
+      metricsServer.close();
+      metricsServer.closeAllConnections();
       // Forwarded requests were part of the requests drained; mirrors still under way are dropped.
       rollout?.close();
       await polling;
@@ -184,6 +199,9 @@ export async function startScorer(
     },
     get grpcAddress() {
       return grpcAddress;
+    },
+    get metricsUrl() {
+      return metricsUrl;
     },
     server,
     state,

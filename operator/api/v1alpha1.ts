@@ -203,6 +203,7 @@ export const RESERVED_ENV: readonly string[] = (
     'host',
     'port',
     'grpcPort',
+    'metricsPort',
     'shutdownTimeoutMs',
     'terminationLog',
     'monitorBaseline',

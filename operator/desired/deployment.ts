@@ -1,6 +1,6 @@
 /** The scorer Deployment a ScoringModel asks for: a pure function of the ScoringModel and the operator's config. */
 import type { V1Deployment, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { SCORER_ENV, SCORER_GRPC_PORT, SCORER_PORT, TERMINATION_LOG } from '../../contract/env.js';
+import { SCORER_ENV, SCORER_GRPC_PORT, SCORER_METRICS_PORT, SCORER_PORT, TERMINATION_LOG } from '../../contract/env.js';
 import { routingPath } from '../../contract/rollout.js';
 import { nanoUnits } from '../api/quantity.js';
 import type { ScoringModel } from '../api/v1alpha1.js';
@@ -11,6 +11,11 @@ export const SCORER_CONTAINER = 'scorer';
 export const HTTP_PORT_NAME = 'http';
 /** The name of the scorer's gRPC port (the Open Inference Protocol's GRPCInferenceService), which the Service exposes. */
 export const GRPC_PORT_NAME = 'grpc';
+/**
+ * The name of the scorer's Prometheus metrics port, which a PodMonitor scrapes and the Service does not expose: a
+ * LoadBalancer model does not publish its metrics.
+ */
+export const METRICS_PORT_NAME = 'metrics';
 
 export interface DesiredConfig {
   scorerImage: string;
@@ -105,6 +110,7 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
     ...(spec.model.sha256 ? [{ name: SCORER_ENV.modelSha256, value: spec.model.sha256.toLowerCase() }] : []),
     { name: SCORER_ENV.port, value: String(SCORER_PORT) },
     { name: SCORER_ENV.grpcPort, value: String(SCORER_GRPC_PORT) },
+    { name: SCORER_ENV.metricsPort, value: String(SCORER_METRICS_PORT) },
     { name: SCORER_ENV.shutdownTimeoutMs, value: String(SHUTDOWN_TIMEOUT_SECONDS * 1000) },
     ...(workers !== undefined ? [{ name: SCORER_ENV.workers, value: String(workers) }] : []),
     // Set only with spec.monitoring: a model without it runs a scorer that counts nothing.
@@ -152,6 +158,7 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
         ports: [
           { name: HTTP_PORT_NAME, containerPort: SCORER_PORT, protocol: 'TCP' },
           { name: GRPC_PORT_NAME, containerPort: SCORER_GRPC_PORT, protocol: 'TCP' },
+          { name: METRICS_PORT_NAME, containerPort: SCORER_METRICS_PORT, protocol: 'TCP' },
         ],
         // Ready only once the model is loaded and warmed up; live as soon as the server listens.
         startupProbe: probe('/v2/health/live', 2, 30),

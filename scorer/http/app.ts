@@ -83,12 +83,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /**
- * Routes that are not API requests in the metrics: Prometheus' scrape, the kubelet's probes (every 2 s per pod,
+ * Routes that are not API requests in the metrics: the kubelet's probes (every 2 s per pod,
  * whose 503s while a pod loads or drains are no client's failed request) and the operator's reading of the drift
  * window and of the rollout's counts. They are still logged.
  */
 const UNCOUNTED_ROUTES = new Set([
-  '/metrics',
   '/v2/health/live',
   '/v2/health/ready',
   '/v2/models/:name/monitoring',
@@ -96,6 +95,32 @@ const UNCOUNTED_ROUTES = new Set([
   '/v2/models/:name/rollout',
   '/v2/models/:name/versions/:version/rollout',
 ]);
+
+/**
+ * The request handler for the scorer's metrics port: `GET /metrics` alone, apart from the API's port so that a model
+ * whose Service is a LoadBalancer does not expose it. Scrapes are not API requests: neither counted nor logged.
+ */
+export function createMetricsHandler({ metrics, peers }: Pick<AppOptions, 'metrics' | 'peers'>): RequestListener {
+  return (req, res) => {
+    const path = (req.url ?? '').split('?', 1)[0];
+    if (path !== '/metrics') {
+      sendJson(res, 404, { error: `no route for ${req.method ?? ''} ${path}` });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendJson(res, 405, { error: `${req.method ?? ''} is not allowed on /metrics` });
+      return;
+    }
+    // One /metrics for the pod: every worker's families summed (and the primary's process metrics).
+    const text = peers.workers === 1 ? metrics.text() : peers.gather('metrics').then(podMetricsText);
+    text.then(
+      // Node sends no body to a HEAD, with the same headers as the GET.
+      (body) => send(res, 200, metrics.contentType, body),
+      (err: unknown) => sendJson(res, 500, { error: (err as Error).message }),
+    );
+  };
+}
 
 /** The request handler for the scorer's server. */
 export function createHandler(options: AppOptions): RequestListener {
@@ -314,12 +339,6 @@ export function createHandler(options: AppOptions): RequestListener {
       infer(req, res, res.locals, req.params.name, req.params.version),
     );
   }
-
-  app.get('/metrics', route('/metrics'), async (_req, res) => {
-    // One /metrics for the pod: every worker's families summed (and the primary's process metrics).
-    const text = peers.workers === 1 ? await metrics.text() : await podMetricsText(await peers.gather('metrics'));
-    res.type(metrics.contentType).send(text);
-  });
 
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: `no route for ${req.method} ${req.path}` });

@@ -348,6 +348,7 @@ export async function startScorerProcess(host: string, env: Record<string, strin
       PORT: String(SCORER_PORT),
       // The cluster tests reach the scorers over HTTP only; gRPC on any free port, so that only 8080 must be free.
       GRPC_PORT: '0',
+      METRICS_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

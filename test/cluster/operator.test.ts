@@ -254,10 +254,17 @@ describe('a ScoringModel applied', () => {
       MODEL_NAME: 'churn',
       PORT: '8080',
       GRPC_PORT: '8081',
+      METRICS_PORT: '9090',
       WORKERS: '1',
     });
     expect(d.spec.template.spec.containers[0].image).toBe('scoring.dev/scorer:test');
     const svc = await waitFor('the Service', () => getJson(['service', 'churn', '-n', ns]));
+    // The metrics port is the pods' alone: a LoadBalancer model does not publish its metrics.
+    expect(d.spec.template.spec.containers[0].ports).toMatchObject([
+      { name: 'http', containerPort: 8080 },
+      { name: 'grpc', containerPort: 8081 },
+      { name: 'metrics', containerPort: 9090 },
+    ]);
     expect(svc.spec.ports).toMatchObject([
       { name: 'http', port: 80, targetPort: 'http' },
       { name: 'grpc', port: 8081, targetPort: 'grpc', appProtocol: 'grpc' },

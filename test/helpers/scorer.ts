@@ -31,7 +31,14 @@ export async function startTestScorer(
   options: ScorerOptions = {},
 ): Promise<TestScorer> {
   // Not waiting for `ready`: a caller awaits it (or tests the scorer before it).
-  const config = loadScorerConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', LOG_LEVEL: 'info', ...env });
+  const config = loadScorerConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    GRPC_PORT: '0',
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
   const logs: Record<string, unknown>[] = [];
   const written = new EventEmitter();
   const sink = new Writable({

@@ -60,7 +60,7 @@ describe('the identity model (the seed tutorial contract)', () => {
 
   it('counts a flat row as one row, in the request log and in scorer_rows_scored_total', async () => {
     const rowsScored = async () => {
-      const text = (await request(`${scorer.url}/metrics`)).body as string;
+      const text = (await request(`${scorer.metricsUrl}/metrics`)).body as string;
       return Number(/^scorer_rows_scored_total (\d+)$/m.exec(text)![1]);
     };
     const before = await rowsScored();
@@ -176,7 +176,7 @@ describe('the Open Inference Protocol endpoints', () => {
     row.fill(0.5);
     await request(`${scorer.url}/score`, 'POST', { X: [row, row] });
     await request(`${scorer.url}/score`, 'POST', { X: 'bad' });
-    const text = (await request(`${scorer.url}/metrics`)).body as string;
+    const text = (await request(`${scorer.metricsUrl}/metrics`)).body as string;
     expect(text).toMatch(/scorer_requests_total\{route="\/score",method="POST",status="200"\} [1-9]/);
     expect(text).toMatch(/scorer_requests_total\{route="\/score",method="POST",status="400"\} [1-9]/);
     expect(text).toMatch(/scorer_request_duration_seconds_bucket\{route="\/score",status="200",le="0.005"\} [1-9]/);

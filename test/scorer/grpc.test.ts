@@ -328,13 +328,13 @@ describeWithGrpcurl('gRPC (grpcurl)', () => {
       const route = `/${SERVICE}/ModelInfer`;
       expect(ok).toMatchObject({ route, status: 200, code: OK, rows: 1 });
       expect(missing).toMatchObject({ route, status: 404, code: NOT_FOUND, rows: 0 });
-      const text = (await request(`${scorer.url}/metrics`)).body as string;
+      const text = (await request(`${scorer.metricsUrl}/metrics`)).body as string;
       const series = (status: number) => `scorer_requests_total{route="${route}",method="GRPC",status="${status}"}`;
       expect(text).toContain(`${series(200)} `);
       expect(text).toContain(`${series(404)} `);
       // The probes' RPCs are not API requests, as REST's health routes are not.
       await call('ServerReady');
-      expect((await request(`${scorer.url}/metrics`)).body).not.toContain('ServerReady');
+      expect((await request(`${scorer.metricsUrl}/metrics`)).body).not.toContain('ServerReady');
     });
   });
 

@@ -40,6 +40,7 @@ function start(env: Record<string, string>, args: string[] = []): ChildProcess &
       HOST: '127.0.0.1',
       PORT: '0',
       GRPC_PORT: '0',
+      METRICS_PORT: '0',
       TERMINATION_LOG: join(dir, 'unused'),
       ...env,
     },
@@ -54,16 +55,22 @@ function start(env: Record<string, string>, args: string[] = []): ChildProcess &
 }
 
 /** Resolves with the port once the scorer logs that its model is ready (stdout keeps flowing afterwards). */
-function readyPort(child: ReturnType<typeof start>): Promise<number> {
+async function readyPort(child: ReturnType<typeof start>): Promise<number> {
+  return (await readyPorts(child)).port;
+}
+
+/** Resolves with the API's and the metrics' ports once the scorer logs that its model is ready. */
+function readyPorts(child: ReturnType<typeof start>): Promise<{ port: number; metricsPort: number }> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();
       const port = Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(seen)?.[1]);
-      if (port && seen.includes('"msg":"model ready"')) {
+      const metricsPort = Number(/"metricsUrl":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(seen)?.[1]);
+      if (port && metricsPort && seen.includes('"msg":"model ready"')) {
         child.stdout!.off('data', onData);
         child.off('exit', onExit);
-        resolve(port);
+        resolve({ port, metricsPort });
       }
     };
     const onExit = () => reject(new Error(`scorer exited before it was ready: ${seen}`));
@@ -289,20 +296,22 @@ describe('scorer shutdown', () => {
     'finishes an in-flight request after SIGTERM, refuses new connections, and exits 0 (PREDICT_THREAD=%s)',
     async (thread) => {
       const child = start({ MODEL_URI: XGB, PREDICT_THREAD: thread });
-      const port = await readyPort(child);
+      const { port, metricsPort } = await readyPorts(child);
 
       // A request whose body is only half sent when SIGTERM arrives.
       const body = JSON.stringify({ X: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] });
       const socket = connect(port, '127.0.0.1');
       await once(socket, 'connect');
       socket.write(`POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-      await waitFor('the half-sent request in flight', async () => (await inFlight(port)) === 1, 10_000, 20);
+      await waitFor('the half-sent request in flight', async () => (await inFlight(metricsPort)) === 1, 10_000, 20);
       // The log line comes just before the scorer stops accepting connections, in the same turn of its event loop.
       const draining = logged(child, 'shutting down: draining in-flight requests');
       child.kill('SIGTERM');
       await draining;
 
       await expect(fetch(`http://127.0.0.1:${port}/v2/health/live`)).rejects.toThrow();
+      // Prometheus may still scrape while the API drains: the metrics' port closes only after the drain.
+      expect(await inFlight(metricsPort)).toBe(1);
 
       let answer = '';
       socket.on('data', (c: Buffer) => (answer += c.toString()));

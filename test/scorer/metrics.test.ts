@@ -8,7 +8,7 @@ import { waitFor } from '../helpers/wait.js';
 
 const MODEL = fileURLToPath(new URL('../fixtures/shared/xgb_binary.json', import.meta.url));
 
-const scrape = async (scorer: TestScorer) => (await request(`${scorer.url}/metrics`)).body as string;
+const scrape = async (scorer: TestScorer) => (await request(`${scorer.metricsUrl}/metrics`)).body as string;
 
 /** The value of one series in a scrape; undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -65,9 +65,11 @@ describe('the scorer metrics', () => {
   });
 
   it('count neither scrapes nor health probes as requests, in flight or done', async () => {
-    for (const path of ['/metrics', '/v2/health/live', '/v2/health/ready', '/metrics']) {
+    expect((await request(`${scorer.metricsUrl}/metrics`)).status).toBe(200);
+    for (const path of ['/v2/health/live', '/v2/health/ready']) {
       expect((await request(`${scorer.url}${path}`)).status).toBe(200);
     }
+    expect((await request(`${scorer.metricsUrl}/metrics`)).status).toBe(200);
     // Answered after the probes and counted: every request before it has been accounted too.
     await request(`${scorer.url}/v2/models/xgb_binary/ready`);
     const text = await scrapeUntil(
@@ -85,6 +87,26 @@ describe('the scorer metrics', () => {
     expect(
       sample(text, `scorer_model_info{name="xgb_binary",format="xgboost",sha256="${sha256}",uri="${MODEL}"}`),
     ).toBe(1);
+  });
+
+  it("are served on the metrics port alone: the API's port answers /metrics with a 404", async () => {
+    expect(scorer.metricsUrl).not.toBe(scorer.url);
+    const api = await request(`${scorer.url}/metrics`);
+    expect(api.status).toBe(404);
+    expect(api.body).toEqual({ error: 'no route for GET /metrics' });
+    const metrics = await request(`${scorer.metricsUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    for (const family of ['scorer_requests_total', 'scorer_request_duration_seconds', 'scorer_model_info']) {
+      expect(metrics.body).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
+    }
+    // Nothing else on the metrics port: not the API, not the probes.
+    for (const path of ['/', '/v2/health/ready', '/score', '/metrics/x']) {
+      const reply = await request(`${scorer.metricsUrl}${path}`);
+      expect(reply.status).toBe(404);
+      expect(reply.body).toEqual({ error: `no route for GET ${path}` });
+    }
+    expect((await request(`${scorer.metricsUrl}/metrics`, 'POST', {})).status).toBe(405);
   });
 
   itWithPromtool('pass promtool check metrics after scoring requests', async (promtool) => {

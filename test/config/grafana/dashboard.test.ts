@@ -132,7 +132,7 @@ describe('config/grafana', () => {
     try {
       await scorer.ready;
       expect((await request(`${scorer.url}/score`, 'POST', { X: [[1, 2]] })).status).toBe(200);
-      read((await request(`${scorer.url}/metrics`)).body as string);
+      read((await request(`${scorer.metricsUrl}/metrics`)).body as string);
     } finally {
       await scorer.close();
     }

@@ -56,7 +56,7 @@ it('reads the gauges and labels a monitoring scorer exposes', async () => {
     await scorer.ready;
     const reply = await request(`${scorer.url}/score`, 'POST', { X: [[35, 114.12, 4178.85, 0, 1]] });
     expect(reply.status).toBe(200);
-    const text = (await request(`${scorer.url}/metrics`)).body as string;
+    const text = (await request(`${scorer.metricsUrl}/metrics`)).body as string;
     /** The label names of a gauge's series in the scrape, each series' names sorted. */
     const labelsOf = (metric: string) => {
       expect(text).toContain(`# TYPE ${metric} gauge\n`);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load, loadAll } from 'js-yaml';
-import { HTTP_PORT_NAME } from '../../../operator/desired/deployment.js';
+import { GRPC_PORT_NAME, HTTP_PORT_NAME, METRICS_PORT_NAME } from '../../../operator/desired/deployment.js';
 import { LABELS, MANAGED_BY } from '../../../operator/desired/labels.js';
 import { itWithPromtool } from '../../helpers/promtool.js';
 
@@ -60,7 +60,7 @@ describe('config/prometheus', () => {
     expect(pm.spec.namespaceSelector).toEqual({ any: true });
     expect(pm.spec.selector.matchLabels).toEqual({ [LABELS.name]: 'scorer', [LABELS.managedBy]: MANAGED_BY });
     const [endpoint] = pm.spec.podMetricsEndpoints;
-    expect(endpoint).toMatchObject({ port: HTTP_PORT_NAME, path: '/metrics' });
+    expect(endpoint).toMatchObject({ port: METRICS_PORT_NAME, path: '/metrics' });
     // The pod labels the relabelings read are the operator's (Prometheus' names: non-alphanumerics become _).
     const meta = (label: string) => `__meta_kubernetes_pod_label_${label.replace(/[^a-zA-Z0-9]/g, '_')}`;
     expect(endpoint.relabelings.map((r: Obj) => [r.sourceLabels[0], r.targetLabel])).toEqual([
@@ -108,9 +108,17 @@ describe('config/prometheus', () => {
     for (const port of operatorPorts) expect(container.ports.map((p: Obj) => p.name)).toContain(port);
     // The probes' port is not opened to the network: the kubelet probes from the node.
     expect(operatorPorts).not.toContain('http');
-    // The scorers' pods as the PodMonitor selects them; their one port.
+    // The scorers' pods as the PodMonitor selects them: the API's ports from the clients and the operator, the
+    // metrics' port from Prometheus' namespace alone.
     expect(scorerPolicy!.spec.podSelector).toEqual(find('PodMonitor').spec.selector);
-    expect(scorerPolicy!.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port))).toEqual([HTTP_PORT_NAME]);
+    const [api, metrics] = scorerPolicy!.spec.ingress as Obj[];
+    expect(scorerPolicy!.spec.ingress).toHaveLength(2);
+    expect(api!.ports.map((p: Obj) => p.port)).toEqual([HTTP_PORT_NAME, GRPC_PORT_NAME]);
+    expect(api!.from).toContainEqual({ podSelector: {} });
+    expect(metrics!.ports.map((p: Obj) => p.port)).toEqual([METRICS_PORT_NAME]);
+    expect(metrics!.from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+    ]);
     // An example: applied with the kit, it would lock down a namespace (`shop`) the user did not name.
     expect(readFileSync(`${root}config/prometheus/kustomization.yaml`, 'utf8')).not.toContain('networkpolicy');
   });

@@ -51,16 +51,18 @@ describe('desiredDeployment', () => {
       MODEL_SHA256: 'ab'.repeat(32),
       PORT: '8080',
       GRPC_PORT: '8081',
+      METRICS_PORT: '9090',
       SHUTDOWN_TIMEOUT_MS: '20000',
       WORKERS: '1',
     });
     expect(container.image).toBe('registry.local/scorer:1');
   });
 
-  it('names the HTTP and the gRPC port, which the probes and the Service refer to', () => {
+  it('names the HTTP and the gRPC port, which the probes and the Service refer to, and the metrics port', () => {
     expect(container.ports).toEqual([
       { name: 'http', containerPort: 8080, protocol: 'TCP' },
       { name: 'grpc', containerPort: 8081, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
     ]);
   });
 
@@ -248,7 +250,7 @@ describe('desiredDeployment', () => {
 });
 
 describe('desiredService', () => {
-  it('selects the scorer pods on the named ports: HTTP on spec.service.port, gRPC on 8081', () => {
+  it('selects the scorer pods on the named ports: HTTP on spec.service.port, gRPC on 8081, never metrics', () => {
     const s = desiredService(model({ model: { uri: 'm.onnx' }, service: { type: 'NodePort', port: 9000 } }));
     expect(s.spec).toEqual({
       type: 'NodePort',

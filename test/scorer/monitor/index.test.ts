@@ -41,7 +41,7 @@ async function report(scorer: TestScorer, model: string): Promise<MonitoringRepo
   return monitoringReportSchema.parse(reply.body);
 }
 
-const scrape = async (scorer: TestScorer) => (await request(`${scorer.url}/metrics`)).body as string;
+const scrape = async (scorer: TestScorer) => (await request(`${scorer.metricsUrl}/metrics`)).body as string;
 
 /** The value of one series in a scrape; undefined when absent. */
 function sample(text: string, series: string): number | undefined {

@@ -493,7 +493,7 @@ describe('the rollout endpoints without a rollout', () => {
 
   it('does not count GET .../rollout as an API request in the metrics', async () => {
     await request(`${scorer.url}${rolloutReportPath(NAME)}`);
-    const metrics = (await request(`${scorer.url}/metrics`)).body as string;
+    const metrics = (await request(`${scorer.metricsUrl}/metrics`)).body as string;
     expect(metrics).not.toMatch(/route="\/v2\/models\/:name\/rollout"/);
   });
 });

@@ -36,6 +36,8 @@ interface Pod {
   /** Log records so far, parsed. */
   logs: Record<string, unknown>[];
   exited: Promise<number | null>;
+  /** The metrics' port, which every worker shares (SO_REUSEPORT) like the API's. */
+  metricsPort: number;
 }
 
 /**
@@ -44,12 +46,14 @@ interface Pod {
  */
 async function startPod(env: Record<string, string>): Promise<Pod> {
   const port = String(await freePort());
+  const metricsPort = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     env: {
       PATH: process.env.PATH,
       HOST: '127.0.0.1',
       PORT: port,
       GRPC_PORT: '0',
+      METRICS_PORT: String(metricsPort),
       WORKERS: '2',
       TERMINATION_LOG: '',
       ...env,
@@ -64,7 +68,7 @@ async function startPod(env: Record<string, string>): Promise<Pod> {
     for (const line of lines) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, logs, exited };
+  return { child, logs, exited, metricsPort };
 }
 
 const logged = (pod: Pod, what: string, match: (r: Record<string, unknown>) => boolean, count = 1) =>
@@ -204,8 +208,9 @@ describe('a scorer with two workers', () => {
     });
 
     itWithPromtool("serves one /metrics with the workers' counts summed, which promtool accepts", async (promtool) => {
+      expect((await call(port, 'GET', '/metrics')).status).toBe(404);
       for (let i = 0; i < 4; i++) {
-        const { text } = await call(port, 'GET', '/metrics');
+        const { text } = await call(pod.metricsPort, 'GET', '/metrics');
         expect(text).toContain(`scorer_requests_total{route="/score",method="POST",status="200"} ${N}\n`);
         expect(text).toContain(`scorer_rows_scored_total ${N}\n`);
         expect(text).toContain(`scorer_drift_window_rows ${N}\n`);
