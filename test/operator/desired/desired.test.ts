@@ -1,5 +1,5 @@
 import { model } from '../../helpers/scoringmodel.js';
-import type { ScoringModel } from '../../../operator/api/v1alpha1.js';
+import type { ScoringModel, ScoringModelSpecInput } from '../../../operator/api/v1alpha1.js';
 import { desiredDeployment } from '../../../operator/desired/deployment.js';
 import { desiredHPA } from '../../../operator/desired/hpa.js';
 import { LABELS } from '../../../operator/desired/labels.js';
@@ -242,6 +242,31 @@ describe('desiredDeployment', () => {
     expect(hash(a)).toBe(hash(model({ model: { uri: 'a.onnx' }, replicas: 7 })));
     expect(hash(a)).not.toBe(hash(model({ model: { uri: 'b.onnx' } })));
     expect(hash(a)).toMatch(/^[0-9a-f]{10}$/);
+  });
+
+  it('is a new revision (a rollout, with spec.rollout) for a new model uri, format, sha256, image, env or resources', () => {
+    const hash = (s: ScoringModel) =>
+      desiredDeployment(s, CONFIG).spec!.template.metadata!.labels![LABELS.templateHash];
+    const base: ScoringModelSpecInput = {
+      model: { uri: 'a.onnx' },
+      rollout: { strategy: 'Shadow', shadow: { percent: 100 } },
+    };
+    const a = model(base);
+    const changes: Record<string, ScoringModelSpecInput> = {
+      uri: { ...base, model: { uri: 'b.onnx' } },
+      format: { ...base, model: { uri: 'a.onnx', format: 'onnx' } },
+      sha256: { ...base, model: { uri: 'a.onnx', sha256: 'ab'.repeat(32) } },
+      image: { ...base, image: 'registry.local/scorer:2' },
+      env: { ...base, env: [{ name: 'LOG_LEVEL', value: 'debug' }] },
+      resources: { ...base, resources: { requests: { cpu: '2' } } },
+    };
+    for (const [what, spec] of Object.entries(changes)) {
+      expect([what, hash(model(spec))]).not.toEqual([what, hash(a)]);
+    }
+    // Neither the replica count nor the rollout plan is part of the template: editing the plan starts nothing.
+    expect(hash(model({ ...base, replicas: 3 }))).toBe(hash(a));
+    expect(hash(model({ ...base, rollout: { strategy: 'Canary', steps: [{ weight: 10 }] } }))).toBe(hash(a));
+    expect(hash(model({ model: base.model }))).toBe(hash(a));
   });
 
   it('is deterministic', () => {
