@@ -266,6 +266,12 @@ export const REFUSED: RefusedSpec[] = [
     parseSpec: 'spec.env: may not set MONITOR_BASELINE: they come from spec.model and the operator',
   },
   {
+    what: "ROUTING_URL, which would point the stable scorers at another routing endpoint than the operator's",
+    spec: { model, env: [{ name: 'ROUTING_URL', value: 'http://my-pod.shop.svc:8082' }] },
+    kubectl: 'spec.env: Invalid value: "array": may not set ROUTING_URL: they come from spec.model and the operator',
+    parseSpec: 'spec.env: may not set ROUTING_URL: they come from spec.model and the operator',
+  },
+  {
     what: 'an image with whitespace',
     spec: { model, image: 'scorer :1' },
     kubectl: 'spec.image: Invalid value: "scorer :1"',
