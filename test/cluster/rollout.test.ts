@@ -155,27 +155,30 @@ async function followsStep(targets: ScorerProcess[], name: string, rollout: Json
 }
 
 /**
- * Sends requests to the stable scorers in batches, round robin, until `done` says so; each batch is filed under the
- * rollout's phase and weight seen before and after it (a batch that straddles a change is filed under neither).
+ * Sends requests to the stable scorers in batches, round robin, until `done` says so. Every request is in `all`;
+ * each batch is also filed under the rollout's phase and weight seen before and after it (a batch that straddles a
+ * change, or sent while a scorer had not yet heard of it, is filed under none).
  */
 async function loadUntil(
   stable: () => ScorerProcess[],
   name: string,
   done: (rollout: Json | undefined) => boolean,
   timeoutMs = 150_000,
-): Promise<Map<string, Sent[]>> {
+): Promise<{ byStep: Map<string, Sent[]>; all: Sent[] }> {
   const byStep = new Map<string, Sent[]>();
+  const all: Sent[] = [];
   const stepKey = (r: Json | undefined) => (r ? `${r.phase}/${r.step}/${r.weight}/${r.shadowPercent}` : 'none');
   const deadline = Date.now() + timeoutMs;
   let i = 0;
   for (;;) {
     const before = rolloutOf(name);
-    if (done(before)) return byStep;
+    if (done(before)) return { byStep, all };
     if (Date.now() > deadline) throw new Error(`the rollout did not finish; it is at ${JSON.stringify(before)}`);
     const targets = stable();
     // The scorers follow the status a moment after it is written: a batch counts only when they already do.
     const following = await followsStep(targets, name, before);
     const batch = await Promise.all(Array.from({ length: 20 }, () => score(targets[i % targets.length]!, i++)));
+    all.push(...batch);
     const after = rolloutOf(name);
     if (stepKey(before) !== stepKey(after) || !following || !(await followsStep(targets, name, after))) continue;
     byStep.set(stepKey(before), [...(byStep.get(stepKey(before)) ?? []), ...batch]);
@@ -227,7 +230,7 @@ describe('a rollout of a model with the same predictions', () => {
     let restarted = false;
     let promoting: Promise<void> | undefined;
     const targets = [...stable];
-    const byStep = await loadUntil(
+    const { byStep, all } = await loadUntil(
       () => targets,
       name,
       (r) => {
@@ -248,8 +251,8 @@ describe('a rollout of a model with the same predictions', () => {
     await promoting;
     expect(restarted).toBe(true);
 
-    // Every request answered; the shadow step returned nothing of the candidate's; the canary steps' shares.
-    const all = [...byStep.values()].flat();
+    // Every request answered, those around each transition and the operator's restart included; the shadow step
+    // returned nothing of the candidate's; the canary steps' shares.
     expect(all.filter((s) => !s.ok)).toEqual([]);
     const share = (key: string) => {
       const sent = byStep.get(key) ?? [];
@@ -275,6 +278,13 @@ describe('a rollout of a model with the same predictions', () => {
       shadowPercent: 0,
     });
     expect(done.message).toMatch(/promoted/);
+    // The last step's figures, summed over the stable scorer, stay in status.
+    expect(done.analysis).toMatchObject({
+      pods: { answered: 1, asked: 1 },
+      candidate: { errorRate: 0 },
+      stable: { errorRate: 0 },
+    });
+    expect(done.analysis.candidate.requests).toBeGreaterThanOrEqual(rolloutSpec.analysis.minRequests);
     await waitFor('the candidate Deployment to go', () => deployment(`${name}-candidate`) === undefined);
     const events = eventsOf(name, NS);
     for (const e of ['RolloutStarted', 'StepStarted', 'Promoting', 'Promoted']) {
@@ -295,7 +305,7 @@ describe('a rollout of a model that fails on real inputs', () => {
     k(['apply', '-f', '-'], scoringModel(name, { model: { uri: FAILING_MODEL }, rollout: spec }, NS));
     await serveNewPods(`${name}-candidate`, 1);
 
-    const byStep = await loadUntil(
+    const { byStep } = await loadUntil(
       () => stable,
       name,
       (r) => r?.phase === 'RolledBack',
@@ -371,5 +381,101 @@ describe('a spec change in the middle of a rollout', () => {
     expect(revisionOf(deployment(name))).toBe(revisionOf(before));
     expect(deployment(name)!.metadata.generation).toBe(before.metadata.generation);
     expect(eventsOf(name, NS).filter((e) => e === 'Normal Rollout=RolloutStarted')).toHaveLength(2);
+  });
+});
+
+describe('a rollout without autoPromote', () => {
+  it('waits in Paused after its last step, the candidate keeping its share, until annotated promote', async () => {
+    const name = 'ranking';
+    const stable = await stableModel(name);
+    const before = deployment(name)!;
+    const spec = { ...rolloutSpec, shadow: undefined, steps: [{ weight: 20, pauseSeconds: 1 }], autoPromote: false };
+    k(['apply', '-f', '-'], scoringModel(name, { model: { uri: SAME_MODEL }, rollout: spec }, NS));
+    await serveNewPods(`${name}-candidate`, 1);
+    const targets = [...stable];
+    const untilPaused = await loadUntil(
+      () => targets,
+      name,
+      (r) => r?.phase === 'Paused',
+    );
+    const paused = rolloutOf(name)!;
+    expect(paused).toMatchObject({ phase: 'Paused', step: 1, steps: 1, weight: 20 });
+    expect(paused.message).toMatch(/scoring\.dev\/rollout=promote \(autoPromote is false\)/);
+
+    // Paused: the stable Deployment untouched, and exactly 20 of any 100 consecutive requests answered by the candidate.
+    const held = await Promise.all(Array.from({ length: 100 }, (_, i) => score(stable[0]!, i)));
+    expect(held.filter((s) => !s.ok)).toEqual([]);
+    expect(held.filter((s) => s.candidate)).toHaveLength(20);
+    expect(rolloutOf(name)).toMatchObject({ phase: 'Paused', weight: 20 });
+    expect(revisionOf(deployment(name))).toBe(revisionOf(before));
+
+    k(['annotate', 'sm', name, '-n', NS, 'scoring.dev/rollout=promote']);
+    let promoting: Promise<void> | undefined;
+    const untilPromoted = await loadUntil(
+      () => targets,
+      name,
+      (r) => {
+        if (r?.phase === 'Promoting' && !promoting && revisionOf(deployment(name)) === r.revision) {
+          promoting = serveNewPods(name, 1).then((s) => void targets.push(...s));
+        }
+        return r?.phase === 'Promoted';
+      },
+    );
+    await promoting;
+    // Zero failed requests from the change to the promoted model.
+    expect([...untilPaused.all, ...untilPromoted.all].filter((s) => !s.ok)).toEqual([]);
+    const done = rolloutOf(name)!;
+    expect(done).toMatchObject({ phase: 'Promoted', weight: 0, revision: revisionOf(deployment(name)) });
+    expect(done.message).toMatch(/promoted by scoring\.dev\/rollout=promote at step 1\/1/);
+    await waitFor(
+      'the annotation removed',
+      () => sm(name)?.metadata?.annotations?.['scoring.dev/rollout'] === undefined,
+    );
+    await waitFor('the candidate Deployment to go', () => deployment(`${name}-candidate`) === undefined);
+    const events = eventsOf(name, NS);
+    expect(events.filter((e) => e === 'Normal Rollout=Paused')).toHaveLength(1);
+    expect(events).toContain('Normal Rollout=Promoting');
+    expect(events).toContain('Normal Rollout=Promoted');
+    expect(events.filter((e) => e.startsWith('Warning'))).toEqual([]);
+  });
+});
+
+describe("the scorers' routing channel", () => {
+  it("cannot be written by the namespace's pods or its editors: status.rollout is the operator's alone", async () => {
+    const name = 'channel';
+    k(['apply', '-f', '-'], scoringModel(name, { model: { uri: STABLE_MODEL }, rollout: rolloutSpec }, NS));
+    // An editor of the namespace (the aggregated edit role's ScoringModel rules), as a pod's ServiceAccount.
+    const editor = `system:serviceaccount:${NS}:model-editor`;
+    const apply = (...create: string[]) =>
+      k(['apply', '-f', '-'], k(['create', ...create, '-n', NS, '--dry-run=client', '-o', 'yaml']));
+    apply('serviceaccount', 'model-editor');
+    apply('rolebinding', 'model-editor', '--clusterrole=scoringmodel-editor', `--serviceaccount=${NS}:model-editor`);
+    const can = (user: string, ...what: string[]) =>
+      kubectl(['auth', 'can-i', '--as', user, '-n', NS, ...what]).stdout.trim() === 'yes';
+    await waitFor('the RBAC authorizer to know the editor', () => can(editor, 'patch', 'scoringmodels.scoring.dev'));
+
+    // The editor may annotate (promote, abort) but not write the status a scorer's routing is computed from.
+    k(['annotate', 'sm', name, '-n', NS, '--as', editor, 'example.com/note=x']);
+    const forged = {
+      status: { rollout: { phase: 'Canary', revision: 'r', stableRevision: 's', step: 1, steps: 1, weight: 100 } },
+    };
+    for (const user of [editor, `system:serviceaccount:${NS}:default`]) {
+      const write = kubectl([
+        'patch',
+        'sm',
+        name,
+        '-n',
+        NS,
+        '--as',
+        user,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify(forged),
+      ]);
+      expect([user, write.status, write.stderr]).toEqual([user, 1, expect.stringMatching(/forbidden/)]);
+      expect(can(user, 'update', 'scoringmodels.scoring.dev', '--subresource=status')).toBe(false);
+    }
+    expect(rolloutOf(name)).toBeUndefined();
   });
 });
