@@ -171,6 +171,12 @@ describe('judgeStep', () => {
       verdict: 'pass',
       message: 'candidate error rate within 0.01 of the stable one, at least 0.9 of rows agree',
     });
+    expect(judgeStep(figures, limits({ agreement: { minShare: 0.9, maxMeanAbsDiff: 0.05 } }), 'shadow')).toMatchObject({
+      verdict: 'pass',
+      message:
+        'candidate error rate within 0.01 of the stable one, at least 0.9 of rows agree, ' +
+        'mean absolute difference within 0.05',
+    });
   });
 
   it('names every limit exceeded at once', () => {
@@ -209,6 +215,16 @@ describe('judgeStep', () => {
     const judged = judgeStep(figures, limits({ maxP99Ms: 1 }), 'canary');
     expect(judged.analysis.candidate).toEqual({ requests: 110, errorRate: 1 });
     expect(judged.message).toMatch(/^candidate error rate 1\.0000 exceeds stable 0\.0010 by more than 0\.01 /);
+  });
+
+  it('judges a step that forwards every request (no stable predictions) against a stable error rate of 0', () => {
+    const figures = sumReports(fixture('canary-good'), S2);
+    figures.stable = { requests: 0, errors: 0, latency: { counts: figures.stable.latency.counts.map(() => 0) } };
+    const judged = judgeStep(figures, limits({ maxP99Ratio: 2 }), 'canary');
+    expect(judged.analysis.stable).toEqual({ requests: 0, errorRate: 0 });
+    expect(judged).toMatchObject({ verdict: 'pass', message: 'candidate error rate within 0.01 of the stable one' });
+    figures.candidate.errors = 2;
+    expect(judgeStep(figures, limits(), 'canary').verdict).toBe('fail');
   });
 
   it('rounds what status shows, so that a few more requests do not rewrite it', () => {

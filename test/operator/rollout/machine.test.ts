@@ -136,6 +136,12 @@ describe('no rollout', () => {
     const next = decide(input({ rollout: undefined, previous: promoted, stableRevision: 'r1', desiredRevision: 'r2' }));
     expect(next).toMatchObject({ status: undefined, stable: 'desired', candidate: false });
   });
+
+  it('a promoted revision whose stable Deployment was edited meanwhile is put back, not rolled out again', () => {
+    const promoted = inStep(3, 120, { phase: 'Promoted', finishedAt: iso(200), weight: 0 });
+    const d = decide(input({ previous: promoted, stableRevision: 'edited', desiredRevision: 'r1' }));
+    expect(d).toMatchObject({ status: promoted, stable: 'desired', candidate: false, events: [] });
+  });
 });
 
 describe('a rollout starts', () => {
@@ -592,6 +598,12 @@ describe('the scoring.dev/rollout annotation', () => {
       'RolledBack',
       { previous: { ...inStep(2, 100), phase: 'RolledBack', weight: 0, finishedAt: iso(120) }, action: 'promote' },
       'scoring.dev/rollout=promote: the rollout of revision r1 is over (RolledBack); to try again change the spec, ' +
+        'or remove spec.rollout for a rolling update',
+    ],
+    [
+      'Aborted',
+      { previous: { ...inStep(2, 100), phase: 'Aborted', weight: 0, finishedAt: iso(120) }, action: 'promote' },
+      'scoring.dev/rollout=promote: the rollout of revision r1 is over (Aborted); to try again change the spec, ' +
         'or remove spec.rollout for a rolling update',
     ],
     [
