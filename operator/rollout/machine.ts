@@ -71,7 +71,7 @@ export interface RolloutDecision {
   status: RolloutStatus | undefined;
   /** keep: the stable Deployment keeps its live template; desired: it gets the desired one. */
   stable: 'keep' | 'desired';
-  /** Whether the candidate Deployment and Service should exist. */
+  /** Whether the candidate Deployment should exist (it has no Service: the stable scorers send to its pods by address). */
   candidate: boolean;
   /** One per transition, in order. */
   events: RolloutEvent[];
