@@ -497,10 +497,13 @@ describe('autoscaling', () => {
 });
 
 describe('kubectl explain', () => {
-  it('describes the conditions, the allow-list and the PDB', () => {
+  it('describes the conditions, the allow-list, the PDB and the spreading', () => {
     expect(k(['explain', 'scoringmodel.status.conditions'])).toMatch(/ChildConflict[\s\S]*Stalled/);
     expect(k(['explain', 'scoringmodel.spec.image'])).toMatch(/SCORER_IMAGES/);
-    expect(k(['explain', 'scoringmodel.spec.replicas'])).toMatch(/PodDisruptionBudget/);
+    const replicas = k(['explain', 'scoringmodel.spec.replicas']).replace(/\s+/g, ' ');
+    expect(replicas).toMatch(/PodDisruptionBudget/);
+    expect(replicas).toContain('an autoscaling maxReplicas of two or more');
+    expect(replicas).toContain('spread across nodes and zones as a preference');
   });
 });
 
