@@ -29,6 +29,7 @@ const NAMESPACES = {
   hpa: 'own-hpa',
   pdb: 'own-foreign-pdb',
   labelled: 'own-labelled',
+  candidate: 'own-candidate',
   unwanted: 'own-unwanted',
   refused: 'own-refused',
   deletion: 'own-deletion',
@@ -159,6 +160,15 @@ function sampleOf(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+/** A Deployment once kube-controller-manager has seen it: it annotates the revision and writes the status. */
+const seenDeployment = (name: string, ns: string) =>
+  waitFor(`the Deployment controller to have seen ${name}`, () => {
+    const o = getJson(['deployment', name, '-n', ns]);
+    return o?.metadata.annotations?.['deployment.kubernetes.io/revision'] && o.status?.observedGeneration
+      ? o
+      : undefined;
+  });
+
 /** Every kind of child a ScoringModel can have, by the name the audit log gives its resource. */
 const CHILD_RESOURCES = ['deployments', 'services', 'horizontalpodautoscalers', 'poddisruptionbudgets'];
 
@@ -179,16 +189,8 @@ describe('a child name held by an object the ScoringModel does not control', () 
       const ns = NAMESPACES[which as keyof typeof NAMESPACES];
       const { resource, kind, object, spec } = FOREIGN[which]!;
       k(['create', '-f', '-'], JSON.stringify(object(ns)));
-      // A Deployment is first seen by kube-controller-manager, which annotates its revision and writes its status.
       const before =
-        resource === 'deployments'
-          ? await waitFor('the Deployment controller to have seen it', () => {
-              const o = getJson([resource, 'api', '-n', ns]);
-              return o?.metadata.annotations?.['deployment.kubernetes.io/revision'] && o.status?.observedGeneration
-                ? o
-                : undefined;
-            })
-          : getJson([resource, 'api', '-n', ns])!;
+        resource === 'deployments' ? await seenDeployment('api', ns) : getJson([resource, 'api', '-n', ns])!;
       k(['apply', '-f', '-'], scoringModel('api', spec, ns));
 
       const ready = await waitFor('Ready=False ChildConflict', () => {
@@ -238,6 +240,46 @@ describe('a child name held by an object the ScoringModel does not control', () 
     },
     90_000,
   );
+
+  it("(a rollout's candidate, NAME-candidate) is left untouched, reported, and recovered from once gone", async () => {
+    const ns = NAMESPACES.candidate;
+    const theirs = FOREIGN.deployment!.object(ns);
+    k(['create', '-f', '-'], JSON.stringify({ ...theirs, metadata: { ...theirs.metadata, name: 'api-candidate' } }));
+    const before = await seenDeployment('api-candidate', ns);
+    const rollout = { strategy: 'Canary', steps: [{ weight: 10 }] };
+    k(['apply', '-f', '-'], scoringModel('api', { model: { uri: 'identity' }, rollout }, ns));
+    const stable = await waitFor('the stable Deployment', () => getJson(['deployment', 'api', '-n', ns]));
+    expect(stable.metadata.ownerReferences).toMatchObject([{ kind: 'ScoringModel', name: 'api', controller: true }]);
+
+    // A new template: a rollout starts, which wants a candidate Deployment of the taken name.
+    const uri = 'https://models.example/b.onnx';
+    k(['apply', '-f', '-'], scoringModel('api', { model: { uri }, rollout }, ns));
+    const ready = await waitFor('Ready=False ChildConflict', () => {
+      const c = condition('api', ns, 'Ready');
+      return c?.reason === 'ChildConflict' ? c : undefined;
+    });
+    expect(ready.message).toMatch(new RegExp(`^Deployment ${ns}/api-candidate exists and is not controlled by any`));
+    const reconciled = op.logs().length;
+    await waitFor(
+      'a second look',
+      () =>
+        op
+          .logs()
+          .slice(reconciled)
+          .some((l) => l.msg === 'child names taken: no children touched'),
+      30_000,
+    );
+    expect(asWritten(getJson(['deployment', 'api-candidate', '-n', ns])!)).toEqual(asWritten(before));
+    expect(operatorWrites('deployments', ns, 'api-candidate')).toEqual([]);
+    expect(eventsOf('api', ns).filter((e) => e.startsWith('Warning'))).toEqual(['Warning Ready=ChildConflict']);
+
+    k(['delete', 'deployment', 'api-candidate', '-n', ns, '--wait=true']);
+    const candidate = await waitFor('the operator to make its own candidate', () => {
+      const o = getJson(['deployment', 'api-candidate', '-n', ns]);
+      return o?.metadata.ownerReferences?.[0]?.uid === sm('api', ns)!.metadata.uid ? o : undefined;
+    });
+    expect(candidate.spec.template.spec.containers[0].env).toContainEqual({ name: 'MODEL_URI', value: uri });
+  });
 
   it('is not deleted with the ScoringModel', async () => {
     const ns = NAMESPACES.deletion;
