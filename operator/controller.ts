@@ -288,11 +288,14 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<Reco
   if (rollout.action !== undefined) await writer.clearAnnotation(object, ROLLOUT_ANNOTATION, rollout.action);
   return { ...outcome, requeueAfterMs: earliest(drift.requeueAfterMs, decision.requeueAfterMs) };
 
-  /** The child as it is: the cache's copy, else (the cache holds only labelled objects) the API server's. */
+  /**
+   * The child as it is: the cache's copy, else (the cache holds only labelled objects) the API server's, read by the
+   * child's own name (a rollout's candidate is NAME-candidate).
+   */
   async function current(desired: KubernetesObject, cached: KubernetesObject | undefined) {
     if (cached) return cached;
     const { apiVersion, kind } = desired as { apiVersion: string; kind: string };
-    return writer.read({ apiVersion, kind, namespace, name });
+    return writer.read({ apiVersion, kind, namespace, name: desired.metadata!.name! });
   }
 }
 

@@ -20,7 +20,9 @@ docker build -f Dockerfile.operator -t "$OPERATOR" . >&2
 "$KIND" load docker-image --name "$CLUSTER" "$SCORER" "$OPERATOR" >&2
 kubeconfig="${SCORING_CACHE:-$HOME/.cache/scoring-operator}/kind-$CLUSTER.kubeconfig"
 mkdir -p "$(dirname "$kubeconfig")"
-"$KIND" get kubeconfig --name "$CLUSTER" > "$kubeconfig"
+# Written beside it and renamed into place: another run at once reads the old file or the whole new one.
+"$KIND" get kubeconfig --name "$CLUSTER" > "$kubeconfig.$$"
+mv "$kubeconfig.$$" "$kubeconfig"
 # kind has no metrics-server: upstream's manifest, told that kind's kubelets serve self-signed certificates.
 if ! KUBECONFIG="$kubeconfig" kubectl get deployment metrics-server -n kube-system >/dev/null 2>&1; then
   KUBECONFIG="$kubeconfig" kubectl apply \

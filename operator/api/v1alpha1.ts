@@ -780,7 +780,9 @@ export const scoringModelSpecSchema = z
       .meta({
         description:
           'Number of scorer replicas (default 1); while autoscaling is set the HPA owns the count and this may ' +
-          'not change. Two or more get a PodDisruptionBudget: a node drain evicts one scorer at a time.',
+          'not change. Two or more (or an autoscaling maxReplicas of two or more) get a PodDisruptionBudget: a ' +
+          'node drain evicts one scorer at a time. The scorers spread across nodes and zones as a preference, so ' +
+          'one node still runs them all.',
       }),
     autoscaling: autoscalingSchema.optional(),
     resources: z

@@ -13,6 +13,7 @@ import {
   installOperatorPrerequisites,
   k,
   kubectl,
+  metricsOf,
   OPERATOR_USER,
   readyPodStatus,
   scoringModel,
@@ -26,13 +27,19 @@ const NAMESPACES = {
   service: 'own-service',
   deployment: 'own-deployment',
   hpa: 'own-hpa',
+  pdb: 'own-foreign-pdb',
   labelled: 'own-labelled',
+  candidate: 'own-candidate',
+  unwanted: 'own-unwanted',
+  refused: 'own-refused',
   deletion: 'own-deletion',
   image: 'own-image',
-  pdb: 'own-pdb',
+  disruption: 'own-pdb',
   scaling: 'own-scaling',
   kstatus: 'own-kstatus',
 };
+/** A ValidatingAdmissionPolicy (and its binding) of the test of refused writes. */
+const REFUSING_POLICY = 'own-refused-services';
 let op: OperatorProcess;
 
 beforeAll(async () => {
@@ -53,7 +60,11 @@ afterAll(async () => {
   for (const ns of Object.values(NAMESPACES)) k(['delete', 'sm', '--all', '-n', ns, '--wait=true']);
   await op.stop();
   for (const ns of Object.values(NAMESPACES)) k(['delete', 'namespace', ns, '--wait=false']);
-  expect(op.logs().filter((l) => /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
+  // Every refusal but the ones the refusing policy's test asks for (the API server calls them forbidden too).
+  const deliberate = `ValidatingAdmissionPolicy '${REFUSING_POLICY}'`;
+  expect(
+    op.logs().filter((l) => /forbidden/i.test(JSON.stringify(l)) && !JSON.stringify(l).includes(deliberate)),
+  ).toEqual([]);
 });
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl JSON
@@ -121,6 +132,18 @@ const FOREIGN: Record<string, { resource: string; kind: string; object: (ns: str
     }),
     spec: { model: { uri: 'identity' }, autoscaling: { maxReplicas: 3 } },
   },
+  // The child kind added after the first three: a model of two replicas wants a PodDisruptionBudget of its name.
+  pdb: {
+    resource: 'poddisruptionbudgets',
+    kind: 'PodDisruptionBudget',
+    object: (ns) => ({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'api', namespace: ns },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'api' } } },
+    }),
+    spec: { model: { uri: 'identity' }, replicas: 2 },
+  },
   // Carrying the operator's own labels, so that its informers see it: still not its own.
   labelled: {
     resource: 'services',
@@ -130,6 +153,24 @@ const FOREIGN: Record<string, { resource: string; kind: string; object: (ns: str
     spec: { model: { uri: 'identity' } },
   },
 };
+
+/** The value of one series in a scrape, e.g. `name{label="value"}`; undefined when absent. */
+function sampleOf(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** A Deployment once kube-controller-manager has seen it: it annotates the revision and writes the status. */
+const seenDeployment = (name: string, ns: string) =>
+  waitFor(`the Deployment controller to have seen ${name}`, () => {
+    const o = getJson(['deployment', name, '-n', ns]);
+    return o?.metadata.annotations?.['deployment.kubernetes.io/revision'] && o.status?.observedGeneration
+      ? o
+      : undefined;
+  });
+
+/** Every kind of child a ScoringModel can have, by the name the audit log gives its resource. */
+const CHILD_RESOURCES = ['deployments', 'services', 'horizontalpodautoscalers', 'poddisruptionbudgets'];
 
 /** An object as its owner wrote it: all but its status and the bookkeeping a status update changes. */
 function asWritten(o: Json) {
@@ -148,16 +189,8 @@ describe('a child name held by an object the ScoringModel does not control', () 
       const ns = NAMESPACES[which as keyof typeof NAMESPACES];
       const { resource, kind, object, spec } = FOREIGN[which]!;
       k(['create', '-f', '-'], JSON.stringify(object(ns)));
-      // A Deployment is first seen by kube-controller-manager, which annotates its revision and writes its status.
       const before =
-        resource === 'deployments'
-          ? await waitFor('the Deployment controller to have seen it', () => {
-              const o = getJson([resource, 'api', '-n', ns]);
-              return o?.metadata.annotations?.['deployment.kubernetes.io/revision'] && o.status?.observedGeneration
-                ? o
-                : undefined;
-            })
-          : getJson([resource, 'api', '-n', ns])!;
+        resource === 'deployments' ? await seenDeployment('api', ns) : getJson([resource, 'api', '-n', ns])!;
       k(['apply', '-f', '-'], scoringModel('api', spec, ns));
 
       const ready = await waitFor('Ready=False ChildConflict', () => {
@@ -182,10 +215,14 @@ describe('a child name held by an object the ScoringModel does not control', () 
       );
       // As its owner wrote it: the Deployment controller goes on updating a Deployment's status (its pods never
       // start here); that no write came from the operator, the audit log says.
-      expect(asWritten(getJson([resource, 'api', '-n', ns])!)).toEqual(asWritten(before));
+      const after = getJson([resource, 'api', '-n', ns])!;
+      expect(asWritten(after)).toEqual(asWritten(before));
+      // Nothing else writes the other kinds here (no HPA or disruption controller runs): the whole object, its
+      // resourceVersion included, is as it was.
+      if (resource !== 'deployments') expect(after).toEqual(before);
       expect(operatorWrites(resource, ns, 'api')).toEqual([]);
       // No child at all while one name is taken.
-      for (const r of ['deployments', 'services', 'horizontalpodautoscalers'].filter((x) => x !== resource)) {
+      for (const r of CHILD_RESOURCES.filter((x) => x !== resource)) {
         expect(operatorWrites(r, ns, 'api')).toEqual([]);
       }
       expect(eventsOf('api', ns)).toEqual(['Warning Ready=ChildConflict']);
@@ -204,6 +241,46 @@ describe('a child name held by an object the ScoringModel does not control', () 
     90_000,
   );
 
+  it("(a rollout's candidate, NAME-candidate) is left untouched, reported, and recovered from once gone", async () => {
+    const ns = NAMESPACES.candidate;
+    const theirs = FOREIGN.deployment!.object(ns);
+    k(['create', '-f', '-'], JSON.stringify({ ...theirs, metadata: { ...theirs.metadata, name: 'api-candidate' } }));
+    const before = await seenDeployment('api-candidate', ns);
+    const rollout = { strategy: 'Canary', steps: [{ weight: 10 }] };
+    k(['apply', '-f', '-'], scoringModel('api', { model: { uri: 'identity' }, rollout }, ns));
+    const stable = await waitFor('the stable Deployment', () => getJson(['deployment', 'api', '-n', ns]));
+    expect(stable.metadata.ownerReferences).toMatchObject([{ kind: 'ScoringModel', name: 'api', controller: true }]);
+
+    // A new template: a rollout starts, which wants a candidate Deployment of the taken name.
+    const uri = 'https://models.example/b.onnx';
+    k(['apply', '-f', '-'], scoringModel('api', { model: { uri }, rollout }, ns));
+    const ready = await waitFor('Ready=False ChildConflict', () => {
+      const c = condition('api', ns, 'Ready');
+      return c?.reason === 'ChildConflict' ? c : undefined;
+    });
+    expect(ready.message).toMatch(new RegExp(`^Deployment ${ns}/api-candidate exists and is not controlled by any`));
+    const reconciled = op.logs().length;
+    await waitFor(
+      'a second look',
+      () =>
+        op
+          .logs()
+          .slice(reconciled)
+          .some((l) => l.msg === 'child names taken: no children touched'),
+      30_000,
+    );
+    expect(asWritten(getJson(['deployment', 'api-candidate', '-n', ns])!)).toEqual(asWritten(before));
+    expect(operatorWrites('deployments', ns, 'api-candidate')).toEqual([]);
+    expect(eventsOf('api', ns).filter((e) => e.startsWith('Warning'))).toEqual(['Warning Ready=ChildConflict']);
+
+    k(['delete', 'deployment', 'api-candidate', '-n', ns, '--wait=true']);
+    const candidate = await waitFor('the operator to make its own candidate', () => {
+      const o = getJson(['deployment', 'api-candidate', '-n', ns]);
+      return o?.metadata.ownerReferences?.[0]?.uid === sm('api', ns)!.metadata.uid ? o : undefined;
+    });
+    expect(candidate.spec.template.spec.containers[0].env).toContainEqual({ name: 'MODEL_URI', value: uri });
+  });
+
   it('is not deleted with the ScoringModel', async () => {
     const ns = NAMESPACES.deletion;
     k(['create', '-f', '-'], JSON.stringify(FOREIGN.service!.object(ns)));
@@ -218,6 +295,120 @@ describe('a child name held by an object the ScoringModel does not control', () 
     k(['delete', 'sm', 'other', '-n', ns, '--wait=true']);
     await waitFor('the other model children collected', () => !getJson(['deployment', 'other', '-n', ns]));
     expect(getJson(['service', 'api', '-n', ns])).toEqual(before);
+  });
+});
+
+describe("an object of a child's name that the ScoringModel does not need", () => {
+  it("is not deleted, even with the operator's labels (its informers see it): only what it controls goes", async () => {
+    const ns = NAMESPACES.unwanted;
+    const labels = { 'app.kubernetes.io/managed-by': 'scoring-operator', 'app.kubernetes.io/instance': 'api' };
+    const withLabels = (o: Json) => ({ ...o, metadata: { ...o.metadata, labels } });
+    for (const which of ['hpa', 'pdb'])
+      k(['create', '-f', '-'], JSON.stringify(withLabels(FOREIGN[which]!.object(ns))));
+    const before = {
+      hpa: getJson(['horizontalpodautoscalers', 'api', '-n', ns])!,
+      pdb: getJson(['poddisruptionbudgets', 'api', '-n', ns])!,
+    };
+    // One replica, no autoscaling: an HPA or a PDB of its own would be deleted in the same reconcile.
+    k(['apply', '-f', '-'], scoringModel('api', { model: { uri: 'identity' }, replicas: 1 }, ns));
+    await waitFor(
+      'its children made and its status written',
+      () => condition('api', ns, 'Ready')?.reason === 'Progressing',
+    );
+
+    expect(getJson(['horizontalpodautoscalers', 'api', '-n', ns])).toEqual(before.hpa);
+    expect(getJson(['poddisruptionbudgets', 'api', '-n', ns])).toEqual(before.pdb);
+    expect(operatorWrites('horizontalpodautoscalers', ns, 'api')).toEqual([]);
+    expect(operatorWrites('poddisruptionbudgets', ns, 'api')).toEqual([]);
+  });
+});
+
+describe('a write the API server refuses', () => {
+  afterAll(() => {
+    kubectl([
+      'delete',
+      'validatingadmissionpolicybinding,validatingadmissionpolicy',
+      REFUSING_POLICY,
+      '--ignore-not-found',
+    ]);
+  });
+
+  it('is counted once answered, with its status code, and said in Ready; the model recovers once it is admitted', async () => {
+    const ns = NAMESPACES.refused;
+    const refusal = 'Services named refused may not be made here';
+    // The API server's own admission (a ValidatingAdmissionPolicy): it refuses the operator's apply of the Service.
+    k(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {
+            apiVersion: 'admissionregistration.k8s.io/v1',
+            kind: 'ValidatingAdmissionPolicy',
+            metadata: { name: REFUSING_POLICY },
+            spec: {
+              failurePolicy: 'Fail',
+              matchConstraints: {
+                resourceRules: [
+                  { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['services'] },
+                ],
+              },
+              validations: [{ expression: "object.metadata.name != 'refused'", message: refusal }],
+            },
+          },
+          {
+            apiVersion: 'admissionregistration.k8s.io/v1',
+            kind: 'ValidatingAdmissionPolicyBinding',
+            metadata: { name: REFUSING_POLICY },
+            spec: {
+              policyName: REFUSING_POLICY,
+              validationActions: ['Deny'],
+              matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } },
+            },
+          },
+        ],
+      }),
+    );
+    const refusedByPolicy = () =>
+      kubectl([
+        'create',
+        'service',
+        'clusterip',
+        'refused',
+        '--tcp=80:8080',
+        '-n',
+        ns,
+        '--dry-run=server',
+      ]).stderr.includes(refusal);
+    await waitFor('the policy in force', refusedByPolicy);
+
+    const series = (result: string) =>
+      `scoring_operator_api_writes_total{verb="apply",kind="Service",result="${result}"}`;
+    const count = async (result: string) => sampleOf(await metricsOf(op), series(result)) ?? 0;
+    const succeeded = await count('success');
+    const refusedBefore = await count('422');
+    k(['apply', '-f', '-'], scoringModel('refused', { model: { uri: 'identity' } }, ns));
+
+    const ready = await waitFor('Ready=False ApplyFailed', () => {
+      const c = condition('refused', ns, 'Ready');
+      return c?.reason === 'ApplyFailed' ? c : undefined;
+    });
+    expect(ready.status).toBe('False');
+    expect(ready.message).toContain('applying Service/refused failed');
+    expect(ready.message).toContain(refusal);
+    // Retried with backoff, each refusal counted with its code, none as a success.
+    await waitFor('two refusals counted', async () => (await count('422')) >= refusedBefore + 2);
+    expect(await count('success')).toBe(succeeded);
+    expect(getJson(['service', 'refused', '-n', ns])).toBeUndefined();
+    expect(getJson(['deployment', 'refused', '-n', ns])).toBeDefined();
+
+    k(['delete', 'validatingadmissionpolicybinding', REFUSING_POLICY]);
+    await waitFor('the policy lifted', () => !refusedByPolicy());
+    await waitFor('the Service made on a retry', () => getJson(['service', 'refused', '-n', ns]), 60_000);
+    await waitFor('Ready no longer ApplyFailed', () => condition('refused', ns, 'Ready')?.reason === 'Progressing');
+    expect(await count('success')).toBe(succeeded + 1);
+    expect(eventsOf('refused', ns).filter((e) => e.startsWith('Warning'))).toEqual(['Warning Ready=ApplyFailed']);
   });
 });
 
@@ -241,8 +432,8 @@ describe('spec.image', () => {
 });
 
 describe('disruption', () => {
-  it('a model of two replicas or more gets a PodDisruptionBudget of one, removed at one replica', async () => {
-    const ns = NAMESPACES.pdb;
+  it('a model of two replicas or more (or an HPA that may run two) gets a PodDisruptionBudget of one and soft spreading; at one replica the PDB goes', async () => {
+    const ns = NAMESPACES.disruption;
     k(['apply', '-f', '-'], scoringModel('pair', { model: { uri: 'identity' }, replicas: 2 }, ns));
     const pdb = await waitFor('the PDB', () => getJson(['pdb', 'pair', '-n', ns]));
     expect(pdb.spec).toEqual({
@@ -252,12 +443,26 @@ describe('disruption', () => {
     });
     expect(pdb.metadata.ownerReferences).toMatchObject([{ kind: 'ScoringModel', name: 'pair', controller: true }]);
     const d = getJson(['deployment', 'pair', '-n', ns])!;
-    expect(d.spec.template.spec.topologySpreadConstraints.map((c: Json) => c.topologyKey)).toEqual([
-      'kubernetes.io/hostname',
-      'topology.kubernetes.io/zone',
-    ]);
+    // Soft: a preference the scheduler weighs, so that one node (or a cluster without zones) still runs them all.
+    expect(d.spec.template.spec.topologySpreadConstraints).toEqual(
+      ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'].map((topologyKey) => ({
+        topologyKey,
+        maxSkew: 1,
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: pdb.spec.selector.matchLabels },
+        matchLabelKeys: ['pod-template-hash'],
+      })),
+    );
     k(['scale', 'sm', 'pair', '-n', ns, '--replicas=1']);
     await waitFor('the PDB gone', () => getJson(['pdb', 'pair', '-n', ns]) === undefined);
+
+    // An autoscaled model gets one as soon as its HPA may run two pods, whatever it runs now.
+    k(
+      ['apply', '-f', '-'],
+      scoringModel('scaled', { model: { uri: 'identity' }, autoscaling: { minReplicas: 1, maxReplicas: 2 } }, ns),
+    );
+    const scaled = await waitFor('the PDB of the autoscaled model', () => getJson(['pdb', 'scaled', '-n', ns]));
+    expect(scaled.spec.maxUnavailable).toBe(1);
   });
 });
 
@@ -334,10 +539,13 @@ describe('autoscaling', () => {
 });
 
 describe('kubectl explain', () => {
-  it('describes the conditions, the allow-list and the PDB', () => {
+  it('describes the conditions, the allow-list, the PDB and the spreading', () => {
     expect(k(['explain', 'scoringmodel.status.conditions'])).toMatch(/ChildConflict[\s\S]*Stalled/);
     expect(k(['explain', 'scoringmodel.spec.image'])).toMatch(/SCORER_IMAGES/);
-    expect(k(['explain', 'scoringmodel.spec.replicas'])).toMatch(/PodDisruptionBudget/);
+    const replicas = k(['explain', 'scoringmodel.spec.replicas']).replace(/\s+/g, ' ');
+    expect(replicas).toMatch(/PodDisruptionBudget/);
+    expect(replicas).toContain('an autoscaling maxReplicas of two or more');
+    expect(replicas).toContain('spread across nodes and zones as a preference');
   });
 });
 

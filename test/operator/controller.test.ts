@@ -404,6 +404,38 @@ describe('reconcile', () => {
     );
   });
 
+  it("writes nothing while a rollout's candidate name is held by a Deployment it does not control", async () => {
+    const spec = { model: { uri: 'm.onnx' }, rollout: { strategy: 'Canary', steps: [{ weight: 10 }] } };
+    const { writer, run, world } = setup(spec);
+    await run();
+    // A new template: a rollout starts, and its candidate Deployment, churn-candidate, is wanted.
+    const sm = world.scoringModel('ml', 'churn')!;
+    world.put({
+      ...sm,
+      spec: { ...spec, model: { uri: 'n.onnx' } },
+      metadata: { ...sm.metadata, generation: 2 },
+    } as KubernetesObject);
+    const theirs = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'churn-candidate', namespace: 'ml', uid: 'd-9' },
+      spec: { replicas: 1 },
+    };
+    world.unlabelled.set('Deployment/ml/churn-candidate', structuredClone(theirs));
+    writer.calls.length = 0;
+    writer.reads.length = 0;
+    await run();
+    expect(writer.reads).toEqual(['Deployment/ml/churn-candidate']);
+    expect(writer.calls).toEqual(['apply status']);
+    expect(world.unlabelled.get('Deployment/ml/churn-candidate')).toEqual(theirs);
+    expect(world.scoringModel('ml', 'churn')!.status!.conditions![0]).toMatchObject({
+      type: 'Ready',
+      status: 'False',
+      reason: 'ChildConflict',
+      message: expect.stringMatching(/^Deployment ml\/churn-candidate exists and is not controlled by any object/),
+    });
+  });
+
   it('reads a child missing from the caches before creating it, and not again once they hold it', async () => {
     const { writer, run } = setup({ model: { uri: 'm.onnx' } });
     await run();

@@ -13,6 +13,33 @@ const Q = `name="${CONTROLLER_NAME}",controller="${CONTROLLER_NAME}"`;
 const C = `controller="${CONTROLLER_NAME}"`;
 
 describe('OperatorMetrics', () => {
+  it("declares controller-runtime's families with their names, types and label names, and no other of theirs", async () => {
+    const families = await new OperatorMetrics(4).registry.getMetricsAsJSON();
+    const shapes = Object.fromEntries(
+      families
+        .filter((f) => /^(controller_runtime|workqueue)_/.test(f.name))
+        .map((f) => {
+          const labels = new Set(f.values.flatMap((v) => Object.keys(v.labels)).filter((l) => l !== 'le'));
+          return [f.name, `${String(f.type)} ${[...labels].sort().join(',')}`];
+        }),
+    );
+    const queue = 'controller,name';
+    expect(shapes).toEqual({
+      controller_runtime_reconcile_total: 'counter controller,result',
+      controller_runtime_reconcile_errors_total: 'counter controller',
+      controller_runtime_reconcile_time_seconds: 'histogram controller',
+      controller_runtime_max_concurrent_reconciles: 'gauge controller',
+      controller_runtime_active_workers: 'gauge controller',
+      workqueue_depth: `gauge ${queue},priority`,
+      workqueue_adds_total: `counter ${queue}`,
+      workqueue_retries_total: `counter ${queue}`,
+      workqueue_queue_duration_seconds: `histogram ${queue}`,
+      workqueue_work_duration_seconds: `histogram ${queue}`,
+      workqueue_unfinished_work_seconds: `gauge ${queue}`,
+      workqueue_longest_running_processor_seconds: `gauge ${queue}`,
+    });
+  });
+
   it('exports every reconcile result of controller "scoringmodel" from the start, at 0, as controller-runtime does', async () => {
     const text = await new OperatorMetrics(4).registry.metrics();
     for (const result of ['success', 'error', 'requeue', 'requeue_after']) {

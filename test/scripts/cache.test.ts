@@ -72,6 +72,8 @@ beforeEach(() => {
     MINIO_VERSION: _m,
     PROMTOOL_VERSION: _p,
     HELM_VERSION: _h,
+    GRPCURL_VERSION: _g,
+    PROMETHEUS_VERSION: _pr,
     ...rest
   } = process.env;
   const PATH = `${stubs}:${process.env.PATH}`;
@@ -159,6 +161,18 @@ it('build-helm.sh: two runs at once build helm once', async () => {
   const bin = join(cache, 'bin/helm-v4.3.1');
   expect(runs.map(lastLine)).toEqual([bin, bin]);
   expect(calls()).toEqual(['go helm']);
+  expect(readFileSync(bin, 'utf8')).toBe(WHOLE);
+  expect(leftovers(join(cache, 'bin'))).toEqual([]);
+});
+
+it.each([
+  ['build-grpcurl.sh', 'grpcurl-v1.9.3', 'go grpcurl'],
+  ['build-prometheus.sh', 'prometheus-v0.316.0', 'go prometheus'],
+])('%s: two runs at once build it once', async (script, entry, call) => {
+  const runs = await twice(`bash scripts/${script}`);
+  const bin = join(cache, 'bin', entry);
+  expect(runs.map(lastLine)).toEqual([bin, bin]);
+  expect(calls()).toEqual([call]);
   expect(readFileSync(bin, 'utf8')).toBe(WHOLE);
   expect(leftovers(join(cache, 'bin'))).toEqual([]);
 });
