@@ -216,6 +216,12 @@ const celReservedEnv = `[${RESERVED_ENV.map((n) => `'${n}'`).join(', ')}]`;
 const RESERVED_ENV_WHY = 'they come from spec.model and the operator';
 /** Node reads it before the scorer's code: `--import` would run code of the spec author's choosing in any image. */
 const NODE_OPTIONS = 'NODE_OPTIONS';
+/**
+ * Every name spec.env may not set. The Secret of spec.credentials becomes the scorer's env too (envFrom), where no
+ * rule can look at its keys: desired/deployment.ts sets each of these names explicitly, empty when the operator has
+ * no value for it, and an explicit env entry wins over envFrom.
+ */
+export const OPERATOR_ONLY_ENV: readonly string[] = [...RESERVED_ENV, NODE_OPTIONS];
 const NODE_OPTIONS_WHY = 'it would run code of your choosing in the scorer image, past the image allow-list';
 const envRules: Rule<{ name: string }[]>[] = [
   {

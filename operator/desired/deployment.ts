@@ -3,7 +3,7 @@ import type { V1Deployment, V1EnvVar, V1PodSpec, V1Volume, V1VolumeMount } from 
 import { SCORER_ENV, SCORER_GRPC_PORT, SCORER_METRICS_PORT, SCORER_PORT, TERMINATION_LOG } from '../../contract/env.js';
 import { routingPath } from '../../contract/rollout.js';
 import { nanoUnits } from '../api/quantity.js';
-import type { ScoringModel } from '../api/v1alpha1.js';
+import { OPERATOR_ONLY_ENV, type ScoringModel } from '../api/v1alpha1.js';
 import { digest, LABELS, labels, objectMeta, selectorLabels } from './labels.js';
 
 /** The scorer's container, and the name of its port, which probes, the Service and the drift judge refer to. */
@@ -97,13 +97,25 @@ export function revisionOf(deployment: V1Deployment | undefined): string | undef
   return deployment?.spec?.template?.metadata?.labels?.[LABELS.templateHash];
 }
 
+/**
+ * The Secret of spec.credentials becomes the scorer's env whole (envFrom), and an explicit env entry wins over it: each
+ * name only the operator may set (OPERATOR_ONLY_ENV) that `env` does not set yet is set here, empty, so that no key of
+ * the Secret sets it (NODE_OPTIONS would run code of the Secret's choosing past the image allow-list, ROUTING_URL
+ * would point the scorer at another routing endpoint). Empty is unset to the scorer (contract/settings.ts) and to
+ * Node. Written without `value`: the API server drops an empty one, and what it stores must match what is applied.
+ */
+function shadows(env: readonly V1EnvVar[]): V1EnvVar[] {
+  const set = new Set(env.map((e) => e.name));
+  return OPERATOR_ONLY_ENV.filter((name) => !set.has(name)).map((name) => ({ name }));
+}
+
 export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1Deployment {
   const { spec } = sm;
   const claims = claimMounts(sm);
   const monitoring = spec.monitoring;
   // One worker per core the container may use; a WORKERS in spec.env is the user's choice and wins.
   const workers = spec.env?.some((e) => e.name === SCORER_ENV.workers) ? undefined : workersFor(spec.resources);
-  const env: V1EnvVar[] = [
+  const operatorEnv: V1EnvVar[] = [
     { name: SCORER_ENV.modelUri, value: claims.modelUri },
     ...(spec.model.format ? [{ name: SCORER_ENV.modelFormat, value: spec.model.format }] : []),
     { name: SCORER_ENV.modelName, value: sm.metadata.name },
@@ -125,8 +137,9 @@ export function desiredDeployment(sm: ScoringModel, config: DesiredConfig): V1De
         ]
       : []),
     ...(config.routingUrl ? [{ name: SCORER_ENV.routingUrl, value: routingUrl(sm, config.routingUrl) }] : []),
-    ...(spec.env ?? []).map((e) => ({ ...e })),
   ];
+  const userEnv = (spec.env ?? []).map((e) => ({ ...e }));
+  const env = [...operatorEnv, ...(spec.credentials ? shadows([...operatorEnv, ...userEnv]) : []), ...userEnv];
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...claims.volumes];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...claims.mounts];
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restartApiserver } from '../../harness/controlplane.js';
+import { OPERATOR_ONLY_ENV } from '../../operator/api/v1alpha1.js';
 import {
   audit,
   crashedPodStatus,
@@ -275,6 +276,42 @@ describe('a ScoringModel applied', () => {
       maxReplicas: 4,
       scaleTargetRef: { kind: 'Deployment', name: 'churn' },
     });
+  });
+
+  it("sets every name spec.env may not set, so that the credentials' Secret cannot: its NODE_OPTIONS and ROUTING_URL are shadowed", async () => {
+    k(
+      ['create', 'secret', 'generic', 's3-keys', '-n', ns, '--from-literal=AWS_ACCESS_KEY_ID=minio'].concat(
+        ['--from-literal=NODE_OPTIONS=--import=data:text/javascript,process.exit(7)'],
+        ['--from-literal=ROUTING_URL=http://127.0.0.2:8082/routing/v1/elsewhere'],
+      ),
+    );
+    apply('keyed', { model: { uri: 's3://models/keyed/model.json' }, credentials: { secretRef: { name: 's3-keys' } } });
+    const d = await waitFor('the Deployment', () => deployment('keyed'));
+    const container = d.spec.template.spec.containers[0];
+    expect(container.envFrom).toEqual([{ secretRef: { name: 's3-keys' } }]);
+    const env = container.env as { name: string; value?: string }[];
+    const names = env.map((e) => e.name);
+    expect(names).toEqual([...new Set(names)]);
+    expect(names).toEqual(expect.arrayContaining([...OPERATOR_ONLY_ENV]));
+    // As the kubelet resolves it: the Secret's keys first, then env, whose entries win (one without value is empty).
+    const data = getJson(['secret', 's3-keys', '-n', ns])!.data as Record<string, string>;
+    const resolved: Record<string, string> = {
+      ...Object.fromEntries(Object.entries(data).map(([key, b64]) => [key, Buffer.from(b64, 'base64').toString()])),
+      ...Object.fromEntries(env.map((e) => [e.name, e.value ?? ''])),
+    };
+    expect(resolved).toMatchObject({ AWS_ACCESS_KEY_ID: 'minio', NODE_OPTIONS: '', MODEL_SHA256: '', HOST: '' });
+    expect(resolved.ROUTING_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/routing\/v1\/[^/]+\/keyed\?uid=/);
+    // The empty entries are stored as applied: reconciles with nothing to do write nothing.
+    await waitFor('status', () => status('keyed')?.conditions);
+    await settled();
+    const since = new Date();
+    const reconciled = await reconciles(op);
+    for (const i of [1, 2]) {
+      k(['annotate', 'sm', 'keyed', '-n', ns, `poke=${i}`, '--overwrite']);
+      await waitFor('a reconcile', async () => (await reconciles(op)) > reconciled + i - 1);
+    }
+    await settled();
+    expect(operatorWritesSince(since)).toEqual([]);
   });
 
   it('has a status with observedGeneration, the URL and conditions', async () => {

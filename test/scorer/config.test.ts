@@ -2,6 +2,7 @@
  * The scorer's drift monitoring and rollout settings (scorer/config.ts): their defaults, and the values refused, by
  * variable.
  */
+import { SCORER_ENV } from '../../contract/env.js';
 import { ConfigError } from '../../contract/settings.js';
 import { loadScorerConfig } from '../../scorer/config.js';
 
@@ -54,5 +55,12 @@ describe('ROUTING_URL', () => {
     const load = () => loadScorerConfig({ ...MODEL, ROUTING_URL: value });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/^invalid ROUTING_URL \(--[a-z0-9-]+\): /);
+  });
+});
+
+describe('an empty variable', () => {
+  it('is unset: the operator sets the names it has no value for empty beside a Secret loaded whole', () => {
+    const empty = Object.fromEntries(Object.values(SCORER_ENV).map((name) => [name, '']));
+    expect(loadScorerConfig({ ...empty, ...MODEL })).toEqual(loadScorerConfig(MODEL));
   });
 });

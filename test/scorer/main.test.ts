@@ -226,6 +226,17 @@ describe('scorer start-up', () => {
     });
   });
 
+  it('serves as if they were unset with the empty NODE_OPTIONS and ROUTING_URL the operator sets beside a Secret', async () => {
+    const child = start({ MODEL_URI: XGB, MODEL_NAME: 'm', NODE_OPTIONS: '', ROUTING_URL: '', MODEL_SHA256: '' });
+    const port = await readyPort(child);
+    const reply = await fetch(`http://127.0.0.1:${port}/score`, { method: 'POST', body: '{"X": [0,0,0,0,0,0,0]}' });
+    expect(reply.status).toBe(200);
+    // No ROUTING_URL: this scorer forwards nothing, and has no rollout to report.
+    expect((await fetch(`http://127.0.0.1:${port}/v2/models/m/rollout`)).status).toBe(404);
+    child.kill('SIGTERM');
+    expect((await child.output).code).toBe(0);
+  });
+
   it('takes the model from CLI flags, as `npm run scorer -- --model` does', async () => {
     const child = start({}, ['--model', XGB, '--port', '0', '--log-level', 'info']);
     const port = await readyPort(child);

@@ -1,5 +1,5 @@
 import { model } from '../../helpers/scoringmodel.js';
-import type { ScoringModel, ScoringModelSpecInput } from '../../../operator/api/v1alpha1.js';
+import { OPERATOR_ONLY_ENV, type ScoringModel, type ScoringModelSpecInput } from '../../../operator/api/v1alpha1.js';
 import { desiredDeployment } from '../../../operator/desired/deployment.js';
 import { desiredHPA } from '../../../operator/desired/hpa.js';
 import { LABELS } from '../../../operator/desired/labels.js';
@@ -233,6 +233,56 @@ describe('desiredDeployment', () => {
       tolerations: [{ key: 'ml', operator: 'Exists', effect: 'NoSchedule' }],
       serviceAccountName: 'reader',
     });
+  });
+
+  it("sets every name spec.env may not set, empty where it has no value, so that no key of the credentials' Secret does", () => {
+    const withCreds = model({
+      model: { uri: 's3://b/m.onnx' },
+      credentials: { secretRef: { name: 's3-keys' } },
+      env: [{ name: 'S3_ENDPOINT', value: 'http://minio:9000' }],
+    });
+    const c = desiredDeployment(withCreds, { ...CONFIG, routingUrl: 'http://routing.scoring-system.svc:8082' }).spec!
+      .template.spec!.containers[0]!;
+    expect(c.envFrom).toEqual([{ secretRef: { name: 's3-keys' } }]);
+    const names = c.env!.map((e) => e.name);
+    // Each once: an explicit entry wins over envFrom, and a name twice is refused by server-side apply.
+    expect(names).toEqual([...new Set(names)]);
+    expect(names).toEqual(expect.arrayContaining([...OPERATOR_ONLY_ENV]));
+    expect(OPERATOR_ONLY_ENV).toEqual(
+      expect.arrayContaining([
+        'NODE_OPTIONS',
+        'ROUTING_URL',
+        'HOST',
+        'TERMINATION_LOG',
+        'MODEL_FORMAT',
+        'MODEL_SHA256',
+      ]),
+    );
+    const byName = new Map(c.env!.map((e) => [e.name, e]));
+    // Set empty without `value`: the API server drops an empty value, and what it stores must match what is applied.
+    for (const name of [
+      'NODE_OPTIONS',
+      'HOST',
+      'TERMINATION_LOG',
+      'MODEL_FORMAT',
+      'MODEL_SHA256',
+      'MONITOR_BASELINE',
+    ]) {
+      expect(byName.get(name)).toEqual({ name });
+    }
+    expect(byName.get('ROUTING_URL')!.value).toBe(
+      'http://routing.scoring-system.svc:8082/routing/v1/ml/churn?uid=uid-1',
+    );
+    expect(byName.get('MODEL_URI')!.value).toBe('s3://b/m.onnx');
+    expect(c.env!.at(-1)).toEqual({ name: 'S3_ENDPOINT', value: 'http://minio:9000' });
+    // Without routing configured, ROUTING_URL is set empty too.
+    const unrouted = desiredDeployment(withCreds, CONFIG).spec!.template.spec!.containers[0]!.env!;
+    expect(unrouted.find((e) => e.name === 'ROUTING_URL')).toEqual({ name: 'ROUTING_URL' });
+  });
+
+  it('without a Secret loaded whole, sets only the names it has values for (templates stay as they were)', () => {
+    expect(container.envFrom).toBeUndefined();
+    expect(container.env!.every((e) => e.value !== undefined)).toBe(true);
   });
 
   it('labels the template with a digest that changes with the pod spec only', () => {

@@ -110,4 +110,13 @@ describe('desiredCandidate', () => {
     expect(url).toBe(routingUrl(sm, CONFIG.routingUrl));
     expect(url).toBe('http://routing.scoring-system.svc:8082/routing/v1/ml/churn?uid=uid-1');
   });
+
+  it("sets ROUTING_URL empty where the credentials' Secret is loaded whole, so that no key of it points the candidate anywhere", () => {
+    const withCreds = model({ ...sm.spec, credentials: { secretRef: { name: 's3-keys' } } });
+    const c = desiredCandidate(withCreds, CONFIG).spec!.template.spec!.containers[0]!;
+    expect(c.envFrom).toEqual([{ secretRef: { name: 's3-keys' } }]);
+    expect(c.env!.filter((e) => e.name === 'ROUTING_URL')).toEqual([{ name: 'ROUTING_URL' }]);
+    expect(c.env!.filter((e) => e.name === 'NODE_OPTIONS')).toEqual([{ name: 'NODE_OPTIONS' }]);
+    expect(revisionOf(desiredCandidate(withCreds, CONFIG))).toBe(revisionOf(desiredDeployment(withCreds, CONFIG)));
+  });
 });
