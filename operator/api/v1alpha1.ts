@@ -214,15 +214,20 @@ export const RESERVED_ENV: readonly string[] = (
 ).map((k) => SCORER_ENV[k]);
 const celReservedEnv = `[${RESERVED_ENV.map((n) => `'${n}'`).join(', ')}]`;
 const RESERVED_ENV_WHY = 'they come from spec.model and the operator';
-/** Node reads it before the scorer's code: `--import` would run code of the spec author's choosing in any image. */
-const NODE_OPTIONS = 'NODE_OPTIONS';
+/**
+ * Variables read before the scorer's code that load code of their own: Node's `--import`/`--require` in NODE_OPTIONS,
+ * and the dynamic loader's LD_PRELOAD, LD_AUDIT and LD_LIBRARY_PATH (a shared object from /tmp or a pvc:// volume).
+ * Set by a spec's author, they would run code of the author's choosing in an allowed image.
+ */
+const CODE_LOADING_ENV = ['NODE_OPTIONS', 'LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH'];
+const celCodeLoadingEnv = `[${CODE_LOADING_ENV.map((n) => `'${n}'`).join(', ')}]`;
 /**
  * Every name spec.env may not set. The Secret of spec.credentials becomes the scorer's env too (envFrom), where no
  * rule can look at its keys: desired/deployment.ts sets each of these names explicitly, empty when the operator has
- * no value for it, and an explicit env entry wins over envFrom.
+ * no value for it, and an explicit env entry wins over envFrom (an empty one is no setting, to Node and glibc alike).
  */
-export const OPERATOR_ONLY_ENV: readonly string[] = [...RESERVED_ENV, NODE_OPTIONS];
-const NODE_OPTIONS_WHY = 'it would run code of your choosing in the scorer image, past the image allow-list';
+export const OPERATOR_ONLY_ENV: readonly string[] = [...RESERVED_ENV, ...CODE_LOADING_ENV];
+const CODE_LOADING_WHY = 'it would run code of your choosing in the scorer image, past the image allow-list';
 const envRules: Rule<{ name: string }[]>[] = [
   {
     rule: `self.all(e, !(e.name in ${celReservedEnv}))`,
@@ -232,9 +237,11 @@ const envRules: Rule<{ name: string }[]>[] = [
     explain: (env) => `may not set ${env.find((e) => RESERVED_ENV.includes(e.name))!.name}: ${RESERVED_ENV_WHY}`,
   },
   {
-    rule: `self.all(e, e.name != '${NODE_OPTIONS}')`,
-    message: `may not set ${NODE_OPTIONS}: ${NODE_OPTIONS_WHY}`,
-    holds: (env) => env.every((e) => e.name !== NODE_OPTIONS),
+    rule: `self.all(e, !(e.name in ${celCodeLoadingEnv}))`,
+    message: `may not set ${CODE_LOADING_ENV.join(', ')}: ${CODE_LOADING_WHY}`,
+    messageExpression: `'may not set ' + self.map(e, e.name).filter(n, n in ${celCodeLoadingEnv})[0] + ${celString(`: ${CODE_LOADING_WHY}`)}`,
+    holds: (env) => env.every((e) => !CODE_LOADING_ENV.includes(e.name)),
+    explain: (env) => `may not set ${env.find((e) => CODE_LOADING_ENV.includes(e.name))!.name}: ${CODE_LOADING_WHY}`,
   },
 ];
 

@@ -84,6 +84,14 @@ export const REFUSED: RefusedSpec[] = [
       'spec.env: may not set NODE_OPTIONS: it would run code of your choosing in the scorer image, past the image allow-list',
   },
   {
+    what: "LD_PRELOAD, which would load a shared object of the author's choosing in an allowed image",
+    spec: { model, env: [{ name: 'A', value: 'x' }, { name: 'LD_PRELOAD', value: '/tmp/evil.so' }] },
+    kubectl:
+      'spec.env: Invalid value: "array": may not set LD_PRELOAD: it would run code of your choosing in the scorer image, past the image allow-list',
+    parseSpec:
+      'spec.env: may not set LD_PRELOAD: it would run code of your choosing in the scorer image, past the image allow-list',
+  },
+  {
     what: 'an env var with a value and a valueFrom',
     spec: { model, env: [{ name: 'A', value: 'x', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
     kubectl: 'spec.env[0].valueFrom: Forbidden: may not be given with a non-empty value',

@@ -251,6 +251,8 @@ describe('desiredDeployment', () => {
     expect(OPERATOR_ONLY_ENV).toEqual(
       expect.arrayContaining([
         'NODE_OPTIONS',
+        'LD_PRELOAD',
+        'LD_LIBRARY_PATH',
         'ROUTING_URL',
         'HOST',
         'TERMINATION_LOG',
@@ -262,6 +264,9 @@ describe('desiredDeployment', () => {
     // Set empty without `value`: the API server drops an empty value, and what it stores must match what is applied.
     for (const name of [
       'NODE_OPTIONS',
+      'LD_PRELOAD',
+      'LD_AUDIT',
+      'LD_LIBRARY_PATH',
       'HOST',
       'TERMINATION_LOG',
       'MODEL_FORMAT',
