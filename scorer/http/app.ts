@@ -19,6 +19,7 @@ import { servedByCandidate, type Rollout } from '../rollout/index.js';
 import { HEADER_LENGTH } from './binary-layout.js';
 import { rawInferRequest, readInferBody } from './binary-request.js';
 import { readJson } from './body.js';
+import { requestLog } from './request-log.js';
 import { scoreInputs, scoreResponse } from './score.js';
 import { podMetricsText, sumMonitoringReports, sumRolloutReports } from '../workers/sum.js';
 import type { MetricsPart, MonitoringPart, Parts, Peers } from '../workers/peers.js';
@@ -126,6 +127,7 @@ export function createMetricsHandler({ metrics, peers }: Pick<AppOptions, 'metri
 export function createHandler(options: AppOptions): RequestListener {
   const { state, metrics, log, peers, maxBodyBytes, maxRows } = options;
   const { requests } = metrics;
+  const logRequest = requestLog(log);
 
   // This worker's parts of the answers the pod gives as one.
   peers.serve(async (kind) => {
@@ -162,7 +164,7 @@ export function createHandler(options: AppOptions): RequestListener {
         requests.inFlight--;
         requests.observe(route, req.method ?? '', status, seconds);
       }
-      log.info({ method: req.method, route, status, ms: Math.round(seconds * 1e6) / 1e3, rows }, 'request');
+      logRequest(req.method ?? '', route, status, seconds, rows);
     });
     if (state.draining) res.setHeader('Connection', 'close');
   };

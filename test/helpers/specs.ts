@@ -85,7 +85,13 @@ export const REFUSED: RefusedSpec[] = [
   },
   {
     what: "LD_PRELOAD, which would load a shared object of the author's choosing in an allowed image",
-    spec: { model, env: [{ name: 'A', value: 'x' }, { name: 'LD_PRELOAD', value: '/tmp/evil.so' }] },
+    spec: {
+      model,
+      env: [
+        { name: 'A', value: 'x' },
+        { name: 'LD_PRELOAD', value: '/tmp/evil.so' },
+      ],
+    },
     kubectl:
       'spec.env: Invalid value: "array": may not set LD_PRELOAD: it would run code of your choosing in the scorer image, past the image allow-list',
     parseSpec:
