@@ -173,6 +173,20 @@ const seenDeployment = (name: string, ns: string) =>
 const CHILD_RESOURCES = ['deployments', 'services', 'horizontalpodautoscalers', 'poddisruptionbudgets'];
 
 /** An object as its owner wrote it: all but its status and the bookkeeping a status update changes. */
+/** Waits for the operator to look at a conflicting model again (it does every 10 s), to judge that it wrote nothing. */
+async function secondLook(): Promise<void> {
+  const reconciled = op.logs().length;
+  await waitFor(
+    'a second look',
+    () =>
+      op
+        .logs()
+        .slice(reconciled)
+        .some((l) => l.msg === 'child names taken: no children touched'),
+    30_000,
+  );
+}
+
 function asWritten(o: Json) {
   const { resourceVersion: _version, managedFields = [], ...metadata } = o.metadata as Json;
   return {
@@ -202,17 +216,7 @@ describe('a child name held by an object the ScoringModel does not control', () 
       expect(condition('api', ns, 'Stalled')).toMatchObject({ status: 'True', reason: 'ChildConflict' });
       expect(k(['get', 'sm', 'api', '-n', ns])).toMatch(/^api\s.*\sChildConflict\s/m);
 
-      // Let it look again (it does every 10 s) before judging that it wrote nothing.
-      const reconciled = op.logs().length;
-      await waitFor(
-        'a second look',
-        () =>
-          op
-            .logs()
-            .slice(reconciled)
-            .filter((l) => l.msg === 'child names taken: no children touched').length >= 1,
-        30_000,
-      );
+      await secondLook();
       // As its owner wrote it: the Deployment controller goes on updating a Deployment's status (its pods never
       // start here); that no write came from the operator, the audit log says.
       const after = getJson([resource, 'api', '-n', ns])!;
@@ -259,16 +263,7 @@ describe('a child name held by an object the ScoringModel does not control', () 
       return c?.reason === 'ChildConflict' ? c : undefined;
     });
     expect(ready.message).toMatch(new RegExp(`^Deployment ${ns}/api-candidate exists and is not controlled by any`));
-    const reconciled = op.logs().length;
-    await waitFor(
-      'a second look',
-      () =>
-        op
-          .logs()
-          .slice(reconciled)
-          .some((l) => l.msg === 'child names taken: no children touched'),
-      30_000,
-    );
+    await secondLook();
     expect(asWritten(getJson(['deployment', 'api-candidate', '-n', ns])!)).toEqual(asWritten(before));
     expect(operatorWrites('deployments', ns, 'api-candidate')).toEqual([]);
     expect(eventsOf('api', ns).filter((e) => e.startsWith('Warning'))).toEqual(['Warning Ready=ChildConflict']);
