@@ -9,6 +9,7 @@ import { ConfigError } from '../contract/settings.js';
 import { loadScorerConfig } from './config.js';
 import { ModelLoadError } from './errors.js';
 import { loadModel } from './load/index.js';
+import { LineBatch } from './log-batch.js';
 import { writeTerminationMessage } from './load/termination.js';
 import { startScorer } from './server.js';
 import { defaultWorkers } from './workers/count.js';
@@ -16,15 +17,12 @@ import { clusterPeers, soloPeers } from './workers/peers.js';
 import { REPLACEMENT_ENV, runPrimary, WORKERS_ENV } from './workers/primary.js';
 
 /**
- * Where the log lines go: standard output, in batches. A request's line is one of thousands a second, and a write of
- * its own cost the 1-row path a third of its rate: a system call per line when synchronous, and when asynchronous
- * a thread-pool task whose thread, woken per line, takes a core from the server on a busy pod. So lines are gathered
- * and written once they fill `minLength` bytes (twenty lines or more) or every `periodicFlush` ms, asynchronously so
- * that a slow reader of the pipe never stalls a request. A write is at most PIPE_BUF bytes of whole lines, so that the
- * workers of a pod, which share the container's stdout pipe, never interleave parts of lines. pino writes what is
- * left when the process exits.
+ * Where the log lines go: standard output, through a LineBatch (log-batch.ts says why and how), then pino's own
+ * destination, synchronous, which writes each batch at once.
  */
-const LOG_DESTINATION = { dest: 1, sync: false, minLength: 3584, maxWrite: 4096, periodicFlush: 100 } as const;
+function logDestination(): LineBatch {
+  return new LineBatch(pino.destination({ dest: 1, sync: true }));
+}
 
 async function main(): Promise<number | undefined> {
   let config;
@@ -44,7 +42,7 @@ async function main(): Promise<number | undefined> {
       level: config.logLevel,
       base: { component: 'scorer', ...(cluster.isWorker && { worker: cluster.worker!.id, pid: process.pid }) },
     },
-    pino.destination(LOG_DESTINATION),
+    logDestination(),
   );
   if (cluster.isPrimary && workers > 1) {
     return runPrimary({ workers, log, terminationLog: config.terminationLog });

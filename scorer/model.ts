@@ -58,9 +58,12 @@ export interface Model {
   readonly primaryOutput: string;
   /**
    * Inputs have already been checked against `inputs` (names, datatypes, ranks, fixed dimensions)
-   * by the protocol layer. `outputNames` selects outputs; all outputs when absent.
+   * by the protocol layer. `outputNames` selects outputs; all outputs when absent. A model that computes on the
+   * request's own thread (identity, the tree formats) answers at once, and throws what it cannot score; one that
+   * waits (onnxruntime, a model thread, a forwarded request) answers with a promise. The HTTP layer answers a 1-row
+   * request of the first kind without a promise.
    */
-  predict(inputs: readonly Tensor[], outputNames?: readonly string[]): Promise<Tensor[]>;
+  predict(inputs: readonly Tensor[], outputNames?: readonly string[]): Tensor[] | Promise<Tensor[]>;
   dispose(): Promise<void>;
 }
 

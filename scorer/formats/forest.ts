@@ -451,7 +451,7 @@ export function forestModel<A extends Float32Array | Float64Array>(
     inputs: [{ name: 'X', datatype, shape: [-1, numFeatures] }],
     outputs: [{ name: 'score', datatype, shape: perRow > 1 ? [-1, perRow] : [-1] }],
     primaryOutput: 'score',
-    async predict(tensors) {
+    predict(tensors) {
       const rows = tensors[0]!.shape[0]!;
       const data = score(tensors[0]!.data as A, rows);
       return [{ name: 'score', datatype, shape: perRow > 1 ? [rows, perRow] : [rows], data }];

@@ -14,7 +14,7 @@ export const createIdentityModel: ModelFactory = async (_bytes, { name, output }
     inputs: [{ name: 'X', datatype: 'FP64', shape: [-1, -1] }],
     outputs: [{ name: 'X', datatype: 'FP64', shape: [-1, -1] }],
     primaryOutput: 'X',
-    async predict(inputs: readonly Tensor[]): Promise<Tensor[]> {
+    predict(inputs: readonly Tensor[]): Tensor[] {
       return inputs.map((t) => ({ ...t }));
     },
     async dispose() {},

@@ -1,7 +1,7 @@
 /** The worker thread of thread.ts: builds the model from its bytes and answers predictions until disposed. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelFormat } from '../../contract/formats.js';
-import type { Model, ModelOptions } from '../model.js';
+import type { Model, ModelOptions, Tensor } from '../model.js';
 import { MODEL_FACTORIES } from './index.js';
 import { movable, type ThreadReply, type ThreadRequest } from './thread.js';
 
@@ -17,7 +17,8 @@ async function serve(model: Model): Promise<void> {
       void model.dispose().finally(() => port.close());
       return;
     }
-    model.predict(m.inputs, m.outputNames).then(
+    // A synchronous model's throw becomes the promise's rejection.
+    new Promise<Tensor[]>((resolve) => resolve(model.predict(m.inputs, m.outputNames))).then(
       (result) => {
         const { tensors, buffers } = movable(result);
         reply({ kind: 'outputs', id: m.id, outputs: tensors }, buffers);

@@ -18,7 +18,7 @@ import { batchRows, type Model, type Tensor } from '../model.js';
 import { servedByCandidate, type Rollout } from '../rollout/index.js';
 import { HEADER_LENGTH } from './binary-layout.js';
 import { rawInferRequest, readInferBody } from './binary-request.js';
-import { readJson } from './body.js';
+import { collectBody, jsonBody } from './body.js';
 import { requestLog } from './request-log.js';
 import { scoreInputs, scoreResponse } from './score.js';
 import { podMetricsText, sumMonitoringReports, sumRolloutReports } from '../workers/sum.js';
@@ -205,36 +205,68 @@ export function createHandler(options: AppOptions): RequestListener {
   const modelFor = (name: string | undefined, version?: string): Model => servedModel(state.model, name, version);
 
   /**
-   * The model's outputs for `inputs`. A request a stable scorer forwarded (FORWARDED_HEADER) is answered with the
-   * prediction's own time, which its rollout is judged on; an answer the candidate computed says so (SERVED_BY_HEADER).
+   * The model's outputs for `inputs`, at once or with a promise as the model answers. A request a stable scorer
+   * forwarded (FORWARDED_HEADER) is answered with the prediction's own time, which its rollout is judged on; an answer
+   * the candidate computed says so (SERVED_BY_HEADER).
    */
-  const predict = async (
+  const predict = (
     req: IncomingMessage,
     res: ServerResponse,
     model: Model,
     inputs: Tensor[],
     exchange: Exchange,
     outputs?: string[],
-  ) => {
+  ): Tensor[] | Promise<Tensor[]> => {
     exchange.rows = batchRows(model.inputs, inputs);
     const timed = req.headers[FORWARDED_HEADER] !== undefined;
     const started = timed ? performance.now() : 0;
-    let result: Tensor[];
+    const predicted = (result: Tensor[]) => {
+      if (timed) res.setHeader(PREDICT_SECONDS_HEADER, String((performance.now() - started) / 1000));
+      if (state.rollout !== undefined && servedByCandidate(result)) res.setHeader(SERVED_BY_HEADER, 'candidate');
+      requests.rows += exchange.rows;
+      return result;
+    };
+    let result: Tensor[] | Promise<Tensor[]>;
     try {
-      result = await model.predict(inputs, outputs);
+      result = model.predict(inputs, outputs);
     } catch (err) {
-      throw new RequestError(422, `the model could not score this input: ${oneLine(err)}`);
+      throw unscorable(err);
     }
-    if (timed) res.setHeader(PREDICT_SECONDS_HEADER, String((performance.now() - started) / 1000));
-    if (state.rollout !== undefined && servedByCandidate(result)) res.setHeader(SERVED_BY_HEADER, 'candidate');
-    requests.rows += exchange.rows;
-    return result;
+    if (!(result instanceof Promise)) return predicted(result);
+    return result.then(predicted, (err: unknown) => {
+      throw unscorable(err);
+    });
   };
 
-  const score = async (req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> => {
-    const model = modelFor(undefined);
-    const request = scoreInputs(await readJson(req, maxBodyBytes), model, maxRows);
-    sendJson(res, 200, scoreResponse(await predict(req, res, model, request.inputs, exchange), model, request));
+  /**
+   * POST /score. With a model that answers at once, the answer is written within the body's 'end' event, as a bare
+   * echo server's is: no promise between the request and its answer.
+   */
+  const score = (req: IncomingMessage, res: ServerResponse, exchange: Exchange): void => {
+    let model: Model;
+    try {
+      model = modelFor(undefined);
+    } catch (err) {
+      sendError(res, err);
+      return;
+    }
+    collectBody(req, maxBodyBytes, (failed, body) => {
+      try {
+        if (failed) throw failed;
+        const request = scoreInputs(jsonBody(body!), model, maxRows);
+        const outputs = predict(req, res, model, request.inputs, exchange);
+        if (!(outputs instanceof Promise)) {
+          sendJson(res, 200, scoreResponse(outputs, model, request));
+          return;
+        }
+        outputs.then(
+          (o) => sendJson(res, 200, scoreResponse(o, model, request)),
+          (err: unknown) => sendError(res, err),
+        );
+      } catch (err) {
+        sendError(res, err);
+      }
+    });
   };
 
   const infer = async (
@@ -357,9 +389,8 @@ export function createHandler(options: AppOptions): RequestListener {
     }
     const exchange: Exchange = { route: target.route, rows: 0, counted: true };
     begin(req, res, exchange);
-    const answered =
-      target.name === undefined ? score(req, res, exchange) : infer(req, res, exchange, target.name, target.version);
-    answered.catch((err: unknown) => sendError(res, err));
+    if (target.name === undefined) score(req, res, exchange);
+    else infer(req, res, exchange, target.name, target.version).catch((err: unknown) => sendError(res, err));
   };
 }
 
@@ -371,6 +402,11 @@ function directTarget(req: IncomingMessage): { route: string; name?: string; ver
   if (!plain) return undefined;
   const [, name, version] = plain;
   return { route: INFER_ROUTES[version === undefined ? 0 : 1], name: name!, ...(version !== undefined && { version }) };
+}
+
+/** A model's failure to score an input: 422, with the first line of what it said. */
+function unscorable(err: unknown): RequestError {
+  return new RequestError(422, `the model could not score this input: ${oneLine(err)}`);
 }
 
 function oneLine(err: unknown): string {

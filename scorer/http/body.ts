@@ -1,50 +1,59 @@
 import type { IncomingMessage } from 'node:http';
 import { RequestError } from '../errors.js';
 
-/**
- * Reads a body of at most `limit` bytes: 413 as soon as it is known to be larger (the request is then destroyed, as
- * leaving a `for await` over it would). Read with 'data' and 'end' events: the stream's async iterator costs a
- * 1-row request a promise per chunk and more (the README's performance section has the figures).
- */
+/** Reads a body of at most `limit` bytes (`collectBody`). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => collectBody(req, limit, (err, body) => (err ? reject(err) : resolve(body!))));
+}
+
+/**
+ * Reads a body of at most `limit` bytes, then calls `done` within the request's 'end' event: 413 as soon as it is
+ * known to be larger (the request is then destroyed, as leaving a `for await` over it would). Read with 'data' and
+ * 'end' events: the stream's async iterator costs a 1-row request a promise per chunk and more (the README's
+ * performance section has the figures).
+ */
+export function collectBody(
+  req: IncomingMessage,
+  limit: number,
+  done: (err: Error | undefined, body?: Buffer) => void,
+): void {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
-    return Promise.reject(new RequestError(413, `request body is ${declared} bytes; the limit is ${limit}`));
+    done(new RequestError(413, `request body is ${declared} bytes; the limit is ${limit}`));
+    return;
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        done();
-        req.destroy();
-        reject(new RequestError(413, `request body exceeds the limit of ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      done();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      done();
-      reject(err);
-    };
-    // A client gone before the end of its body: no answer is read, the exchange is logged as 499.
-    const onClose = () => onError(new Error('the request was closed before its body arrived'));
-    const done = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
+      stop();
+      req.destroy();
+      done(new RequestError(413, `request body exceeds the limit of ${limit} bytes`));
+      return;
+    }
+    chunks.push(chunk);
+  };
+  const onEnd = () => {
+    stop();
+    done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  };
+  const onError = (err: Error) => {
+    stop();
+    done(err);
+  };
+  // A client gone before the end of its body: no answer is read, the exchange is logged as 499.
+  const onClose = () => onError(new Error('the request was closed before its body arrived'));
+  const stop = () => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+    req.off('close', onClose);
+  };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+  req.on('close', onClose);
 }
 
 /** Parses UTF-8 JSON; `what` names the bytes in the message when they are not the whole body. */
@@ -61,7 +70,11 @@ export function parseJson(bytes: Buffer, what = ''): unknown {
  * clients post with `curl -d`, which says form-urlencoded.
  */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const body = await readBody(req, limit);
+  return jsonBody(await readBody(req, limit));
+}
+
+/** A whole body's JSON: 400 when it is empty or malformed. */
+export function jsonBody(body: Buffer): unknown {
   if (body.length === 0) throw new RequestError(400, 'request body is empty; expected JSON');
   return parseJson(body);
 }

@@ -11,7 +11,7 @@ import { parseBaseline, type Baseline } from '../../contract/drift.js';
 import { locate, redactUri } from '../../contract/uri.js';
 import type { ScorerConfig } from '../config.js';
 import { fetchVerified } from '../load/index.js';
-import { withPredict, type Model } from '../model.js';
+import { withPredict, type Model, type Tensor } from '../model.js';
 import { layoutOf } from './layout.js';
 import { DriftWindow } from './window.js';
 
@@ -90,9 +90,13 @@ export function startMonitoring(
 
 /** The model, counting into `window` the inputs and the outputs of every prediction that succeeds. */
 export function monitored(model: Model, window: DriftWindow): Model {
-  return withPredict(model, async (inputs, outputNames) => {
-    const outputs = await model.predict(inputs, outputNames);
+  const count = (inputs: readonly Tensor[], outputs: Tensor[]) => {
     window.count(inputs, outputs);
     return outputs;
+  };
+  // As the model answers: at once, or with a promise.
+  return withPredict(model, (inputs, outputNames) => {
+    const outputs = model.predict(inputs, outputNames);
+    return outputs instanceof Promise ? outputs.then((o) => count(inputs, o)) : count(inputs, outputs);
   });
 }
