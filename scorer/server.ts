@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { ScorerConfig } from './config.js';
 import { ModelLoadError } from './errors.js';
 import { startGrpcServer, type GrpcServer } from './grpc/server.js';
-import { createHandler, createMetricsHandler, type ScorerState } from './http/app.js';
+import { createHandler, createMetricsHandler, type ConnectionHooks, type ScorerState } from './http/app.js';
 import { ScorerMetrics } from './metrics.js';
 import type { Model } from './model.js';
 import { fetchBaseline, startMonitoring, type FetchedBaseline } from './monitor/index.js';
@@ -75,6 +75,7 @@ export async function startScorer(
     config.routingUrl === undefined ? undefined : new Rollout({ url: config.routingUrl, log, ...rolloutOptions });
   rollout?.start();
   const state: ScorerState = { model: undefined, draining: false, monitoring: { state: 'off' }, rollout };
+  const connections = trackConnections();
   const handler = createHandler({
     state,
     metrics,
@@ -82,12 +83,13 @@ export async function startScorer(
     peers,
     maxBodyBytes: config.maxBodyBytes,
     maxRows: config.maxRows,
+    connections,
   });
   const server = createServer(handler);
   // Keep-alive longer than common load balancers' idle timeouts, so they close first and never reuse a dead socket.
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server);
-  const connections = trackConnections(server);
+  connections.watch(server);
   const metricsServer = createServer(createMetricsHandler({ metrics, peers }));
   let url = '';
   let metricsUrl = '';
@@ -252,7 +254,9 @@ interface ConnectionState {
   idleTimer?: NodeJS.Timeout;
 }
 
-interface Connections {
+interface Connections extends ConnectionHooks {
+  /** Follows `server`'s connections. */
+  watch(server: Server): void;
   /**
    * Ends each connection once it has been idle for IDLE_CLOSE_MS; resolves when none is left, or after `timeoutMs`,
    * with the number left.
@@ -260,8 +264,12 @@ interface Connections {
   drain(timeoutMs: number): Promise<number>;
 }
 
-/** The server's open connections, each with its requests in flight and the time it last went idle. */
-function trackConnections(server: Server): Connections {
+/**
+ * The server's open connections, each with its requests in flight and the time it last went idle. The handler reports
+ * each request's start and end, from the listeners it has anyway: a listener of our own on each request and response
+ * would cost the 1-row path more than its log line.
+ */
+function trackConnections(): Connections {
   const connections = new Map<Socket, ConnectionState>();
   let draining = false;
   let drained: (() => void) | undefined;
@@ -271,28 +279,32 @@ function trackConnections(server: Server): Connections {
     const wait = Math.max(0, c.idleSince + IDLE_CLOSE_MS - Date.now());
     c.idleTimer = setTimeout(() => socket.destroy(), wait);
   };
-  server.on('connection', (socket: Socket) => {
-    const c: ConnectionState = { inFlight: 0, idleSince: Date.now() };
-    connections.set(socket, c);
-    closeWhenIdle(socket, c);
-    socket.once('close', () => {
-      clearTimeout(c.idleTimer);
-      connections.delete(socket);
-      if (connections.size === 0) drained?.();
-    });
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const c = connections.get(req.socket);
-    if (!c) return;
-    c.inFlight++;
-    clearTimeout(c.idleTimer);
-    res.once('close', () => {
+  return {
+    watch(server) {
+      server.on('connection', (socket: Socket) => {
+        const c: ConnectionState = { inFlight: 0, idleSince: Date.now() };
+        connections.set(socket, c);
+        closeWhenIdle(socket, c);
+        socket.once('close', () => {
+          clearTimeout(c.idleTimer);
+          connections.delete(socket);
+          if (connections.size === 0) drained?.();
+        });
+      });
+    },
+    started(socket) {
+      const c = connections.get(socket);
+      if (!c) return;
+      c.inFlight++;
+      if (c.idleTimer) clearTimeout(c.idleTimer);
+    },
+    ended(socket) {
+      const c = connections.get(socket);
+      if (!c) return;
       c.inFlight--;
       c.idleSince = Date.now();
-      closeWhenIdle(req.socket, c);
-    });
-  });
-  return {
+      if (draining) closeWhenIdle(socket, c);
+    },
     async drain(timeoutMs) {
       draining = true;
       for (const [socket, c] of connections) closeWhenIdle(socket, c);

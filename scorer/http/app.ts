@@ -8,6 +8,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { SCORER_ENV } from '../../contract/env.js';
 import { FORWARDED_HEADER, PREDICT_SECONDS_HEADER, SERVED_BY_HEADER } from '../../contract/rollout.js';
@@ -53,6 +54,13 @@ export interface AppOptions {
   peers: Peers;
   maxBodyBytes: number;
   maxRows: number;
+  /** Told of each request's start and end on its connection (the server's drain needs each connection's state). */
+  connections: ConnectionHooks;
+}
+
+export interface ConnectionHooks {
+  started(socket: Socket): void;
+  ended(socket: Socket): void;
 }
 
 /**
@@ -66,6 +74,7 @@ interface Exchange {
 }
 
 const SCORE_ROUTE = '/score';
+const SCORE_TARGET = { route: SCORE_ROUTE } as const;
 const INFER_ROUTES = ['/v2/models/:name/infer', '/v2/models/:name/versions/:version/infer'] as const;
 /** A plain infer URL: names without escapes (they would need decoding) and nothing after `infer`. */
 const PLAIN_INFER = /^\/v2\/models\/([\w.-]+)(?:\/versions\/([\w.-]+))?\/infer$/;
@@ -125,7 +134,7 @@ export function createMetricsHandler({ metrics, peers }: Pick<AppOptions, 'metri
 
 /** The request handler for the scorer's server. */
 export function createHandler(options: AppOptions): RequestListener {
-  const { state, metrics, log, peers, maxBodyBytes, maxRows } = options;
+  const { state, metrics, log, peers, maxBodyBytes, maxRows, connections } = options;
   const { requests } = metrics;
   const logRequest = requestLog(log);
 
@@ -156,7 +165,11 @@ export function createHandler(options: AppOptions): RequestListener {
     // performance.now(), not hrtime.bigint(): no BigInt to allocate twice a request.
     const start = performance.now();
     requests.inFlight++;
-    res.once('close', () => {
+    const { socket } = req;
+    connections.started(socket);
+    // A response closes once: `on`, as `once` would wrap the listener in a bound function for each request.
+    res.on('close', () => {
+      connections.ended(socket);
       const seconds = (performance.now() - start) / 1000;
       const { route, rows } = exchange;
       const status = res.headersSent ? res.statusCode : 499;
@@ -397,7 +410,7 @@ export function createHandler(options: AppOptions): RequestListener {
 /** The route of a plain POST /score or .../infer URL, with the model's name and version for infer. */
 function directTarget(req: IncomingMessage): { route: string; name?: string; version?: string } | undefined {
   if (req.method !== 'POST') return undefined;
-  if (req.url === SCORE_ROUTE) return { route: SCORE_ROUTE };
+  if (req.url === SCORE_ROUTE) return SCORE_TARGET;
   const plain = PLAIN_INFER.exec(req.url ?? '');
   if (!plain) return undefined;
   const [, name, version] = plain;

@@ -24,36 +24,29 @@ export function collectBody(
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  const onData = (chunk: Buffer) => {
+  // The first of the end, an error, the close ('close' follows 'end' too) or the limit calls `done`. The listeners
+  // stay: the request is done with once it closes, and removing four costs a 1-row request more than they do.
+  let settled = false;
+  const settle = (err: Error | undefined, body?: Buffer) => {
+    if (settled) return;
+    settled = true;
+    done(err, body);
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (settled) return;
     size += chunk.length;
     if (size > limit) {
-      stop();
       req.destroy();
-      done(new RequestError(413, `request body exceeds the limit of ${limit} bytes`));
+      settle(new RequestError(413, `request body exceeds the limit of ${limit} bytes`));
       return;
     }
     chunks.push(chunk);
-  };
-  const onEnd = () => {
-    stop();
-    done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-  };
-  const onError = (err: Error) => {
-    stop();
-    done(err);
-  };
+  });
+  req.on('end', () => settle(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+  req.on('error', (err: Error) => settle(err));
   // A client gone before the end of its body: no answer is read, the exchange is logged as 499.
-  const onClose = () => onError(new Error('the request was closed before its body arrived'));
-  const stop = () => {
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('error', onError);
-    req.off('close', onClose);
-  };
-  req.on('data', onData);
-  req.on('end', onEnd);
-  req.on('error', onError);
-  req.on('close', onClose);
+  // (The error is built only then: 'close' follows every request, and an Error's stack costs more than the rest.)
+  req.on('close', () => settled || settle(new Error('the request was closed before its body arrived')));
 }
 
 /** Parses UTF-8 JSON; `what` names the bytes in the message when they are not the whole body. */

@@ -136,19 +136,20 @@ export function describe(value: unknown): string {
 
 /** Checks a tensor's shape against the model's spec: same rank, fixed dimensions equal. */
 export function checkShape(tensor: Pick<Tensor, 'name' | 'shape'>, spec: TensorSpec): void {
-  // The message is built only for a refusal: this runs on every request.
-  const refuse = (why: string) => {
-    const expected = `[${spec.shape.map((d) => (d < 0 ? '-1' : String(d))).join(', ')}]`;
-    return new RequestError(
-      400,
-      `input "${spec.name}" has shape [${tensor.shape.join(', ')}]; the model expects ${expected} (${why})`,
-    );
-  };
-  if (tensor.shape.length !== spec.shape.length) throw refuse('-1: any size');
+  if (tensor.shape.length !== spec.shape.length) throw shapeRefused(tensor, spec, '-1: any size');
   for (let i = 0; i < spec.shape.length; i++) {
     const want = spec.shape[i]!;
-    if (want >= 0 && tensor.shape[i] !== want) throw refuse(`dimension ${i} must be ${want}`);
+    if (want >= 0 && tensor.shape[i] !== want) throw shapeRefused(tensor, spec, `dimension ${i} must be ${want}`);
   }
+}
+
+/** checkShape's refusal, built apart: this runs on every request, and a closure for it would too. */
+function shapeRefused(tensor: Pick<Tensor, 'shape'>, spec: TensorSpec, why: string): RequestError {
+  const expected = `[${spec.shape.map((d) => (d < 0 ? '-1' : String(d))).join(', ')}]`;
+  return new RequestError(
+    400,
+    `input "${spec.name}" has shape [${tensor.shape.join(', ')}]; the model expects ${expected} (${why})`,
+  );
 }
 
 /** Tensor data as JSON-ready values, flat (row-major). */
