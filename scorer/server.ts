@@ -1,13 +1,6 @@
 /** Starts the scorer: listen first (live, not ready), load and warm up the model, then report ready. */
 import { once } from 'node:events';
-import {
-  createServer,
-  maxHeaderSize,
-  STATUS_CODES,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, maxHeaderSize, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ScorerConfig } from './config.js';
