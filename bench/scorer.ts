@@ -12,7 +12,7 @@
  * port shared by node:cluster and by SO_REUSEPORT) with each process's memory, and each model's cold start.
  *
  * BENCH_SECONDS (default 10) sets each run's length; `npm run bench:scorer -- --monitoring` runs only the monitoring
- * comparison, `-- --workers` only the echo and workers sections, `-- --cold-start` only the cold starts. Needs `npm run build` (the script does it) and, for the
+ * comparison, `-- --workers` only the echo and workers sections, `-- --echo` only the echo, `-- --cold-start` only the cold starts. Needs `npm run build` (the script does it) and, for the
  * baseline, python3 with Flask and gunicorn (Debian: python3-flask gunicorn); without them the baseline is skipped.
  */
 import autocannon from 'autocannon';
@@ -290,13 +290,14 @@ function line(label: string, rows: number, f: Figures): void {
   );
 }
 
-/** Starts the scorer on `target` with more settings, and waits until it answers /score. */
+/** Starts the scorer on `target` with more settings (on `cpu`, if given), and waits until it answers /score. */
 async function startScorer(
   target: Target,
   env: Record<string, string> = {},
+  cpu?: string,
 ): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [`${ROOT}dist/scorer/main.js`], {
+  const child = spawnNode([`${ROOT}dist/scorer/main.js`], cpu, {
     env: {
       PATH: process.env.PATH,
       MODEL_URI: target.uri,
@@ -724,37 +725,102 @@ async function workersSection(target: Target | undefined): Promise<string[]> {
 }
 
 /**
+ * CPUs for a server and for the load generator (this process, autocannon included) when the machine has two or more
+ * and util-linux's taskset: each on its own core, so that the scheduler's placement of two busy processes on two
+ * cores (and the cost of waking one on the other's) does not move the figure from one run to the next as much as the
+ * code under test does. Undefined otherwise (then nothing is pinned).
+ */
+function pinning(): { server: string; load: string } | undefined {
+  const cpus = availableParallelism();
+  if (cpus < 2 || spawnSync('taskset', ['-V'], { stdio: 'ignore' }).error !== undefined) return undefined;
+  return { server: String(cpus - 1), load: String(cpus - 2) };
+}
+
+/** Spawns `node args` on `cpu` (taskset), or anywhere. */
+function spawnNode(args: string[], cpu: string | undefined, options: Parameters<typeof spawn>[2]): ChildProcess {
+  return cpu === undefined
+    ? spawn(process.execPath, args, options)
+    : spawn('taskset', ['-c', cpu, process.execPath, ...args], options);
+}
+
+/** CPU time (user and system, all threads) a process has used, in µs, from /proc. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime (fields 14 and 15 of the whole line) are in clock ticks, 100 a second on Linux.
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+const ECHO_ROUNDS = 8;
+const ECHO_RUN_SECONDS = Math.max(2, Math.round(SECONDS / 5));
+
+/**
  * The 1-row path against its floor: the scorer's POST /score on the identity model beside a bare node:http JSON echo
- * (bench/echo-server.ts), the same load, alternated so that a drift of the machine touches both alike.
+ * (bench/echo-server.ts), the same load, in ECHO_ROUNDS rounds that take each server in turn, so that a drift of the
+ * machine touches all alike. Each server and the load generator on a core of its own (pinning). The ratio is the
+ * median over the rounds of each round's scorer/echo; the server's CPU time per request says what the path costs.
  */
 async function echoSection(): Promise<string[]> {
+  const pin = pinning();
   console.log(
-    '\n1-row POST /score on the identity model vs a bare node:http JSON echo (no framework); mean of 3 alternated runs',
+    `\n1-row POST /score on the identity model vs a bare node:http JSON echo (no framework); ${ECHO_ROUNDS} rounds of ` +
+      `${ECHO_RUN_SECONDS} s, medians; ` +
+      (pin ? `servers on CPU ${pin.server}, the load generator on CPU ${pin.load}` : 'nothing pinned (no taskset)'),
   );
   const body = JSON.stringify({ X: [1.5, 2.5, 3.5, 4.5, 5.5] });
   const echoPort = await freePort();
-  const echo = spawn(process.execPath, [`${ROOT}dist/bench/echo-server.js`, String(echoPort)], {
+  const echo = spawnNode([`${ROOT}dist/bench/echo-server.js`, String(echoPort)], pin?.server, {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const identity = { label: 'identity', uri: 'identity', rows: [] };
   // The scorer as deployed (LOG_LEVEL info: a log line per request), and without its request log lines (warn).
-  const scorer = await startScorer(identity, { LOG_LEVEL: 'info' });
-  const quiet = await startScorer(identity, { LOG_LEVEL: 'warn' });
+  const scorer = await startScorer(identity, { LOG_LEVEL: 'info' }, pin?.server);
+  const quiet = await startScorer(identity, { LOG_LEVEL: 'warn' }, pin?.server);
+  const all = `0-${availableParallelism() - 1}`;
+  if (pin) spawnSync('taskset', ['-a', '-p', '-c', pin.load, String(process.pid)], { stdio: 'ignore' });
   try {
-    const urls = [
-      ['node:http echo', `http://127.0.0.1:${echoPort}/score`],
-      ['scorer, identity', `http://127.0.0.1:${scorer.port}/score`],
-      ['  the same, no request log lines', `http://127.0.0.1:${quiet.port}/score`],
-    ] as const;
-    await answering(urls[0][1], echo, body);
-    for (const [, url] of urls) await load(url, body);
-    const runs = urls.map(() => [] as Figures[]);
-    for (let i = 0; i < 3; i++) for (const [j, [, url]] of urls.entries()) runs[j]!.push(await load(url, body));
-    const [e, s, q] = runs.map(meanOf) as [Figures, Figures, Figures];
-    urls.forEach(([label], j) => line(label, 1, meanOf(runs[j]!)));
-    const pct = (f: Figures) => `${fmt((100 * f.reqPerSec) / e.reqPerSec, 1)}%`;
-    return [`  1-row scorer vs bare node:http echo: ${pct(s)} (goal >= 90%); without request log lines ${pct(q)}`];
+    const servers = [
+      { label: 'node:http echo', url: `http://127.0.0.1:${echoPort}/score`, pid: echo.pid! },
+      { label: 'scorer, identity', url: `http://127.0.0.1:${scorer.port}/score`, pid: scorer.child.pid! },
+      { label: '  the same, no request log lines', url: `http://127.0.0.1:${quiet.port}/score`, pid: quiet.child.pid! },
+    ];
+    await answering(servers[0]!.url, echo, body);
+    for (const { url } of servers) await load(url, body, {}, ECHO_RUN_SECONDS);
+    const runs = servers.map(() => [] as { reqPerSec: number; cpuPerRequest: number }[]);
+    for (let i = 0; i < ECHO_ROUNDS; i++) {
+      for (const [j, { url, pid }] of servers.entries()) {
+        const before = cpuMicros(pid);
+        const requests = await autocannon({
+          url,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          connections: CONNECTIONS,
+          duration: ECHO_RUN_SECONDS,
+        });
+        runs[j]!.push({
+          reqPerSec: requests.requests.total / (requests.duration || ECHO_RUN_SECONDS),
+          cpuPerRequest: (cpuMicros(pid) - before) / requests.requests.total,
+        });
+      }
+    }
+    const echoRuns = runs[0]!;
+    const ratio = (j: number) => median(runs[j]!.map((r, i) => r.reqPerSec / echoRuns[i]!.reqPerSec));
+    const cpu = (j: number) => median(runs[j]!.map((r) => r.cpuPerRequest));
+    console.log(`${''.padEnd(34)} ${'req/s'.padStart(9)} ${'of echo'.padStart(8)} ${'server CPU µs/req'.padStart(18)}`);
+    servers.forEach(({ label }, j) => {
+      console.log(
+        `${label.padEnd(34)} ${fmt(median(runs[j]!.map((r) => r.reqPerSec))).padStart(9)} ` +
+          `${`${fmt(100 * ratio(j), 1)}%`.padStart(8)} ${fmt(cpu(j), 1).padStart(18)}`,
+      );
+    });
+    const pct = (j: number) => `${fmt(100 * ratio(j), 1)}%`;
+    return [
+      `  1-row scorer vs bare node:http echo: ${pct(1)} (goal >= 90%); without request log lines ${pct(2)}; ` +
+        `server CPU per request: echo ${fmt(cpu(0), 1)} µs, the scorer's path ${fmt(cpu(2) - cpu(0), 1)} µs more, ` +
+        `its log line ${fmt(cpu(1) - cpu(2), 1)} µs more`,
+    ];
   } finally {
+    if (pin) spawnSync('taskset', ['-a', '-p', '-c', all, String(process.pid)], { stdio: 'ignore' });
     await stopChild(scorer.child);
     await stopChild(quiet.child);
     await stopChild(echo);
@@ -819,6 +885,10 @@ async function main(): Promise<void> {
   );
   // The fixtures' models, before the production-sized ones join them.
   const fixtureTargets = [...TARGETS];
+  if (process.argv.includes('--echo')) {
+    console.log(`\ngoals (same machine)\n${(await echoSection()).join('\n')}`);
+    return;
+  }
   if (process.argv.includes('--workers')) {
     const goals = [...(await echoSection()), ...(await workersSection(productionTargets()[1]))];
     console.log(`\ngoals (same machine)\n${goals.join('\n')}`);
