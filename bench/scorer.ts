@@ -12,13 +12,13 @@
  * port shared by node:cluster and by SO_REUSEPORT) with each process's memory, and each model's cold start.
  *
  * BENCH_SECONDS (default 10) sets each run's length; `npm run bench:scorer -- --monitoring` runs only the monitoring
- * comparison, `-- --workers` only the echo and workers sections, `-- --echo` only the echo, `-- --cold-start` only the cold starts. Needs `npm run build` (the script does it) and, for the
+ * comparison, `-- --workers` only the echo and workers sections, `-- --echo` only the echo and the path's parts, `-- --cold-start` only the cold starts. Needs `npm run build` (the script does it) and, for the
  * baseline, python3 with Flask and gunicorn (Debian: python3-flask gunicorn); without them the baseline is skipped.
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +29,14 @@ import { stopChild } from '../harness/process.js';
 import { StopWaiting, waitFor } from '../harness/wait.js';
 import { loadScorerConfig } from '../scorer/config.js';
 import { HEADER_LENGTH } from '../scorer/http/binary-layout.js';
+import { jsonBody } from '../scorer/http/body.js';
+import { requestLog } from '../scorer/http/request-log.js';
+import { scoreInputs, scoreResponse } from '../scorer/http/score.js';
 import { allocate, store } from '../scorer/http/tensor.js';
 import type { Datatype, NumericArray, Tensor } from '../scorer/model.js';
 import { loadModel } from '../scorer/load/index.js';
+import { LineBatch } from '../scorer/log-batch.js';
+import { RequestMetrics } from '../scorer/metrics.js';
 import { layoutOf } from '../scorer/monitor/layout.js';
 import { DriftWindow } from '../scorer/monitor/window.js';
 import { warmUp } from '../scorer/warmup.js';
@@ -828,6 +833,52 @@ async function echoSection(): Promise<string[]> {
 }
 
 /**
+ * What each part of the 1-row POST /score path costs beyond the echo's work, each in a loop of its own in this
+ * process (no HTTP): the checks and the input tensor, the model (identity), the answer's values, the metrics and the
+ * log line (into a LineBatch over /dev/null). The body's parse and the answer's JSON.stringify, which the echo does
+ * too, for scale. Each part's median of 5 runs of 200,000 calls, in ns a call.
+ */
+async function partsSection(): Promise<void> {
+  console.log('\nthe 1-row path in parts, no HTTP (ns a call, median of 5 runs of 200,000 calls)');
+  const { model } = await loadModel(
+    loadScorerConfig({ MODEL_URI: 'identity', MODEL_NAME: 'bench' }),
+    pino({ level: 'silent' }),
+  );
+  const body = Buffer.from(JSON.stringify({ X: [1.5, 2.5, 3.5, 4.5, 5.5] }));
+  const parsed = jsonBody(body);
+  const request = scoreInputs(parsed, model, 10_000);
+  const outputs = model.predict(request.inputs) as Tensor[];
+  const answer = scoreResponse(outputs, model, request);
+  const metrics = new RequestMetrics();
+  const batch = new LineBatch(pino.destination({ dest: openSync('/dev/null', 'w'), sync: true }));
+  const logLine = requestLog(pino({ base: { component: 'scorer' } }, batch));
+  const parts: [string, () => unknown][] = [
+    ['parse the body (the echo too)', () => jsonBody(body)],
+    ['checks and the input tensor (scoreInputs)', () => scoreInputs(parsed, model, 10_000)],
+    ['predict (identity)', () => model.predict(request.inputs)],
+    ["the answer's values (scoreResponse)", () => scoreResponse(outputs, model, request)],
+    ['JSON.stringify of the answer (the echo too)', () => JSON.stringify(answer)],
+    ['metrics (RequestMetrics.observe)', () => metrics.observe('/score', 'POST', 200, 0.00004)],
+    ['the log line (written in batches)', () => logLine('POST', '/score', 200, 0.00004, 1)],
+  ];
+  try {
+    for (const [label, call] of parts) {
+      const runs: number[] = [];
+      for (let r = 0; r < 6; r++) {
+        const started = process.hrtime.bigint();
+        for (let i = 0; i < 200_000; i++) call();
+        // The first run warms up.
+        if (r > 0) runs.push(Number(process.hrtime.bigint() - started) / 200_000);
+      }
+      console.log(`${label.padEnd(46)} ${fmt(median(runs)).padStart(6)}`);
+    }
+  } finally {
+    batch.end();
+    await model.dispose();
+  }
+}
+
+/**
  * Cold start: from spawning `node dist/scorer/main.js` to its first 200 on /v2/health/ready (polled every 5 ms), for
  * each model, and for the largest with 2 workers.
  */
@@ -886,7 +937,9 @@ async function main(): Promise<void> {
   // The fixtures' models, before the production-sized ones join them.
   const fixtureTargets = [...TARGETS];
   if (process.argv.includes('--echo')) {
-    console.log(`\ngoals (same machine)\n${(await echoSection()).join('\n')}`);
+    const goals = await echoSection();
+    await partsSection();
+    console.log(`\ngoals (same machine)\n${goals.join('\n')}`);
     return;
   }
   if (process.argv.includes('--workers')) {
@@ -953,6 +1006,7 @@ async function main(): Promise<void> {
 
   const monitoringGoals = await monitoringSection(fixtureTargets, results);
   const echoGoals = await echoSection();
+  await partsSection();
   const workerGoals = await workersSection(TARGETS.find((t) => t.label === 'xgboost (500 trees, depth 8)' && !t.env));
   await coldStartSection(TARGETS);
 

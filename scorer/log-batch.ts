@@ -40,9 +40,11 @@ export class LineBatch {
     process.once('exit', this.atExit);
   }
 
-  /** Adds one line (pino's, or a request line), ending in a newline. */
-  write(line: string): boolean {
-    const bytes = Buffer.byteLength(line);
+  /**
+   * Adds one line (pino's, or a request line), ending in a newline. `bytes`, its length in UTF-8, when the caller
+   * knows it (a request line is ASCII: its length), spares measuring it.
+   */
+  write(line: string, bytes = Buffer.byteLength(line)): boolean {
     if (this.bytes + bytes > this.limit) this.send();
     this.pending += line;
     this.bytes += bytes;

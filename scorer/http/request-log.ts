@@ -16,10 +16,16 @@ export type RequestLog = (method: string, route: string, status: number, seconds
 
 /** The request line writer for `log`. */
 export function requestLog(log: Logger): RequestLog {
-  const stream = (log as unknown as Record<symbol, { write(line: string): unknown }>)[pino.symbols.streamSym]!;
+  const stream = (log as unknown as Record<symbol, { write(line: string, bytes?: number): unknown }>)[
+    pino.symbols.streamSym
+  ]!;
   // The logger's bindings, serialised by pino once: `,"component":"scorer",...`.
   const bindings = (log as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
   const level = log.levels.values.info!;
+  // The line is ASCII when the bindings are (see above for the rest): its UTF-8 length is then its length, which a
+  // LineBatch takes rather than measuring it (other streams ignore the second argument).
+  // eslint-disable-next-line no-control-regex
+  const ascii = /^[\x00-\x7f]*$/.test(bindings);
   const quoted = new Map<string, string>();
   const quote = (s: string): string => {
     let q = quoted.get(s);
@@ -32,9 +38,10 @@ export function requestLog(log: Logger): RequestLog {
   };
   return (method, route, status, seconds, rows) => {
     if (!log.isLevelEnabled('info')) return;
-    stream.write(
+    const line =
       `{"level":${level},"time":${Date.now()}${bindings},"method":${quote(method)},"route":${quote(route)},` +
-        `"status":${status},"ms":${Math.round(seconds * 1e6) / 1e3},"rows":${rows},"msg":"request"}\n`,
-    );
+      `"status":${status},"ms":${Math.round(seconds * 1e6) / 1e3},"rows":${rows},"msg":"request"}\n`;
+    if (ascii) stream.write(line, line.length);
+    else stream.write(line);
   };
 }

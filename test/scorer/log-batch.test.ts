@@ -108,3 +108,21 @@ describe('LineBatch', () => {
     expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   });
 });
+
+describe('LineBatch and the request line', () => {
+  it('counts a request line by its length, and a line beyond ASCII by its UTF-8 bytes', async () => {
+    const { pino } = await import('pino');
+    const { requestLog } = await import('../../scorer/http/request-log.js');
+    for (const component of ['scorer', 'scörer-€']) {
+      const sink = recorder();
+      const b = batch(sink, 1000);
+      const write = requestLog(pino({ base: { component } }, b));
+      // Enough lines to fill several batches: each must stay within the limit in bytes.
+      for (let i = 0; i < 100; i++) write('POST', '/score', 200, 0.000042, 1);
+      b.flush();
+      expect(sink.writes.length).toBeGreaterThan(5);
+      for (const w of sink.writes) expect(Buffer.byteLength(w)).toBeLessThanOrEqual(1000);
+      expect(sink.writes.join('').split('\n').filter(Boolean)).toHaveLength(100);
+    }
+  });
+});

@@ -16,6 +16,7 @@ describe('requestLog', () => {
     ['the scorer', { base: { component: 'scorer' } }],
     ['a worker', { base: { component: 'scorer', worker: 2, pid: 4711 } }],
     ['pino defaults (pid, hostname)', {}],
+    ['bindings beyond ASCII', { base: { component: 'scörer', host: 'nœud-1' } }],
   ])('writes the line pino writes for the same fields, byte for byte (%s)', (_what, options) => {
     const { log, lines } = capture(options);
     const write = requestLog(log);
