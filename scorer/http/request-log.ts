@@ -11,6 +11,7 @@
  * line, and only when the logger's level admits `info`.
  */
 import { pino, type Logger } from 'pino';
+import { LineBatch } from '../log-batch.js';
 
 export type RequestLog = (method: string, route: string, status: number, seconds: number, rows: number) => void;
 
@@ -23,9 +24,9 @@ export function requestLog(log: Logger): RequestLog {
   const bindings = (log as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
   const level = log.levels.values.info!;
   // The line is ASCII when the bindings are (see above for the rest): its UTF-8 length is then its length, which a
-  // LineBatch takes rather than measuring it (other streams ignore the second argument).
+  // LineBatch takes rather than measuring it. Only a LineBatch: a Node stream's second argument is an encoding.
   // eslint-disable-next-line no-control-regex
-  const ascii = /^[\x00-\x7f]*$/.test(bindings);
+  const known = stream instanceof LineBatch && /^[\x00-\x7f]*$/.test(bindings);
   const quoted = new Map<string, string>();
   const quote = (s: string): string => {
     let q = quoted.get(s);
@@ -41,7 +42,7 @@ export function requestLog(log: Logger): RequestLog {
     const line =
       `{"level":${level},"time":${Date.now()}${bindings},"method":${quote(method)},"route":${quote(route)},` +
       `"status":${status},"ms":${Math.round(seconds * 1e6) / 1e3},"rows":${rows},"msg":"request"}\n`;
-    if (ascii) stream.write(line, line.length);
+    if (known) stream.write(line, line.length);
     else stream.write(line);
   };
 }

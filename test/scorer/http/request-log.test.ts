@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
 import { requestLog } from '../../../scorer/http/request-log.js';
 
@@ -35,6 +36,14 @@ describe('requestLog', () => {
       expect(lines[i + 1]!.endsWith('\n')).toBe(true);
       expect(timeless(lines[i + 1]!)).toBe(timeless(lines[i]!));
     }
+  });
+
+  it('writes to a Node stream as pino would (where a second argument to write is an encoding)', () => {
+    const out = new PassThrough();
+    const write = requestLog(pino({ base: { component: 'scorer' } }, out));
+    write('POST', '/score', 200, 0.000042, 1);
+    const line = JSON.parse(String(out.read())) as Record<string, unknown>;
+    expect(line).toMatchObject({ component: 'scorer', method: 'POST', route: '/score', status: 200, rows: 1 });
   });
 
   it('stamps the time it writes, in pino epoch milliseconds', () => {
