@@ -18,7 +18,7 @@
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ import { scoreInputs, scoreResponse } from '../scorer/http/score.js';
 import { allocate, store } from '../scorer/http/tensor.js';
 import type { Datatype, NumericArray, Tensor } from '../scorer/model.js';
 import { loadModel } from '../scorer/load/index.js';
-import { LineBatch } from '../scorer/log-batch.js';
+import { batchedDestination } from '../scorer/log-batch.js';
 import { RequestMetrics } from '../scorer/metrics.js';
 import { layoutOf } from '../scorer/monitor/layout.js';
 import { DriftWindow } from '../scorer/monitor/window.js';
@@ -843,7 +843,7 @@ async function partsSection(): Promise<void> {
   const outputs = model.predict(request.inputs) as Tensor[];
   const answer = scoreResponse(outputs, model, request);
   const metrics = new RequestMetrics();
-  const batch = new LineBatch(pino.destination({ dest: openSync('/dev/null', 'w'), sync: true }));
+  const batch = batchedDestination('/dev/null');
   const logLine = requestLog(pino({ base: { component: 'scorer' } }, batch));
   const parts: [string, () => unknown][] = [
     ['parse the body (the echo too)', () => jsonBody(body)],
@@ -852,7 +852,7 @@ async function partsSection(): Promise<void> {
     ["the answer's values (scoreResponse)", () => scoreResponse(outputs, model, request)],
     ['JSON.stringify of the answer (the echo too)', () => JSON.stringify(answer)],
     ['metrics (RequestMetrics.observe)', () => metrics.observe('/score', 'POST', 200, 0.00004)],
-    ['the log line (written in batches)', () => logLine('POST', '/score', 200, 0.00004, 1)],
+    ['the log line (written in batches, with a clock reading)', () => logLine('POST', '/score', 200, 0.00004, 1)],
   ];
   try {
     for (const [label, call] of parts) {

@@ -9,7 +9,7 @@ import { ConfigError } from '../contract/settings.js';
 import { loadScorerConfig } from './config.js';
 import { ModelLoadError } from './errors.js';
 import { loadModel } from './load/index.js';
-import { LineBatch } from './log-batch.js';
+import { batchedDestination, type LineBatch } from './log-batch.js';
 import { writeTerminationMessage } from './load/termination.js';
 import { startScorer } from './server.js';
 import { defaultWorkers } from './workers/count.js';
@@ -21,7 +21,7 @@ import { REPLACEMENT_ENV, runPrimary, WORKERS_ENV } from './workers/primary.js';
  * destination, synchronous, which writes each batch at once.
  */
 function logDestination(): LineBatch {
-  return new LineBatch(pino.destination({ dest: 1, sync: true }));
+  return batchedDestination(1);
 }
 
 async function main(): Promise<number | undefined> {

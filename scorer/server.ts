@@ -242,6 +242,7 @@ const IDLE_CLOSE_MS = 1000;
 
 interface ConnectionState {
   inFlight: number;
+  /** performance.now() when it last went idle. */
   idleSince: number;
   /** While draining and idle: ends the connection once it has been idle for IDLE_CLOSE_MS. */
   idleTimer?: NodeJS.Timeout;
@@ -269,13 +270,13 @@ function trackConnections(): Connections {
   const closeWhenIdle = (socket: Socket, c: ConnectionState) => {
     clearTimeout(c.idleTimer);
     if (!draining || c.inFlight > 0) return;
-    const wait = Math.max(0, c.idleSince + IDLE_CLOSE_MS - Date.now());
+    const wait = Math.max(0, c.idleSince + IDLE_CLOSE_MS - performance.now());
     c.idleTimer = setTimeout(() => socket.destroy(), wait);
   };
   return {
     watch(server) {
       server.on('connection', (socket: Socket) => {
-        const c: ConnectionState = { inFlight: 0, idleSince: Date.now() };
+        const c: ConnectionState = { inFlight: 0, idleSince: performance.now() };
         connections.set(socket, c);
         closeWhenIdle(socket, c);
         socket.once('close', () => {
@@ -291,11 +292,11 @@ function trackConnections(): Connections {
       c.inFlight++;
       if (c.idleTimer) clearTimeout(c.idleTimer);
     },
-    ended(socket) {
+    ended(socket, now) {
       const c = connections.get(socket);
       if (!c) return;
       c.inFlight--;
-      c.idleSince = Date.now();
+      c.idleSince = now;
       if (draining) closeWhenIdle(socket, c);
     },
     async drain(timeoutMs) {

@@ -60,7 +60,8 @@ export interface AppOptions {
 
 export interface ConnectionHooks {
   started(socket: Socket): void;
-  ended(socket: Socket): void;
+  /** `now`: performance.now() when the request ended. */
+  ended(socket: Socket, now: number): void;
 }
 
 /**
@@ -81,9 +82,8 @@ const PLAIN_INFER = /^\/v2\/models\/([\w.-]+)(?:\/versions\/([\w.-]+))?\/infer$/
 
 /** Sends an answer with its Content-Type and Content-Length. */
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', type);
-  res.setHeader('Content-Length', Buffer.byteLength(body));
+  // writeHead with the headers, as node:http's own fast path (headers set before, such as Connection, are kept).
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -169,15 +169,16 @@ export function createHandler(options: AppOptions): RequestListener {
     connections.started(socket);
     // A response closes once: `on`, as `once` would wrap the listener in a bound function for each request.
     res.on('close', () => {
-      connections.ended(socket);
-      const seconds = (performance.now() - start) / 1000;
+      const end = performance.now();
+      connections.ended(socket, end);
+      const seconds = (end - start) / 1000;
       const { route, rows } = exchange;
       const status = res.headersSent ? res.statusCode : 499;
       if (exchange.counted) {
         requests.inFlight--;
         requests.observe(route, req.method ?? '', status, seconds);
       }
-      logRequest(req.method ?? '', route, status, seconds, rows);
+      logRequest(req.method ?? '', route, status, seconds, rows, end);
     });
     if (state.draining) res.setHeader('Connection', 'close');
   };

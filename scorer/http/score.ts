@@ -1,7 +1,7 @@
 /** The seed tutorial's protocol: `POST /score {"X": row | rows}` -> `{"score": [...]}`. */
 import { RequestError } from '../errors.js';
 import type { Model, Tensor } from '../model.js';
-import { allocate, checkShape, describe, nestedValues, storeAll } from './tensor.js';
+import { allocate, checkShape, describe, flatValues, nestedValues, storeAll } from './tensor.js';
 
 const USAGE = 'expected a JSON object {"X": [x1, ..., xn]} (one row) or {"X": [[...], ...]} (rows)';
 
@@ -76,6 +76,7 @@ export function scoreInputs(body: unknown, model: Model, maxRows: number): Score
 export function scoreResponse(outputs: readonly Tensor[], model: Model, request: ScoreRequest): { score: unknown[] } {
   const primary = outputs.find((t) => t.name === model.primaryOutput) ?? outputs[0];
   if (!primary) throw new Error(`model "${model.name}" returned no output`);
-  const score = nestedValues(primary);
-  return { score: request.flatRow && model.format === 'identity' ? (score[0] as unknown[]) : score };
+  // The flat row's values are its one row's: no nesting to build and take apart.
+  if (request.flatRow && model.format === 'identity') return { score: flatValues(primary) };
+  return { score: nestedValues(primary) };
 }
