@@ -675,14 +675,21 @@ function rssMiB(pid: number): number | undefined {
   }
 }
 
+/**
+ * The fields of /proc/PID/stat after the command in parentheses: [0] is the line's field 3 (the state), [1] field 4
+ * (the parent), [11] and [12] fields 14 and 15 (user and system time).
+ */
+function statFields(pid: number | string): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+}
+
 /** The processes whose parent is `pid` (a scorer primary's workers). */
 function childrenOf(pid: number): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .filter((d) => {
       try {
-        // Field 4 of /proc/PID/stat, after the command in parentheses.
-        return Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
+        return Number(statFields(d)[1]) === pid;
       } catch {
         return false;
       }
@@ -753,8 +760,8 @@ function spawnNode(args: string[], cpu: string | undefined, options: Parameters<
 
 /** CPU time (user and system, all threads) a process has used, in µs, from /proc. */
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime (fields 14 and 15 of the whole line) are in clock ticks, 100 a second on Linux.
+  const fields = statFields(pid);
+  // User and system time, in clock ticks: 100 a second on Linux.
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
