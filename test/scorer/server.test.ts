@@ -15,6 +15,36 @@ async function open(scorer: TestScorer): Promise<Socket> {
 
 const closed = (socket: Socket) => once(socket, 'close', { signal: AbortSignal.timeout(10_000) });
 
+describe('a client gone before the end of its body', () => {
+  let scorer: TestScorer;
+  beforeEach(async () => {
+    scorer = await startTestScorer({ MODEL_URI: 'identity', MODEL_FORMAT: 'identity' });
+    await scorer.ready;
+  });
+  afterEach(() => scorer.close());
+
+  it.each([
+    ['/score', '/score'],
+    ['/v2/models/identity/infer', '/v2/models/:name/infer'],
+  ])('on %s: logged as 499 and counted once, no error, the connection released', async (path, route) => {
+    const socket = await open(scorer);
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 3)}`);
+    await waitFor('the half-sent request in flight', () => scorer.metrics.requests.inFlight === 1, 10_000, 10);
+    socket.destroy();
+
+    await scorer.logged(0, 1, (l) => l.msg === 'request');
+    // The server's drain finds no connection left (and whatever the request's end would still log has been).
+    await scorer.shutdown(5_000);
+    expect(scorer.logs.filter((l) => l.msg === 'request')).toEqual([
+      expect.objectContaining({ method: 'POST', route, status: 499, rows: 0 }),
+    ]);
+    expect(scorer.logs.filter((l) => (l.level as number) >= 40)).toEqual([]);
+    const requests = scorer.metrics.requests.snapshot();
+    expect(requests.inFlight).toBe(0);
+    expect(requests.series).toEqual([expect.objectContaining({ route, method: 'POST', status: 499, count: 1 })]);
+  });
+});
+
 describe('scorer shutdown', () => {
   let scorer: TestScorer;
   beforeEach(async () => {
