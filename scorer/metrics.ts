@@ -32,10 +32,16 @@ export class RequestMetrics {
   /** Rows (batch entries) scored by the model. */
   rows = 0;
   private readonly series = new Map<string, Map<string, Map<number, Series>>>();
+  // The last request's series: a server's requests are mostly one route's 200s, and this comparison costs a request
+  // less than the three map lookups (about 0.1 µs in situ, perf on the 1-row path).
+  private last: { route: string; method: string; status: number; series: Series } | undefined;
 
   /** Counts a request to `route` answered with `status` after `seconds`. */
   observe(route: string, method: string, status: number, seconds: number): void {
-    const s = this.seriesOf(route, method, status);
+    const last = this.last;
+    let s: Series;
+    if (last !== undefined && last.status === status && last.route === route && last.method === method) s = last.series;
+    else this.last = { route, method, status, series: (s = this.seriesOf(route, method, status)) };
     s.count++;
     s.sum += seconds;
     let b = 0;

@@ -103,6 +103,10 @@ export function elementCount(shape: readonly number[]): number {
 export function batchRows(specs: readonly TensorSpec[], inputs: readonly Tensor[]): number {
   const tensor = inputs[0];
   if (!tensor) return 0;
-  const rank = specs.find((s) => s.name === tensor.name)?.shape.length;
-  return tensor.shape.length > 0 && tensor.shape.length === rank ? tensor.shape[0]! : 1;
+  // A loop, not `find`: no closure on every request.
+  for (const spec of specs) {
+    if (spec.name !== tensor.name) continue;
+    return tensor.shape.length > 0 && tensor.shape.length === spec.shape.length ? tensor.shape[0]! : 1;
+  }
+  return 1;
 }

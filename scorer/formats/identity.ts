@@ -15,7 +15,8 @@ export const createIdentityModel: ModelFactory = async (_bytes, { name, output }
     outputs: [{ name: 'X', datatype: 'FP64', shape: [-1, -1] }],
     primaryOutput: 'X',
     predict(inputs: readonly Tensor[]): Tensor[] {
-      return inputs.map((t) => ({ ...t }));
+      // Each field named: a spread is a generic object copy (CloneObjectIC), about 0.1 µs of a 1-row request.
+      return inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: t.data }));
     },
     async dispose() {},
   };

@@ -232,24 +232,29 @@ export function createHandler(options: AppOptions): RequestListener {
     outputs?: string[],
   ): Tensor[] | Promise<Tensor[]> => {
     exchange.rows = batchRows(model.inputs, inputs);
-    const timed = req.headers[FORWARDED_HEADER] !== undefined;
-    const started = timed ? performance.now() : 0;
-    const predicted = (result: Tensor[]) => {
-      if (timed) res.setHeader(PREDICT_SECONDS_HEADER, String((performance.now() - started) / 1000));
-      if (state.rollout !== undefined && servedByCandidate(result)) res.setHeader(SERVED_BY_HEADER, 'candidate');
-      requests.rows += exchange.rows;
-      return result;
-    };
+    const started = req.headers[FORWARDED_HEADER] !== undefined ? performance.now() : undefined;
     let result: Tensor[] | Promise<Tensor[]>;
     try {
       result = model.predict(inputs, outputs);
     } catch (err) {
       throw unscorable(err);
     }
-    if (!(result instanceof Promise)) return predicted(result);
-    return result.then(predicted, (err: unknown) => {
-      throw unscorable(err);
-    });
+    // An answer at once is accounted without a closure; a promise's with one.
+    if (!(result instanceof Promise)) return predicted(res, exchange, started, result);
+    return result.then(
+      (r) => predicted(res, exchange, started, r),
+      (err: unknown) => {
+        throw unscorable(err);
+      },
+    );
+  };
+
+  /** A prediction's accounting and headers; `started`: when it started, for a forwarded request (see predict). */
+  const predicted = (res: ServerResponse, exchange: Exchange, started: number | undefined, result: Tensor[]) => {
+    if (started !== undefined) res.setHeader(PREDICT_SECONDS_HEADER, String((performance.now() - started) / 1000));
+    if (state.rollout !== undefined && servedByCandidate(result)) res.setHeader(SERVED_BY_HEADER, 'candidate');
+    requests.rows += exchange.rows;
+    return result;
   };
 
   /**

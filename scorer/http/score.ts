@@ -74,9 +74,15 @@ export function scoreInputs(body: unknown, model: Model, maxRows: number): Score
  * demo contract: `{"X": [1, 2]}` -> `{"score": [1, 2]}`), though the model itself saw one row of its [-1, -1] input.
  */
 export function scoreResponse(outputs: readonly Tensor[], model: Model, request: ScoreRequest): { score: unknown[] } {
-  const primary = outputs.find((t) => t.name === model.primaryOutput) ?? outputs[0];
+  const primary = primaryOf(outputs, model.primaryOutput);
   if (!primary) throw new Error(`model "${model.name}" returned no output`);
   // The flat row's values are its one row's: no nesting to build and take apart.
   if (request.flatRow && model.format === 'identity') return { score: flatValues(primary) };
   return { score: nestedValues(primary) };
+}
+
+/** The output named `name`, else the first (a loop: `find` with a closure costs a request the closure). */
+function primaryOf(outputs: readonly Tensor[], name: string): Tensor | undefined {
+  for (const t of outputs) if (t.name === name) return t;
+  return outputs[0];
 }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { RequestMetrics } from '../../scorer/metrics.js';
 import { checkMetrics, itWithPromtool } from '../helpers/promtool.js';
 import { request, startTestScorer, type TestScorer } from '../helpers/scorer.js';
 import { waitFor } from '../helpers/wait.js';
@@ -115,6 +116,28 @@ describe('the scorer metrics', () => {
     await request(`${scorer.url}/no/such/route`);
     const text = await scrapeUntil(scorer, (t) => /route="unmatched",method="GET",status="404"/.test(t));
     expect(checkMetrics(promtool, text)).toEqual({ status: 0, output: '' });
+  });
+});
+
+describe('RequestMetrics', () => {
+  it('counts each request in its own route, method and status, whichever came before it', () => {
+    const metrics = new RequestMetrics();
+    const requests: [string, string, number][] = [
+      ['/score', 'POST', 200],
+      ['/score', 'POST', 200],
+      ['/other', 'POST', 200],
+      ['/other', 'GET', 200],
+      ['/other', 'GET', 404],
+      ['/score', 'POST', 200],
+    ];
+    for (const [route, method, status] of requests) metrics.observe(route, method, status, 0.001);
+    const counts = metrics.snapshot().series.map(({ route, method, status, count }) => [route, method, status, count]);
+    expect(counts).toEqual([
+      ['/score', 'POST', 200, 3],
+      ['/other', 'POST', 200, 1],
+      ['/other', 'GET', 200, 1],
+      ['/other', 'GET', 404, 1],
+    ]);
   });
 });
 
