@@ -577,6 +577,27 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * Runs each of `count` servers once a round, `rounds` times, each round starting with the next server, so that the
+ * machine's drift (a VM's neighbours, V8 warming) touches all of them alike; `measure(j)` loads server j once. The
+ * runs of each server, in round order: the runs of one round pair up across servers (`pairedRatio`).
+ */
+async function alternatedRounds<T>(count: number, rounds: number, measure: (j: number) => Promise<T>): Promise<T[][]> {
+  const runs = Array.from({ length: count }, () => [] as T[]);
+  for (let i = 0; i < rounds; i++) {
+    for (let k = 0; k < count; k++) {
+      const j = (i + k) % count;
+      runs[j]!.push(await measure(j));
+    }
+  }
+  return runs;
+}
+
+/** The median over the rounds of each round's `of(run) / of(base run)`. */
+function pairedRatio<T>(runs: readonly T[], base: readonly T[], of: (run: T) => number): number {
+  return median(runs.map((run, i) => of(run) / of(base[i]!)));
+}
+
 /** The mean of several runs' figures (failures added up). */
 function meanOf(runs: Figures[]): Figures {
   const mean = (f: (x: Figures) => number) => runs.reduce((a, x) => a + f(x), 0) / runs.length;
@@ -608,18 +629,13 @@ async function benchMonitoring(target: Target, results: Map<string, Figures>, di
     for (const rows of [1, 100]) {
       const body = JSON.stringify({ X: rows === 1 ? target.rows[0] : batch(target.rows, rows) });
       for (const url of urls) await load(url, body, {}, MONITORING_RUN_SECONDS); // warm-up runs, not reported
-      const runs: Figures[][] = [[], []];
-      for (let round = 0; round < MONITORING_ROUNDS; round++) {
-        // Each goes first in every other round: neither meets the machine's trends (other work, V8 warming) alone.
-        for (const k of round % 2 === 0 ? [0, 1] : [1, 0]) {
-          runs[k]!.push(await load(urls[k]!, body, {}, MONITORING_RUN_SECONDS));
-        }
-      }
+      // Each goes first in every other round: neither meets the machine's trends (other work, V8 warming) alone.
+      const runs = await alternatedRounds(2, MONITORING_ROUNDS, (k) =>
+        load(urls[k]!, body, {}, MONITORING_RUN_SECONDS),
+      );
       const [off, on] = runs.map(meanOf) as [Figures, Figures];
       // The median of the rounds' changes: a round the machine disturbed moves it less than it moves the means.
-      const change = median(
-        runs[1]!.map((f, i) => (100 * (f.reqPerSec - runs[0]![i]!.reqPerSec)) / runs[0]![i]!.reqPerSec),
-      );
+      const change = 100 * (pairedRatio(runs[1]!, runs[0]!, (f) => f.reqPerSec) - 1);
       results.set(`${target.label}/${rows}/monitoring-off`, off);
       results.set(`${target.label}/${rows}/monitoring-on`, { ...on, change });
       const counting = cost.get(rows)!;
@@ -725,14 +741,10 @@ async function workersSection(target: Target | undefined): Promise<string[]> {
     for (const config of configs) scorers.push(await startScorer(target, config.env));
     const urls = scorers.map(({ port }) => `http://127.0.0.1:${port}/score`);
     for (const url of urls) await load(url, body);
-    const runs = configs.map(() => [] as Figures[]);
-    for (let i = 0; i < WORKER_ROUNDS; i++) {
-      for (let k = 0; k < configs.length; k++) {
-        const j = (i + k) % configs.length;
-        runs[j]!.push(await load(urls[j]!, body, {}, WORKER_RUN_SECONDS));
-      }
-    }
-    const scaling = (j: number) => median(runs[j]!.map((f, i) => f.reqPerSec / runs[0]![i]!.reqPerSec));
+    const runs = await alternatedRounds(configs.length, WORKER_ROUNDS, (j) =>
+      load(urls[j]!, body, {}, WORKER_RUN_SECONDS),
+    );
+    const scaling = (j: number) => pairedRatio(runs[j]!, runs[0]!, (f) => f.reqPerSec);
     configs.forEach(({ label }, j) => {
       const reqPerSec = median(runs[j]!.map((f) => f.reqPerSec));
       const p99 = median(runs[j]!.map((f) => f.p99));
@@ -822,18 +834,13 @@ async function echoSection(): Promise<string[]> {
     ];
     await answering(servers[0]!.url, echo, body);
     for (const { url } of servers) await load(url, body, {}, ECHO_RUN_SECONDS);
-    const runs = servers.map(() => [] as { reqPerSec: number; cpuPerRequest: number }[]);
-    for (let i = 0; i < ECHO_ROUNDS; i++) {
-      for (let k = 0; k < servers.length; k++) {
-        const j = (i + k) % servers.length;
-        const { url, pid } = servers[j]!;
-        const before = cpuMicros(pid);
-        const { reqPerSec, requests } = await load(url, body, {}, ECHO_RUN_SECONDS);
-        runs[j]!.push({ reqPerSec, cpuPerRequest: (cpuMicros(pid) - before) / requests! });
-      }
-    }
-    const echoRuns = runs[0]!;
-    const ratio = (j: number) => median(runs[j]!.map((r, i) => r.reqPerSec / echoRuns[i]!.reqPerSec));
+    const runs = await alternatedRounds(servers.length, ECHO_ROUNDS, async (j) => {
+      const { url, pid } = servers[j]!;
+      const before = cpuMicros(pid);
+      const { reqPerSec, requests } = await load(url, body, {}, ECHO_RUN_SECONDS);
+      return { reqPerSec, cpuPerRequest: (cpuMicros(pid) - before) / requests! };
+    });
+    const ratio = (j: number) => pairedRatio(runs[j]!, runs[0]!, (r) => r.reqPerSec);
     const cpu = (j: number) => median(runs[j]!.map((r) => r.cpuPerRequest));
     console.log(`${''.padEnd(34)} ${'req/s'.padStart(9)} ${'of echo'.padStart(8)} ${'server CPU µs/req'.padStart(18)}`);
     servers.forEach(({ label }, j) => {
