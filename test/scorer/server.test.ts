@@ -7,22 +7,23 @@ import { waitFor } from '../helpers/wait.js';
 const body = JSON.stringify({ X: [1, 2] });
 const ask = `POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`;
 
-async function open(scorer: TestScorer): Promise<Socket> {
-  const socket = connect(Number(new URL(scorer.url).port), '127.0.0.1');
+async function open(server: TestScorer): Promise<Socket> {
+  const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
   await once(socket, 'connect');
   return socket;
 }
 
 const closed = (socket: Socket) => once(socket, 'close', { signal: AbortSignal.timeout(10_000) });
 
-describe('a client gone before the end of its body', () => {
-  let scorer: TestScorer;
-  beforeEach(async () => {
-    scorer = await startTestScorer({ MODEL_URI: 'identity', MODEL_FORMAT: 'identity' });
-    await scorer.ready;
-  });
-  afterEach(() => scorer.close());
+// Each test has a scorer of its own, on the identity model.
+let scorer: TestScorer;
+beforeEach(async () => {
+  scorer = await startTestScorer({ MODEL_URI: 'identity', MODEL_FORMAT: 'identity' });
+  await scorer.ready;
+});
+afterEach(() => scorer.close());
 
+describe('a client gone before the end of its body', () => {
   it.each([
     ['/score', '/score'],
     ['/v2/models/identity/infer', '/v2/models/:name/infer'],
@@ -46,13 +47,6 @@ describe('a client gone before the end of its body', () => {
 });
 
 describe('scorer shutdown', () => {
-  let scorer: TestScorer;
-  beforeEach(async () => {
-    scorer = await startTestScorer({ MODEL_URI: 'identity', MODEL_FORMAT: 'identity' });
-    await scorer.ready;
-  });
-  afterEach(() => scorer.close());
-
   it('ends a kept-alive connection once it has been idle for a second, and resolves when none is left', async () => {
     const socket = await open(scorer);
     let answer = '';
