@@ -797,105 +797,105 @@ function cpuMicros(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-// Many short rounds: the machine's rate moves by a third from one second to the next (a VM's neighbours), and the
-// median of many paired ratios moves less than that of a few longer ones (8 rounds of 2 s gave 86-95% in three runs).
-const ECHO_ROUNDS = 16;
+// Groups of fresh processes, one of each server in a group: identical scorer processes side by side served 81-91% of
+// the echo over the same 30 rounds, one of them 4-5 µs a request slower than the others throughout (where V8 placed
+// its code and heap, it seems), so a figure from a few processes is their luck as much as the code's; twelve draws of
+// each server make that luck a part of the median rather than of the figure.
+const ECHO_GROUPS = 12;
+// Seconds of unmeasured load each process gets first: a fresh process costs about twice its steady CPU a request in
+// its first half second of load and settles after about two (V8 compiling the hot path in tiers).
+const ECHO_WARM_SECONDS = 2;
+// Rounds of a group, each loading its three processes in turn for ECHO_RUN_SECONDS. Short runs and few processes at
+// once: a process left idle between its runs pays for it when the load comes back (6 s more idle before each 1 s run
+// raised the echo's CPU a request by 7 µs and the scorer's by 15-32 µs), and a server is loaded in production, not
+// woken; the earlier method, 9 processes side by side, left each idle 8 s between its runs.
+const ECHO_ROUNDS = 4;
 const ECHO_RUN_SECONDS = 1;
-// Processes of each server: identical scorer processes side by side served 81-91% of the echo over the same 30
-// rounds, one of them 4-5 µs a request slower than the others throughout (where V8 placed its code and heap, it
-// seems); a figure from one process is that process's luck as much as the code's.
-const ECHO_PROCESSES = 3;
 
 /**
  * The 1-row path against its floor: the scorer's POST /score on the identity model beside a bare node:http JSON echo
- * (bench/echo-server.ts), the same load. ECHO_PROCESSES processes of each (the echo, the scorer as deployed, the
- * scorer without its request log lines) are loaded in ECHO_ROUNDS rounds that take each process in turn, each round
- * starting with the next, so that a drift of the machine touches all alike. Each server on one core and the load
- * generator on the other (pinning). A server's rate in a round is the median of its processes'; the ratio is the median
- * over the rounds of each round's scorer/echo; the server's CPU time per request says what the path costs.
+ * (bench/echo-server.ts), the same load. ECHO_GROUPS groups, each of three fresh processes: the echo, the scorer as
+ * deployed and the scorer without its request log lines. A group's processes are warmed, then loaded in ECHO_ROUNDS
+ * rounds that take each in turn, each round starting with the next, so that a drift of the machine touches all alike.
+ * Each server on one core and the load generator on the other (pinning). The ratio is the median over every round of
+ * every group of that round's scorer/echo; the server's CPU time per request says what the path costs.
  */
 async function echoSection(): Promise<string[]> {
   const pin = pinning();
   console.log(
-    `\n1-row POST /score on the identity model vs a bare node:http JSON echo (no framework); ${ECHO_PROCESSES} ` +
-      `processes of each, ${ECHO_ROUNDS} rounds of ${ECHO_RUN_SECONDS} s taking each process in turn, medians; ` +
+    `\n1-row POST /score on the identity model vs a bare node:http JSON echo (no framework); ${ECHO_GROUPS} groups ` +
+      `of fresh processes (one of each server), each process warmed ${ECHO_WARM_SECONDS} s, then ${ECHO_ROUNDS} ` +
+      `rounds of ${ECHO_RUN_SECONDS} s taking each in turn; medians over all rounds; ` +
       (pin ? `servers on CPU ${pin.server}, the load generator on CPU ${pin.load}` : 'nothing pinned (no taskset)'),
   );
   const body = JSON.stringify({ X: [1.5, 2.5, 3.5, 4.5, 5.5] });
   const identity = { label: 'identity', uri: 'identity', rows: [] };
   const kinds = ['node:http echo', 'scorer, identity', '  the same, no request log lines'];
-  const servers: { kind: number; url: string; child: ChildProcess }[] = [];
   const all = `0-${availableParallelism() - 1}`;
-  try {
-    for (let p = 0; p < ECHO_PROCESSES; p++) {
+  // groups[g][kind][round]
+  const groups: { reqPerSec: number; cpuPerRequest: number }[][][] = [];
+  for (let g = 0; g < ECHO_GROUPS; g++) {
+    const children: ChildProcess[] = [];
+    try {
+      const urls: string[] = [];
       const port = await freePort();
-      const child = spawnNode([`${ROOT}dist/bench/echo-server.js`, String(port)], pin?.server, {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      servers.push({ kind: 0, url: `http://127.0.0.1:${port}/score`, child });
-      await answering(servers.at(-1)!.url, child, body);
-    }
-    // The scorer as deployed (LOG_LEVEL info: a log line per request), and without its request log lines (warn).
-    for (const [kind, level] of [
-      [1, 'info'],
-      [2, 'warn'],
-    ] as const) {
-      for (let p = 0; p < ECHO_PROCESSES; p++) {
-        const { child, port } = await startScorer(identity, { LOG_LEVEL: level }, pin?.server);
-        servers.push({ kind, url: `http://127.0.0.1:${port}/score`, child });
-      }
-    }
-    if (pin) spawnSync('taskset', ['-a', '-p', '-c', pin.load, String(process.pid)], { stdio: 'ignore' });
-    for (const { url } of servers) await load(url, body, {}, ECHO_RUN_SECONDS);
-    const runs = await alternatedRounds(servers.length, ECHO_ROUNDS, async (j) => {
-      const { url, child } = servers[j]!;
-      const before = cpuMicros(child.pid!);
-      const { reqPerSec, requests } = await load(url, body, {}, ECHO_RUN_SECONDS);
-      return { reqPerSec, cpuPerRequest: (cpuMicros(child.pid!) - before) / requests! };
-    });
-    const of = (kind: number) => runs.filter((_, j) => servers[j]!.kind === kind);
-    // Each round's rate of a server: the median of its processes' in that round (a run the machine disturbed moves
-    // a mean of three far more: in a first run, each scorer process was at 88-94% of the echo and their means' 85%).
-    const rate = (kind: number) =>
-      Array.from({ length: ECHO_ROUNDS }, (_, i) => median(of(kind).map((r) => r[i]!.reqPerSec)));
-    const ratio = (kind: number) => pairedRatio(rate(kind), rate(0), (r) => r);
-    const cpu = (kind: number) => median(of(kind).flatMap((r) => r.map((f) => f.cpuPerRequest)));
-    // Each process's own median ratio to the echo's round rate: how far apart the processes of one server are.
-    const spread = (kind: number) =>
-      of(kind)
-        .map(
-          (r) =>
-            `${fmt(
-              100 *
-                pairedRatio(
-                  r.map((f) => f.reqPerSec),
-                  rate(0),
-                  (x) => x,
-                ),
-              1,
-            )}%`,
-        )
-        .join(', ');
-    console.log(
-      `${''.padEnd(34)} ${'req/s'.padStart(9)} ${'of echo'.padStart(8)} ${'server CPU µs/req'.padStart(18)}  ` +
-        'each process, of echo',
-    );
-    kinds.forEach((label, kind) => {
-      console.log(
-        `${label.padEnd(34)} ${fmt(median(rate(kind))).padStart(9)} ${`${fmt(100 * ratio(kind), 1)}%`.padStart(8)} ` +
-          `${fmt(cpu(kind), 1).padStart(18)}  ${spread(kind)}`,
+      children.push(
+        spawnNode([`${ROOT}dist/bench/echo-server.js`, String(port)], pin?.server, {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        }),
       );
-    });
-    const pct = (kind: number) => `${fmt(100 * ratio(kind), 1)}%`;
-    return [
-      `  1-row scorer vs bare node:http echo (${ECHO_PROCESSES} processes of each): ${pct(1)} (goal >= 90%); ` +
-        `without request log lines ${pct(2)}; server CPU per request: echo ${fmt(cpu(0), 1)} µs, the scorer's path ` +
-        `${fmt(cpu(2) - cpu(0), 1)} µs more, its log line ${fmt(cpu(1) - cpu(2), 1)} µs more`,
-    ];
-  } finally {
-    if (pin) spawnSync('taskset', ['-a', '-p', '-c', all, String(process.pid)], { stdio: 'ignore' });
-    for (const { child } of servers) await stopChild(child);
+      urls.push(`http://127.0.0.1:${port}/score`);
+      await answering(urls[0]!, children[0]!, body);
+      // The scorer as deployed (LOG_LEVEL info: a log line per request), and without its request log lines (warn).
+      for (const level of ['info', 'warn']) {
+        const scorer = await startScorer(identity, { LOG_LEVEL: level }, pin?.server);
+        children.push(scorer.child);
+        urls.push(`http://127.0.0.1:${scorer.port}/score`);
+      }
+      if (pin) spawnSync('taskset', ['-a', '-p', '-c', pin.load, String(process.pid)], { stdio: 'ignore' });
+      for (const url of urls) await load(url, body, {}, ECHO_WARM_SECONDS);
+      groups.push(
+        await alternatedRounds(urls.length, ECHO_ROUNDS, async (j) => {
+          const pid = children[j]!.pid!;
+          const before = cpuMicros(pid);
+          const { reqPerSec, requests } = await load(urls[j]!, body, {}, ECHO_RUN_SECONDS);
+          return { reqPerSec, cpuPerRequest: (cpuMicros(pid) - before) / requests! };
+        }),
+      );
+    } finally {
+      if (pin) spawnSync('taskset', ['-a', '-p', '-c', all, String(process.pid)], { stdio: 'ignore' });
+      for (const child of children) await stopChild(child);
+    }
   }
+  const runs = (kind: number) => groups.flatMap((group) => group[kind]!);
+  const ratio = (kind: number) => pairedRatio(runs(kind), runs(0), (r) => r.reqPerSec);
+  const cpu = (kind: number) => median(runs(kind).map((r) => r.cpuPerRequest));
+  // Each group's own ratio: how far apart processes of one server are (the echo's row: its rate in each group).
+  const perGroup = (kind: number) =>
+    groups
+      .map((group) =>
+        kind === 0
+          ? fmt(median(group[0]!.map((r) => r.reqPerSec)))
+          : `${fmt(100 * pairedRatio(group[kind]!, group[0]!, (r) => r.reqPerSec), 1)}%`,
+      )
+      .join(', ');
+  console.log(
+    `${''.padEnd(34)} ${'req/s'.padStart(9)} ${'of echo'.padStart(8)} ${'server CPU µs/req'.padStart(18)}  ` +
+      'each group: req/s (echo), of echo',
+  );
+  kinds.forEach((label, kind) => {
+    const rate = median(runs(kind).map((r) => r.reqPerSec));
+    console.log(
+      `${label.padEnd(34)} ${fmt(rate).padStart(9)} ${`${fmt(100 * ratio(kind), 1)}%`.padStart(8)} ` +
+        `${fmt(cpu(kind), 1).padStart(18)}  ${perGroup(kind)}`,
+    );
+  });
+  const pct = (kind: number) => `${fmt(100 * ratio(kind), 1)}%`;
+  return [
+    `  1-row scorer vs bare node:http echo (${ECHO_GROUPS} groups of fresh processes): ${pct(1)} (goal >= 90%); ` +
+      `without request log lines ${pct(2)}; server CPU per request: echo ${fmt(cpu(0), 1)} µs, the scorer's path ` +
+      `${fmt(cpu(2) - cpu(0), 1)} µs more, its log line ${fmt(cpu(1) - cpu(2), 1)} µs more`,
+  ];
 }
 
 /**
