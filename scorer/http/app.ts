@@ -187,8 +187,8 @@ export function createHandler(options: AppOptions): RequestListener {
   const sendError = (res: ServerResponse, err: unknown): void => {
     if (res.headersSent) return;
     if (err instanceof RequestError) {
-      // The rest of an oversized body is not worth reading: close the connection after answering.
-      if (err.status === 413) res.setHeader('Connection', 'close');
+      // A body over the limit too: its reader throws the rest away for a while (body.ts), so that a client still
+      // sending it reads this answer.
       sendJson(res, err.status, { error: err.message });
       return;
     }

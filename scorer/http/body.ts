@@ -8,9 +8,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /**
  * Reads a body of at most `limit` bytes, then calls `done` within the request's 'end' event: 413 as soon as it is
- * known to be larger (the request is then destroyed, as leaving a `for await` over it would). Read with 'data' and
- * 'end' events: the stream's async iterator costs a 1-row request a promise per chunk and more (the README's
- * performance section has the figures).
+ * known to be larger, from its Content-Length or, for a chunked body, from what has arrived (the rest is then read
+ * and thrown away for a while: `discardRest`). Read with 'data' and 'end' events: the stream's async iterator costs a
+ * 1-row request a promise per chunk and more (the README's performance section has the figures).
  *
  * A client gone before the end of its body gets no answer: `done` is not called (nor `readBody`'s promise settled),
  * and the response's close accounts for the exchange (499, app.ts). No 'error' or 'close' listener: a server's
@@ -23,6 +23,7 @@ export function collectBody(
 ): void {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
+    discardRest(req, limit);
     done(new RequestError(413, `request body is ${declared} bytes; the limit is ${limit}`));
     return;
   }
@@ -36,7 +37,7 @@ export function collectBody(
     size += chunk.length;
     if (size > limit) {
       settled = true;
-      req.destroy();
+      discardRest(req, limit);
       done(new RequestError(413, `request body exceeds the limit of ${limit} bytes`));
       return;
     }
@@ -47,6 +48,33 @@ export function collectBody(
     settled = true;
     done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
   });
+}
+
+/** How long, and how many more bytes, the rest of a refused body is read for (`discardRest`). */
+const DISCARD_MS = 2000;
+const DISCARD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads the rest of a body refused as too large and throws it away, so that the 413 reaches a client still sending
+ * it: a connection closed with unread bytes in its receive queue is reset, and a reset can reach the client before
+ * it has read the answer (a chunked body over the limit got "ECONNRESET" and no 413 when the request was destroyed
+ * at once). At most DISCARD_MS or DISCARD_BYTES more, or `limit` if larger, then the connection is closed; a body
+ * that ends within them leaves it open for the client's next request, as HTTP/1.1 allows.
+ */
+function discardRest(req: IncomingMessage, limit: number): void {
+  let left = Math.max(limit, DISCARD_BYTES);
+  const close = () => req.socket.destroy();
+  const timer = setTimeout(close, DISCARD_MS).unref();
+  req.on('data', (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) {
+      clearTimeout(timer);
+      close();
+    }
+  });
+  req.on('end', () => clearTimeout(timer));
+  req.socket.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 /** Parses UTF-8 JSON; `what` names the bytes in the message when they are not the whole body. */

@@ -1,4 +1,7 @@
-/** Draining on shutdown (scorer/server.ts), over real sockets: idle connections end, slow requests meet the timeout. */
+/**
+ * The server's connections over real sockets (scorer/server.ts, http/body.ts): a client gone mid-body, a body over
+ * MAX_BODY_BYTES, and draining on shutdown (idle connections end, slow requests meet the timeout).
+ */
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { startTestScorer, type TestScorer } from '../helpers/scorer.js';
@@ -15,10 +18,12 @@ async function open(server: TestScorer): Promise<Socket> {
 
 const closed = (socket: Socket) => once(socket, 'close', { signal: AbortSignal.timeout(10_000) });
 
+const LIMIT = 65_536;
+
 // Each test has a scorer of its own, on the identity model.
 let scorer: TestScorer;
 beforeEach(async () => {
-  scorer = await startTestScorer({ MODEL_URI: 'identity', MODEL_FORMAT: 'identity' });
+  scorer = await startTestScorer({ MODEL_URI: 'identity', MODEL_FORMAT: 'identity', MAX_BODY_BYTES: String(LIMIT) });
   await scorer.ready;
 });
 afterEach(() => scorer.close());
@@ -43,6 +48,73 @@ describe('a client gone before the end of its body', () => {
     const requests = scorer.metrics.requests.snapshot();
     expect(requests.inFlight).toBe(0);
     expect(requests.series).toEqual([expect.objectContaining({ route, method: 'POST', status: 499, count: 1 })]);
+  });
+});
+
+/** What `socket` receives from now on, as text; `until(pattern)` waits (10 s at most) for it to match. */
+function received(socket: Socket) {
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString()));
+  return {
+    get text() {
+      return text;
+    },
+    until: (pattern: RegExp) => waitFor(`the answer to match ${pattern}`, () => pattern.test(text), 10_000, 10),
+  };
+}
+
+const chunk = (data: string) => `${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`;
+const chunked = 'POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
+const filler = ' '.repeat(8192);
+
+describe('a body over MAX_BODY_BYTES', () => {
+  it.each([
+    {
+      how: 'chunked',
+      head: chunked,
+      rest: `${chunk('{"X": [')}${chunk(filler).repeat((4 * LIMIT) / filler.length)}${chunk('1]}')}0\r\n\r\n`,
+      error: `request body exceeds the limit of ${LIMIT} bytes`,
+    },
+    {
+      how: 'with its length declared',
+      head: `POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: ${4 * LIMIT + 10}\r\n\r\n`,
+      rest: `{"X": [${' '.repeat(4 * LIMIT)}1]}`,
+      error: `request body is ${4 * LIMIT + 10} bytes; the limit is ${LIMIT}`,
+    },
+  ])('$how and sent whole: a 413 that says so, and the connection serves the next request', async (c) => {
+    const socket = await open(scorer);
+    const answer = received(socket);
+    socket.write(c.head + c.rest);
+    await answer.until(/\r\n\r\n\{"error":"[^"]*"\}/);
+    expect(answer.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer.text).toContain(JSON.stringify({ error: c.error }));
+
+    socket.write(ask + body);
+    await answer.until(/"score":\[1,2\]/);
+    expect(answer.text.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 413', 'HTTP/1.1 200']);
+    socket.destroy();
+    expect(scorer.logs.filter((l) => (l.level as number) >= 40)).toEqual([]);
+  });
+
+  it('chunked, from a client that keeps sending: the 413 reaches it, then the connection is closed', async () => {
+    // Before the body was read on, the request was destroyed at once: the client got a reset and no answer.
+    const socket = await open(scorer);
+    socket.on('error', () => {});
+    const answer = received(socket);
+    socket.write(chunked + chunk('{"X": ['));
+    const sending = setInterval(() => socket.writable && socket.write(chunk(filler)), 5);
+    try {
+      await answer.until(/\{"error":"[^"]*"\}/);
+      expect(answer.text).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer.text).toContain(`request body exceeds the limit of ${LIMIT} bytes`);
+      // Still sending: the rest is read and thrown away for a while (DISCARD_MS), then the connection ends (an
+      // 'error' first, EPIPE or a reset, fails events.once's wait for 'close').
+      await waitFor('the connection closed', () => socket.closed, 10_000, 10);
+    } finally {
+      clearInterval(sending);
+    }
+    const lines = await scorer.logged(0, 1, (l) => l.msg === 'request');
+    expect(lines).toEqual([expect.objectContaining({ route: '/score', status: 413, rows: 0 })]);
   });
 });
 
