@@ -32,6 +32,7 @@ interface Container {
   imagePullPolicy: string;
   env: { name: string; value?: string }[];
   resources: unknown;
+  volumeMounts?: unknown;
 }
 interface PodSpec {
   serviceAccountName: string;
@@ -40,6 +41,7 @@ interface PodSpec {
   tolerations?: unknown;
   affinity?: unknown;
   imagePullSecrets?: unknown;
+  volumes?: unknown;
 }
 type Deployment = Obj & { spec: { replicas: number; template: { spec: PodSpec } } };
 
@@ -277,6 +279,22 @@ describeWithHelm('the Helm chart', (helm) => {
     expect(deployment.spec.replicas).toBe(1);
     expect(env(container).LEADER_ELECT).toBe('false');
     expect(refusal({ leaderElection: { enabled: false } })).toContain('leaderElection.enabled=false needs replicas: 1');
+  });
+
+  it("serves metricsCertSecret's certificate: the Secret mounted read-only and METRICS_CERT_DIR pointing at it", () => {
+    const plain = manager(template());
+    expect(env(plain.container).METRICS_CERT_DIR).toBeUndefined();
+    expect(plain.pod.volumes).toBeUndefined();
+
+    const { pod, container } = manager(template({ metricsCertSecret: 'operator-metrics-tls' }));
+    const dir = env(container).METRICS_CERT_DIR;
+    expect(dir).toBe('/etc/scoring-operator/metrics-certificate');
+    expect(pod.volumes).toEqual([{ name: 'metrics-certificate', secret: { secretName: 'operator-metrics-tls' } }]);
+    expect(container.volumeMounts).toEqual([{ name: 'metrics-certificate', mountPath: dir, readOnly: true }]);
+    // The rest of the container as before.
+    expect(container.env.filter((e) => e.name !== 'METRICS_CERT_DIR')).toEqual(plain.container.env);
+    expect({ ...container, env: undefined, volumeMounts: undefined }).toEqual({ ...plain.container, env: undefined });
+    expect(refusal({ metricsCertSecret: 'Operator_TLS' })).toContain('metricsCertSecret');
   });
 
   it('refuses values the operator would refuse at start-up, naming them', () => {
