@@ -72,8 +72,9 @@ function discardRest(req: IncomingMessage, limit: number): void {
       close();
     }
   });
+  // No 'close' listener on the socket: it would stay there when the body ends in time, one more for each refused
+  // body a kept-alive connection sends; the timer is unref'd, and destroying a closed socket does nothing.
   req.on('end', () => clearTimeout(timer));
-  req.socket.once('close', () => clearTimeout(timer));
   req.resume();
 }
 

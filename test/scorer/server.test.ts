@@ -121,10 +121,9 @@ describe('a body over MAX_BODY_BYTES', () => {
 describe('scorer shutdown', () => {
   it('ends a kept-alive connection once it has been idle for a second, and resolves when none is left', async () => {
     const socket = await open(scorer);
-    let answer = '';
-    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    const answer = received(socket);
     socket.write(ask + body);
-    while (!answer.includes('"score"')) await once(socket, 'data');
+    await answer.until(/"score"/);
     const answered = Date.now();
 
     const stopped = scorer.shutdown(10_000);
