@@ -5,10 +5,15 @@
  * per request, and an asynchronous write is a thread-pool task whose thread, woken from another core, takes CPU from
  * the server. Lines are gathered here, encoded as UTF-8 into a buffer as they come, and handed on as one buffer of
  * whole lines, at most `PIPE_BUF` bytes (the workers of a pod share the container's stdout pipe, and a write of at
- * most that size is never interleaved with another process's), once the next line would not fit, every `intervalMs`,
- * and when the process exits. The destination then writes each batch at once, from the event loop: one system call
- * per twenty lines or more, no thread, and a reader that falls behind slows the writers rather than filling their
- * memory.
+ * most that size is never interleaved with another process's), each cut once the next line would not fit. The batches
+ * cut are handed on together every `intervalMs`, once PENDING_BATCHES of them wait, and when the process exits; the
+ * destination then writes each at once, from the event loop: one system call per twenty lines or more, no thread, and
+ * a reader that falls behind slows the writers rather than filling their memory.
+ *
+ * Handed on apart from the requests whose lines fill them: a batch written from within the request that filled it
+ * (the earlier design) put the destination's code and its system call on the 1-row path every twentieth request;
+ * scorers that handed their batches on this way served 92.3% and 94.4% of the bare echo where scorers of the earlier
+ * design served 90.6% and 90.3%, side by side (10 and 12 groups of fresh processes, the echo section's method).
  *
  * The request line, the hot path's one line, is written into the buffer byte by byte by its writer (`reserve`,
  * `bytes`, `commit`; http/request-log.ts): no string to build, flatten and encode per request.
@@ -35,12 +40,20 @@ export interface LineSink {
 /** Batches are cut from slabs of this many batches: one allocation per sixteen batches. */
 const SLAB_BATCHES = 16;
 
+/**
+ * The most batches cut and not yet handed on: at most 256 KiB of lines held between two ticks of the timer (a scorer
+ * at 10,000 requests a second cuts about 35 batches in 100 ms).
+ */
+export const PENDING_BATCHES = 64;
+
 export class LineBatch {
   private slab: Buffer;
   private start = 0;
   private used = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly atExit = () => this.flushSync();
+  /** Batches cut and not yet handed on, in order. */
+  private readonly pending: Buffer[] = [];
 
   private readonly sink: LineSink;
   /** The most bytes of a batch. */
@@ -50,8 +63,11 @@ export class LineBatch {
     this.sink = sink;
     this.limit = limit;
     this.slab = Buffer.allocUnsafe(limit * SLAB_BATCHES);
-    // A quiet scorer's last lines are written within `intervalMs`; the timer keeps no process alive.
-    this.timer = setInterval(() => this.send(), intervalMs).unref();
+    // A scorer's lines are written within `intervalMs`, a quiet one's too; the timer keeps no process alive.
+    this.timer = setInterval(() => {
+      this.send();
+      this.handOn();
+    }, intervalMs).unref();
     process.once('exit', this.atExit);
   }
 
@@ -62,6 +78,8 @@ export class LineBatch {
       const bytes = Buffer.byteLength(line);
       if (bytes > this.limit - this.used) this.send();
       if (bytes > this.limit) {
+        // After the batches before it.
+        this.handOn();
         this.sink.write(Buffer.from(line));
         return true;
       }
@@ -92,6 +110,7 @@ export class LineBatch {
   /** Writes what is gathered; `cb` once the destination has it (pino's `logger.flush(cb)`). */
   flush(cb?: (err?: Error | null) => void): void {
     this.send();
+    this.handOn();
     if (!cb) return;
     if (this.sink.flush) this.sink.flush(cb);
     else process.nextTick(cb);
@@ -99,6 +118,7 @@ export class LineBatch {
 
   flushSync(): void {
     this.send();
+    this.handOn();
     this.sink.flushSync();
   }
 
@@ -119,7 +139,14 @@ export class LineBatch {
       this.start = 0;
     }
     this.used = 0;
-    this.sink.write(batch);
+    this.pending.push(batch);
+    if (this.pending.length >= PENDING_BATCHES) this.handOn();
+  }
+
+  /** Hands the batches cut on to the destination, in order. */
+  private handOn(): void {
+    for (let i = 0; i < this.pending.length; i++) this.sink.write(this.pending[i]!);
+    this.pending.length = 0;
   }
 }
 

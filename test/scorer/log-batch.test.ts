@@ -1,11 +1,11 @@
 /**
- * The scorer's log lines in batches: whole lines, in order, at most PIPE_BUF bytes a write, written on a timer, on
- * flush and when the process exits.
+ * The scorer's log lines in batches: whole lines, in order, at most PIPE_BUF bytes a write, written on a timer, once
+ * PENDING_BATCHES batches wait, on flush and when the process exits.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { LineBatch, PIPE_BUF, type LineSink } from '../../scorer/log-batch.js';
+import { LineBatch, PENDING_BATCHES, PIPE_BUF, type LineSink } from '../../scorer/log-batch.js';
 import { waitFor } from '../helpers/wait.js';
 
 const LOG_BATCH = fileURLToPath(new URL('../../dist/scorer/log-batch.js', import.meta.url));
@@ -66,6 +66,30 @@ describe('LineBatch', () => {
     expect(sink.writes).toEqual(['{"a":1}\n{"b":2}\n']);
     b.flush();
     expect(sink.writes).toHaveLength(1);
+  });
+
+  it('hands full batches on only once PENDING_BATCHES of them wait, or on flush', () => {
+    const sink = recorder();
+    const b = batch(sink, 100);
+    const line = `{"msg":"${'x'.repeat(80)}"}\n`;
+    // One line fills a batch of 100 bytes: each line cuts the batch before it.
+    for (let i = 0; i < PENDING_BATCHES; i++) b.write(line);
+    expect(sink.writes).toEqual([]);
+    b.write(line);
+    expect(sink.writes).toEqual(Array.from({ length: PENDING_BATCHES }, () => line));
+    b.write(line);
+    b.flush();
+    expect(sink.writes).toHaveLength(PENDING_BATCHES + 2);
+  });
+
+  it("writes a busy logger's full batches on its timer", async () => {
+    const sink = recorder();
+    const b = batch(sink, 100, 20);
+    const line = `{"msg":"${'x'.repeat(80)}"}\n`;
+    for (let i = 0; i < 3; i++) b.write(line);
+    expect(sink.writes).toEqual([]);
+    await waitFor('the timer to write the lines', () => sink.writes.length === 3, 5000, 5);
+    expect(sink.writes).toEqual([line, line, line]);
   });
 
   it('hands on a line longer than the limit alone', () => {
