@@ -1,5 +1,5 @@
 /** Where `cluster:up` records the cluster it started, for `cluster:down` and for loading images. */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readPids, stopRecordedSync } from './controlplane.js';
@@ -20,8 +20,22 @@ export interface ClusterState {
   owner?: string;
 }
 
-export function readState(): ClusterState | undefined {
-  return existsSync(STATE_FILE) ? (JSON.parse(readFileSync(STATE_FILE, 'utf8')) as ClusterState) : undefined;
+export function readState(file = STATE_FILE): ClusterState | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ClusterState) : undefined;
+}
+
+/**
+ * Records `state` whole or not at all: written beside the file, then renamed over it, so that a `cluster:down` or
+ * `cluster:up` reading it meanwhile, or a start killed half-way through the write, never finds half a file.
+ */
+export function writeState(state: ClusterState, file = STATE_FILE): void {
+  const written = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(written, JSON.stringify(state));
+    renameSync(written, file);
+  } finally {
+    rmSync(written, { force: true });
+  }
 }
 
 /** The cluster's processes as recorded now: its directory's pids.json (current after a restart) and node.json. */

@@ -5,11 +5,10 @@
  * Refuses while a cluster it recorded still runs; a failed or interrupted start (SIGINT, SIGTERM) undoes itself.
  * `--check` makes only that check (e2e/local/up.sh runs it before spending minutes on images).
  */
-import { writeFileSync } from 'node:fs';
 import { startControlPlane } from './controlplane.js';
 import { HOST_IP, checkNodePrerequisites, makeNetwork, removeNetwork, startNode, type NetworkState } from './node.js';
 import { onTermination } from './process.js';
-import { STATE_FILE, liveProcesses, readState, stopCluster, type ClusterState } from './state.js';
+import { STATE_FILE, liveProcesses, readState, stopCluster, writeState, type ClusterState } from './state.js';
 
 const withNode = process.argv.includes('--node');
 const started = Date.now();
@@ -54,7 +53,7 @@ const state: ClusterState = {
   ...(process.env.SCORING_CLUSTER_OWNER ? { owner: process.env.SCORING_CLUSTER_OWNER } : {}),
 };
 // Recorded before the node starts, so that `cluster:down` can undo a start that was killed half-way.
-writeFileSync(STATE_FILE, JSON.stringify(state));
+writeState(state);
 const unregister = onTermination(() => stopCluster(state));
 cp.keepRunning();
 unregisterNetwork();
