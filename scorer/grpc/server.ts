@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { SERVED_BY_HEADER } from '../../contract/rollout.js';
 import { RequestError } from '../errors.js';
 import type { ScorerState } from '../http/app.js';
 import {
@@ -22,6 +23,7 @@ import {
 } from '../http/v2.js';
 import type { ScorerMetrics } from '../metrics.js';
 import { batchRows } from '../model.js';
+import { servedByCandidate } from '../rollout/index.js';
 import { addReflection } from './reflection.js';
 import { inferBody, inferResponse, type GrpcInferRequest } from './messages.js';
 
@@ -81,7 +83,7 @@ interface Exchange {
   rows: number;
 }
 
-type Handler<Req, Res> = (request: Req, exchange: Exchange) => Res | Promise<Res>;
+type Handler<Req, Res> = (request: Req, exchange: Exchange, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>;
 
 /** Starts the gRPC server; resolves once it listens. Each of the scorer's processes calls it. */
 export async function startGrpcServer(options: GrpcOptions): Promise<GrpcServer> {
@@ -118,7 +120,7 @@ export async function startGrpcServer(options: GrpcOptions): Promise<GrpcServer>
         );
       };
       Promise.resolve()
-        .then(() => handle(call.request, exchange))
+        .then(() => handle(call.request, exchange, call))
         .then(
           (answer) => {
             callback(null, answer);
@@ -159,7 +161,7 @@ export async function startGrpcServer(options: GrpcOptions): Promise<GrpcServer>
     ModelMetadata: unary<{ name: string; version: string }, object>('ModelMetadata', true, (req) =>
       modelMetadata(servedModel(state.model, req.name, given(req.version))),
     ),
-    ModelInfer: unary<GrpcInferRequest, object>('ModelInfer', true, async (req, exchange) => {
+    ModelInfer: unary<GrpcInferRequest, object>('ModelInfer', true, async (req, exchange, call) => {
       const model = servedModel(state.model, req.model_name, given(req.model_version));
       const body = inferBody(req);
       const request = parseInferRequest(body.json, model, maxRows, body.raw);
@@ -172,6 +174,12 @@ export async function startGrpcServer(options: GrpcOptions): Promise<GrpcServer>
         throw new RequestError(422, `the model could not score this input: ${message}`);
       }
       requests.rows += exchange.rows;
+      // An answer the candidate computed says so in the response's headers, as REST's does (a rollout's forwarding).
+      if (state.rollout !== undefined && servedByCandidate(outputs)) {
+        const headers = new grpc.Metadata();
+        headers.set(SERVED_BY_HEADER, 'candidate');
+        call.sendMetadata(headers);
+      }
       return inferResponse(model.name, request, body.raw !== undefined, outputs);
     }),
   });

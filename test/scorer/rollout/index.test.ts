@@ -23,6 +23,7 @@ import { HEADER_LENGTH } from '../../../scorer/http/binary-layout.js';
 import type { ScorerOptions } from '../../../scorer/server.js';
 import { baselineOf, histogram, writeBaseline } from '../../helpers/baseline.js';
 import { fixtures, maxRelativeError, type Fixture } from '../../helpers/fixtures.js';
+import { describeWithGrpcurl, grpcurlText, SERVICE } from '../../helpers/grpcurl.js';
 import { startRoutingServer, type RoutingServer } from '../../helpers/routing.js';
 import { binaryInfer, request, startTestScorer, type Reply, type TestScorer } from '../../helpers/scorer.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -568,3 +569,74 @@ async function startHoldingProxy(target: string): Promise<HoldingProxy> {
     },
   };
 }
+
+describeWithGrpcurl('gRPC calls to a stable scorer forwarding to a candidate (grpcurl)', () => {
+  let candidate: TestScorer;
+  let routing: RoutingServer;
+  let stable: TestScorer;
+  beforeEach(async () => {
+    candidate = await startScorer(XGB_BINARY);
+    await candidate.ready;
+    routing = await startRoutingServer(routingTo(candidate.url, { weight: 100 }));
+    stable = await startStable(XGB_BINARY, routing);
+  });
+  afterEach(async () => {
+    await stable.close();
+    await candidate.close();
+    await routing.close();
+  });
+
+  const rows = ROWS.slice(0, 10);
+  /** ModelInfer through grpcurl -v: the response's headers and its outputs' values. */
+  async function infer(): Promise<{ headers: string[]; values: number[] }> {
+    const call = {
+      model_name: NAME,
+      inputs: [
+        {
+          name: 'X',
+          datatype: 'FP32',
+          shape: [rows.length, 5],
+          // protobuf's JSON mapping spells a float's missing value "NaN".
+          contents: { fp32_contents: rows.flat().map((v) => (v === null ? 'NaN' : v)) },
+        },
+      ],
+    };
+    const text = await grpcurlText([
+      '-plaintext',
+      '-v',
+      '-d',
+      JSON.stringify(call),
+      stable.grpcAddress,
+      `${SERVICE}/ModelInfer`,
+    ]);
+    const section = (title: string) => text.split(`${title}:\n`)[1]!.split('\n\n')[0]!;
+    const answer = JSON.parse(section('Response contents')) as {
+      outputs: { contents: { fp32Contents: number[] } }[];
+    };
+    return {
+      headers: section('Response headers received').split('\n'),
+      values: answer.outputs[0]!.contents.fp32Contents,
+    };
+  }
+
+  it('says an answer the candidate computed came from it, in the response headers, as REST does', async () => {
+    const { headers, values } = await infer();
+    expect(headers).toContain(`${SERVED_BY_HEADER}: candidate`);
+    expect(maxRelativeError(values, XGB_BINARY.expected.score!.slice(0, rows.length))).toBeLessThanOrEqual(
+      XGB_BINARY.tolerance,
+    );
+    const counted = await report(stable);
+    expect(counted).toMatchObject({ forwarded: 1, candidate: { requests: 1, errors: 0 } });
+  });
+
+  it('says nothing of the kind on an answer the stable scorer computed (weight 0)', async () => {
+    routing.set(routingTo(candidate.url, { version: 'v2', weight: 0 }));
+    await following(stable, 'v2');
+    const { headers, values } = await infer();
+    expect(headers.some((h) => h.startsWith(`${SERVED_BY_HEADER}:`))).toBe(false);
+    expect(maxRelativeError(values, XGB_BINARY.expected.score!.slice(0, rows.length))).toBeLessThanOrEqual(
+      XGB_BINARY.tolerance,
+    );
+    expect(await report(stable)).toMatchObject({ forwarded: 0, candidate: { requests: 0 } });
+  });
+});
