@@ -87,21 +87,27 @@ async function inferRaw(scorer: TestScorer, body: unknown, headers: Record<strin
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
+/** A candidate scorer and a stable one with the same model (XGB_BINARY), the stable forwarding `weight`%. */
+async function startForwarding(weight: number) {
+  const candidate = await startScorer(XGB_BINARY);
+  await candidate.ready;
+  const routing = await startRoutingServer(routingTo(candidate.url, { weight }));
+  const stable = await startStable(XGB_BINARY, routing);
+  return { candidate, routing, stable };
+}
+
+async function stopForwarding(candidate: TestScorer, routing: RoutingServer, stable: TestScorer): Promise<void> {
+  await stable.close();
+  await candidate.close();
+  await routing.close();
+}
+
 describe('a stable scorer forwarding to a candidate with the same model', () => {
   let candidate: TestScorer;
   let routing: RoutingServer;
   let stable: TestScorer;
-  beforeEach(async () => {
-    candidate = await startScorer(XGB_BINARY);
-    await candidate.ready;
-    routing = await startRoutingServer(routingTo(candidate.url, { weight: 10 }));
-    stable = await startStable(XGB_BINARY, routing);
-  });
-  afterEach(async () => {
-    await stable.close();
-    await candidate.close();
-    await routing.close();
-  });
+  beforeEach(async () => ({ candidate, routing, stable } = await startForwarding(10)));
+  afterEach(() => stopForwarding(candidate, routing, stable));
 
   it('forwards exactly 10 of 100 requests at weight 10, answering them with the candidate’s predictions', async () => {
     const candidateLogs = candidate.logs.length;
@@ -574,17 +580,8 @@ describeWithGrpcurl('gRPC calls to a stable scorer forwarding to a candidate (gr
   let candidate: TestScorer;
   let routing: RoutingServer;
   let stable: TestScorer;
-  beforeEach(async () => {
-    candidate = await startScorer(XGB_BINARY);
-    await candidate.ready;
-    routing = await startRoutingServer(routingTo(candidate.url, { weight: 100 }));
-    stable = await startStable(XGB_BINARY, routing);
-  });
-  afterEach(async () => {
-    await stable.close();
-    await candidate.close();
-    await routing.close();
-  });
+  beforeEach(async () => ({ candidate, routing, stable } = await startForwarding(100)));
+  afterEach(() => stopForwarding(candidate, routing, stable));
 
   const rows = ROWS.slice(0, 10);
   /** ModelInfer through grpcurl -v: the response's headers and its outputs' values. */
