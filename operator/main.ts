@@ -14,7 +14,7 @@ import { DriftMonitor } from './drift/monitor.js';
 import { kubernetesWriter } from './kube.js';
 import { PooledKubeConfig } from './kubeconfig.js';
 import { readCertificateDir, selfSignedMetricsCertificate, watchCertificateDir } from './metrics-certificate.js';
-import { kubernetesAccessReviewer, startMetricsServer } from './metrics-server.js';
+import { cachingReviewer, kubernetesAccessReviewer, startMetricsServer } from './metrics-server.js';
 import { OperatorMetrics } from './metrics.js';
 import { RoutingServer } from './rollout/routing-server.js';
 import { routingSource } from './rollout/routing.js';
@@ -63,7 +63,7 @@ async function main(config: OperatorConfig): Promise<void> {
           tls: config.metricsCertDir
             ? readCertificateDir(config.metricsCertDir)
             : selfSignedMetricsCertificate(config.leaseNamespace, hostname()),
-          reviewer: kubernetesAccessReviewer(kc),
+          reviewer: cachingReviewer(kubernetesAccessReviewer(kc)),
         }
       : undefined,
     onReviewError: (err) => log.warn({ err }, 'metrics: access review failed'),

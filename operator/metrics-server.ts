@@ -3,9 +3,11 @@
  * authenticates (TokenReview) and allows `get` on the non-resource URL `/metrics` (SubjectAccessReview), as
  * controller-runtime's `filters.WithAuthenticationAndAuthorization` does. So a scraper needs a ServiceAccount bound to
  * the `metrics-reader` ClusterRole (config/rbac), and nothing else on the pod network can read the operator's
- * metrics. `secure: undefined` serves plain HTTP to anyone (METRICS_SECURE=false: a local run, a benchmark).
+ * metrics. The reviews' answers are kept for a while (`cachingReviewer`). `secure: undefined` serves plain HTTP to
+ * anyone (METRICS_SECURE=false: a local run, a benchmark).
  */
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -58,6 +60,84 @@ export function kubernetesAccessReviewer(kc: KubeConfig): AccessReviewer {
       return review.status?.allowed === true;
     },
   };
+}
+
+/**
+ * How long a review's answer is used again, as the kubelet's delegated authentication and authorization keep theirs
+ * (`authentication.webhook.cacheTTL` 2 minutes; `authorization.webhook.cacheAuthorizedTTL` 5 minutes,
+ * `cacheUnauthorizedTTL` 30 seconds): a token the API server did not authenticate is asked about again after
+ * `unauthenticatedMs`. A ServiceAccount whose binding is removed can read the metrics for `allowedMs` more.
+ */
+export interface ReviewCacheOptions {
+  authenticatedMs: number;
+  unauthenticatedMs: number;
+  allowedMs: number;
+  deniedMs: number;
+  /** The most answers kept of each review; the oldest goes first. */
+  maxEntries: number;
+  now: () => number;
+}
+
+export const REVIEW_CACHE: ReviewCacheOptions = {
+  authenticatedMs: 120_000,
+  unauthenticatedMs: 10_000,
+  allowedMs: 300_000,
+  deniedMs: 30_000,
+  maxEntries: 1000,
+  now: Date.now,
+};
+
+/**
+ * `reviewer` with its answers kept for a while (ReviewCacheOptions): a scraper's every scrape, every 15 to 30
+ * seconds, otherwise costs the API server a TokenReview and a SubjectAccessReview. Tokens are kept as their SHA-256,
+ * never themselves; a review that failed is not kept.
+ */
+export function cachingReviewer(reviewer: AccessReviewer, options: Partial<ReviewCacheOptions> = {}): AccessReviewer {
+  const o = { ...REVIEW_CACHE, ...options };
+  const users = new Answers<TokenUser | undefined>(o);
+  const decisions = new Answers<boolean>(o);
+  return {
+    authenticate(token) {
+      const key = createHash('sha256').update(token).digest('hex');
+      return users.get(
+        key,
+        () => reviewer.authenticate(token),
+        (user) => (user ? o.authenticatedMs : o.unauthenticatedMs),
+      );
+    },
+    authorize(user, path, verb) {
+      const key = JSON.stringify([user.username, user.uid, user.groups, user.extra, path, verb]);
+      return decisions.get(
+        key,
+        () => reviewer.authorize(user, path, verb),
+        (allowed) => (allowed ? o.allowedMs : o.deniedMs),
+      );
+    },
+  };
+}
+
+/** Answers by key until they expire, at most `maxEntries` (the oldest dropped first). */
+class Answers<T> {
+  private readonly kept = new Map<string, { answer: T; until: number }>();
+  private readonly options: Pick<ReviewCacheOptions, 'maxEntries' | 'now'>;
+  constructor(options: Pick<ReviewCacheOptions, 'maxEntries' | 'now'>) {
+    this.options = options;
+  }
+
+  async get(key: string, ask: () => Promise<T>, keepFor: (answer: T) => number): Promise<T> {
+    const found = this.kept.get(key);
+    if (found && found.until > this.options.now()) return found.answer;
+    this.kept.delete(key);
+    const answer = await ask();
+    if (this.kept.size >= this.options.maxEntries) {
+      const now = this.options.now();
+      for (const [k, v] of this.kept) if (v.until <= now) this.kept.delete(k);
+      // Still full: the oldest goes (a Map keeps its keys in insertion order).
+      if (this.kept.size >= this.options.maxEntries) this.kept.delete(this.kept.keys().next().value!);
+    }
+    this.kept.set(key, { answer, until: this.options.now() + keepFor(answer) });
+    return answer;
+  }
 }
 
 export interface MetricsServerOptions {

@@ -9,8 +9,12 @@ import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
+import { KubeConfig } from '@kubernetes/client-node';
+import { cachingReviewer, kubernetesAccessReviewer } from '../../operator/metrics-server.js';
 import { selfSignedCertificate } from '../../operator/self-signed.js';
 import {
+  ADMIN,
+  audit,
   getJson,
   installOperatorPrerequisites,
   k,
@@ -59,6 +63,27 @@ it('refuses a ServiceAccount not bound to the metrics-reader role: 403', async (
     status: 403,
     text: `Forbidden: system:serviceaccount:${NS}:nosy may not get /metrics\n`,
   });
+});
+
+it('keeps the reviews: a token asked about three times costs the API server one TokenReview and one SubjectAccessReview', async () => {
+  // As the admin, whose reviews no other test asks for: the audit log tells them apart from the operators'.
+  const kc = new KubeConfig();
+  kc.loadFromFile(ADMIN);
+  const reviewer = cachingReviewer(kubernetesAccessReviewer(kc));
+  const reviews = () =>
+    audit()
+      .filter(
+        (e) => e.user.username === 'admin' && /^(tokenreviews|subjectaccessreviews)$/.test(e.objectRef?.resource ?? ''),
+      )
+      .map((e) => e.objectRef!.resource);
+  const before = reviews().length;
+  const token = k(['create', 'token', 'nosy', '-n', NS, '--duration=10m']).trim();
+  for (let i = 0; i < 3; i++) {
+    const user = await reviewer.authenticate(token);
+    expect(user?.username).toBe(`system:serviceaccount:${NS}:nosy`);
+    expect(await reviewer.authorize(user!, '/metrics', 'get')).toBe(false);
+  }
+  expect(reviews().slice(before)).toEqual(['tokenreviews', 'subjectaccessreviews']);
 });
 
 it("serves a ServiceAccount bound to it, with each model's conditions", async () => {
