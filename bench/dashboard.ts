@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCORER_METRICS_PORT, SCORER_PORT } from '../contract/env.js';
 import { kubectlOn, startControlPlane } from '../harness/controlplane.js';
-import { kubeconfigYaml } from '../harness/kubeconfig.js';
 import { freePort } from '../harness/net.js';
+import { installOperator } from '../harness/operator-install.js';
 import { repoRoot } from '../harness/paths.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -120,13 +120,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const cp = await startControlPlane();
   try {
-    kubectl(cp, ['apply', '-f', 'config/default/namespace.yaml']);
-    kubectl(cp, ['apply', '-k', 'config/crd']);
-    kubectl(cp, ['wait', '--for', 'condition=established', 'crd/scoringmodels.scoring.dev', '--timeout=60s']);
-    kubectl(cp, ['apply', '-n', 'scoring-system', '-f', '-'], kubectl(cp, ['kustomize', 'config/rbac']));
-    const token = kubectl(cp, ['create', 'token', 'scoring-operator', '-n', 'scoring-system', '--duration=2h']).trim();
-    const operatorKubeconfig = join(dir, 'operator.kubeconfig');
-    writeFileSync(operatorKubeconfig, kubeconfigYaml(cp.server, join(cp.dir, 'ca.crt'), { token }));
+    const operatorKubeconfig = installOperator(cp, join(dir, 'operator.kubeconfig'));
     const [health, metricsPort, routing] = [await freePort(), await freePort(), await freePort()];
     started(children, join(dir, 'operator.log'), process.execPath, [join(ROOT, 'dist/operator/main.js')], {
       KUBECONFIG: operatorKubeconfig,

@@ -22,15 +22,15 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSpec, type ScoringModel } from '../operator/api/v1alpha1.js';
 import { PooledKubeConfig } from '../operator/kubeconfig.js';
 import { desiredDeployment } from '../operator/desired/deployment.js';
 import { desiredService } from '../operator/desired/service.js';
 import { kubectlOn, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
-import { kubeconfigYaml } from '../harness/kubeconfig.js';
 import { freePort } from '../harness/net.js';
+import { installOperator } from '../harness/operator-install.js';
 import { repoRoot } from '../harness/paths.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -340,13 +340,7 @@ async function main(): Promise<void> {
   kc.loadFromFile(cp.kubeconfig);
   let operator: ReturnType<typeof spawn> | undefined;
   try {
-    kubectl(cp, ['apply', '-f', 'config/default/namespace.yaml']);
-    kubectl(cp, ['apply', '-k', 'config/crd']);
-    kubectl(cp, ['wait', '--for', 'condition=established', 'crd/scoringmodels.scoring.dev', '--timeout=60s']);
-    kubectl(cp, ['apply', '-n', 'scoring-system', '-f', '-'], kubectl(cp, ['kustomize', 'config/rbac']));
-    const token = kubectl(cp, ['create', 'token', 'scoring-operator', '-n', 'scoring-system', '--duration=2h']).trim();
-    const operatorKubeconfig = join(cp.dir, 'operator.kubeconfig');
-    writeFileSync(operatorKubeconfig, kubeconfigYaml(cp.server, join(cp.dir, 'ca.crt'), { token }));
+    const operatorKubeconfig = installOperator(cp, join(cp.dir, 'operator.kubeconfig'));
     const first = await startOperator(operatorKubeconfig);
     operator = first.child;
     const { metrics } = first;
